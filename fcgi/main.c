@@ -1,0 +1,213 @@
+/*
+ * dynconf-fcgi: the FastCGI responder pool. Started with a listening socket
+ * on fd 0 (spawn-fcgi) it serves as one responder; otherwise it binds
+ * server.listen, drops root and runs the pool master.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "listen.h"
+#include "log.h"
+#include "metrics.h"
+#include "pool.h"
+#include "privdrop.h"
+#include "responder.h"
+
+struct options {
+	const char	*config_path;
+	const char	*pidfile;
+	const char	*user;
+	const char	*group;
+	int		 foreground;
+	int		 check_only;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: dynconf-fcgi [-ftV] [-c config] [-p pidfile] "
+	    "[-u user] [-g group]\n");
+}
+
+static int
+parse_options(int argc, char **argv, struct options *opt)
+{
+	int ch;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->config_path = conf_default_path();
+	while ((ch = getopt(argc, argv, "c:fg:hp:tu:V")) != -1) {
+		switch (ch) {
+		case 'c':
+			opt->config_path = optarg;
+			break;
+		case 'f':
+			opt->foreground = 1;
+			break;
+		case 'g':
+			opt->group = optarg;
+			break;
+		case 'p':
+			opt->pidfile = optarg;
+			break;
+		case 't':
+			opt->check_only = 1;
+			break;
+		case 'u':
+			opt->user = optarg;
+			break;
+		case 'V':
+			printf("dynconf-fcgi %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Command-line options win over the file for these settings. */
+static void
+apply_options(const struct options *opt)
+{
+	if (opt->user != NULL)
+		snprintf(conf.server.user, sizeof(conf.server.user), "%s", opt->user);
+	if (opt->group != NULL)
+		snprintf(conf.server.group, sizeof(conf.server.group), "%s", opt->group);
+	if (opt->pidfile != NULL)
+		snprintf(conf.server.pidfile, sizeof(conf.server.pidfile), "%s",
+		    opt->pidfile);
+}
+
+static int
+daemonize(void)
+{
+	int fd;
+
+	switch (fork()) {
+	case -1:
+		return -1;
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	if (setsid() == -1)
+		return -1;
+	if (chdir("/") == -1)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (strcmp(conf.log.target, "stderr") != 0)
+			dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *fp;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_error("pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+	return 0;
+}
+
+/* spawn-fcgi started us with the socket on fd 0: one responder, no master. */
+static int
+run_inherited(const struct options *opt)
+{
+	char err[512];
+
+	log_set_role("responder");
+	if (metrics_attach(conf.server.metrics_file) == -1)
+		log_warn("metrics are per process: %s is not usable",
+		    conf.server.metrics_file);
+	if (privdrop(conf.server.user, conf.server.group, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	return responder_run(STDIN_FILENO, conf.server.max_requests, opt->config_path);
+}
+
+static int
+run_standalone(const struct options *opt)
+{
+	char err[512];
+	int fd, rc;
+
+	if ((fd = listen_open(&conf, err, sizeof(err))) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (metrics_attach(NULL) == -1)
+		return 1;
+	if (!opt->foreground && daemonize() == -1) {
+		log_error("daemonize: %s", strerror(errno));
+		return 1;
+	}
+	if (write_pidfile(conf.server.pidfile) == -1)
+		return 1;
+	if (privdrop(conf.server.user, conf.server.group, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (conf.auth.mode == AUTH_MODE_OFF)
+		log_warn("auth.mode = off: every endpoint is open; for development only");
+	rc = pool_run(fd, opt->config_path);
+	if (conf.server.pidfile[0] != '\0')
+		unlink(conf.server.pidfile);
+	if (conf.server.listen[0] == '/')
+		unlink(conf.server.listen);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt;
+	char err[512];
+
+	if (parse_options(argc, argv, &opt) == -1)
+		return 2;
+	if (conf_load(&conf, opt.config_path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "dynconf-fcgi: %s\n", err);
+		return 1;
+	}
+	apply_options(&opt);
+	if (opt.check_only) {
+		conf_dump(&conf, stdout);
+		fprintf(stderr, "dynconf-fcgi: %s: configuration OK\n", opt.config_path);
+		return 0;
+	}
+	log_open(&conf);
+	if (listen_is_socket(STDIN_FILENO))
+		return run_inherited(&opt);
+	return run_standalone(&opt);
+}

@@ -1,0 +1,16 @@
+/*
+ * Dropping root after the socket is bound: kcgi's order, setgroups then
+ * setresgid then setresuid, then proof that root cannot be regained.
+ */
+#ifndef DYNCONF_PRIVDROP_H
+#define DYNCONF_PRIVDROP_H
+
+#include <stddef.h>
+
+/*
+ * Become user (and group, or the user's primary group when NULL/empty).
+ * Does nothing when user is empty. Returns 0, or -1 with a reason in err.
+ */
+int	privdrop(const char *user, const char *group, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * The FastCGI responder loop; see responder.h.
+ *
+ * Signals: SIGTERM and SIGINT set a flag. They are blocked while a request
+ * is being served, so they can never interrupt its I/O half-way, and
+ * unblocked only around FCGX_Accept_r, which they interrupt (no SA_RESTART,
+ * FCGI_FAIL_ACCEPT_ON_INTR). The master repeats SIGTERM until the responder
+ * is gone, which closes the window between the flag check and accept(2).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "api.h"
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "responder.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void
+on_signal(int signo)
+{
+	if (signo == SIGUSR1)
+		reopen_requested = 1;
+	else if (signo == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void
+install_signals(sigset_t *served_mask)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: accept(2) must return EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(served_mask);
+	sigaddset(served_mask, SIGTERM);
+	sigaddset(served_mask, SIGINT);
+	sigaddset(served_mask, SIGUSR1);
+	sigaddset(served_mask, SIGHUP);
+}
+
+static long
+read_fcgi_body(void *ctx, char *dst, size_t len)
+{
+	FCGX_Stream *in = ctx;
+	int n = FCGX_GetStr(dst, (int)(len > 65536 ? 65536 : len), in);
+
+	if (n < 0 || FCGX_GetError(in) != 0)
+		return -1;
+	return n;
+}
+
+/*
+ * nginx sends REQUEST_URI (raw path and query); Apache's mod_proxy_fcgi
+ * sends it too, but when a deployment strips it, SCRIPT_NAME + PATH_INFO
+ * still name the path.
+ */
+static const char *
+request_path(FCGX_Request *fr, struct arena *arena)
+{
+	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+	const char *script, *info;
+
+	if (uri != NULL && uri[0] == '/')
+		return arena_strndup(arena, uri, strcspn(uri, "?"));
+	script = FCGX_GetParam("SCRIPT_NAME", fr->envp);
+	info = FCGX_GetParam("PATH_INFO", fr->envp);
+	return arena_printf(arena, "%s%s", script ? script : "", info ? info : "");
+}
+
+static void
+fill_request(struct exchange *ex, FCGX_Request *fr)
+{
+	struct request *req = &ex->req;
+	const char *length = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	const char *errstr = NULL;
+
+	/* Copied: the log line is written after FCGX_Finish_r frees the params. */
+	req->method = arena_strdup(&ex->arena,
+	    FCGX_GetParam("REQUEST_METHOD", fr->envp) ? FCGX_GetParam("REQUEST_METHOD", fr->envp) : "");
+	req->path = request_path(fr, &ex->arena);
+	req->query = FCGX_GetParam("QUERY_STRING", fr->envp);
+	req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+	req->content_length = -1;
+	if (length != NULL && *length != '\0') {
+		req->content_length = strtonum(length, 0, INT64_MAX, &errstr);
+		if (errstr != NULL)
+			req->content_length = -1;
+	}
+	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+	req->if_match = FCGX_GetParam("HTTP_IF_MATCH", fr->envp);
+	req->if_none_match = FCGX_GetParam("HTTP_IF_NONE_MATCH", fr->envp);
+	req->request_id = FCGX_GetParam("HTTP_X_REQUEST_ID", fr->envp);
+	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	req->read_body = read_fcgi_body;
+	req->body_ctx = fr->in;
+}
+
+static void
+write_response(struct exchange *ex, FCGX_Request *fr)
+{
+	const struct response *res = &ex->res;
+	size_t i;
+
+	FCGX_FPrintF(fr->out, "Status: %d %s\r\n", res->status,
+	    http_status_text(res->status));
+	if (res->content_type != NULL)
+		FCGX_FPrintF(fr->out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		    res->content_type, res->body.len);
+	for (i = 0; i < res->nheaders; i++)
+		FCGX_FPrintF(fr->out, "%s: %s\r\n", res->headers[i].name,
+		    res->headers[i].value);
+	FCGX_PutS("\r\n", fr->out);
+	if (res->content_type != NULL && ex->method != HTTP_HEAD && res->body.len > 0)
+		FCGX_PutStr(res->body.data, (int)res->body.len, fr->out);
+}
+
+static void
+serve_one(FCGX_Request *fr)
+{
+	struct exchange ex;
+
+	exchange_init(&ex);
+	fill_request(&ex, fr);
+	api_handle(&ex);
+	write_response(&ex, fr);
+	FCGX_Finish_r(fr);
+	api_finish(&ex);
+	exchange_free(&ex);
+}
+
+static void
+reload_config(const char *config_path)
+{
+	struct conf fresh;
+	char err[512];
+
+	if (config_path == NULL)
+		return;
+	if (conf_load(&fresh, config_path, err, sizeof(err)) == -1) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	conf = fresh;
+	log_open(&conf);
+	log_info("configuration reloaded from %s", config_path);
+}
+
+int
+responder_run(int listen_fd, long long max_requests, const char *config_path)
+{
+	FCGX_Request fr;
+	sigset_t served_mask;
+	long long served = 0;
+
+	install_signals(&served_mask);
+	sigprocmask(SIG_BLOCK, &served_mask, NULL);
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("cannot initialise libfcgi");
+		return 1;
+	}
+	while (!stop_requested && (max_requests == 0 || served < max_requests)) {
+		int rc;
+
+		/* Pending signals are delivered here, before we block in accept. */
+		sigprocmask(SIG_UNBLOCK, &served_mask, NULL);
+		rc = stop_requested ? -1 : FCGX_Accept_r(&fr);
+		sigprocmask(SIG_BLOCK, &served_mask, NULL);
+		if (reopen_requested) {
+			reopen_requested = 0;
+			log_reopen();
+		}
+		if (reload_requested) {
+			reload_requested = 0;
+			reload_config(config_path);
+		}
+		if (rc < 0) {
+			if (stop_requested || errno == EINTR)
+				continue;
+			log_error("accept failed: %s", strerror(errno));
+			FCGX_Free(&fr, 1);
+			return 1;
+		}
+		serve_one(&fr);
+		served++;
+	}
+	FCGX_Free(&fr, 1);
+	return 0;
+}

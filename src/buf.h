@@ -1,0 +1,29 @@
+/*
+ * A growable byte buffer: response bodies, log lines and rendered documents
+ * are built in one.
+ */
+#ifndef DYNCONF_BUF_H
+#define DYNCONF_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char	*data;	/* always NUL-terminated once anything was appended */
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	buf_init(struct buf *b);
+void	buf_free(struct buf *b);
+void	buf_reset(struct buf *b);
+void	buf_append(struct buf *b, const void *data, size_t len);
+void	buf_puts(struct buf *b, const char *s);
+void	buf_putc(struct buf *b, char c);
+void	buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Append s as a quoted JSON string, escaping what JSON requires. */
+void	buf_json_string(struct buf *b, const char *s);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * Logging; see log.h. Lines are assembled whole and written with one
+ * write(2) so that the responders of a pool, sharing one file or stderr,
+ * never interleave inside a line.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+static struct {
+	int		 level;
+	int		 format;
+	int		 fd;		/* -1: syslog */
+	char		 path[PATH_MAX];	/* a file target, for reopening */
+	const char	*role;
+} logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf" };
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const int syslog_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+int
+log_open(const struct conf *c)
+{
+	logger.level = c->log.level;
+	logger.format = c->log.format;
+	if (logger.fd > STDERR_FILENO)
+		close(logger.fd);
+	logger.path[0] = '\0';
+	if (strcmp(c->log.target, "stderr") == 0) {
+		logger.fd = STDERR_FILENO;
+		return 0;
+	}
+	if (strcmp(c->log.target, "syslog") == 0) {
+		logger.fd = -1;
+		openlog("dynconf", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		return 0;
+	}
+	snprintf(logger.path, sizeof(logger.path), "%s", c->log.target);
+	logger.fd = open(logger.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (logger.fd == -1) {
+		logger.fd = STDERR_FILENO;
+		log_error("cannot open log file %s: %s", logger.path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+log_reopen(void)
+{
+	int fd;
+
+	if (logger.path[0] == '\0')
+		return;
+	fd = open(logger.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		log_error("cannot reopen log file %s: %s", logger.path, strerror(errno));
+		return;
+	}
+	if (logger.fd > STDERR_FILENO)
+		close(logger.fd);
+	logger.fd = fd;
+}
+
+void
+log_set_role(const char *role)
+{
+	logger.role = role;
+}
+
+static void
+log_emit(int level, struct buf *line)
+{
+	ssize_t n;
+
+	if (logger.fd == -1) {
+		syslog(syslog_priorities[level], "%s", line->data);
+		return;
+	}
+	buf_putc(line, '\n');
+	do
+		n = write(logger.fd, line->data, line->len);
+	while (n == -1 && errno == EINTR);
+}
+
+static void
+log_prefix(struct buf *line, int level)
+{
+	char when[32];
+	int64_t now = clock_realtime_us();
+
+	format_rfc3339(now / 1000000, when, sizeof(when));
+	if (logger.format == LOG_FORMAT_JSON) {
+		buf_printf(line, "{\"time\":\"%s\",\"level\":\"%s\",\"pid\":%ld,"
+		    "\"role\":", when, level_names[level], (long)getpid());
+		buf_json_string(line, logger.role);
+	} else if (logger.fd != -1) {
+		buf_printf(line, "%s %s %s[%ld] ", when, level_names[level],
+		    logger.role, (long)getpid());
+	} else {
+		buf_printf(line, "%s %s: ", level_names[level], logger.role);
+	}
+}
+
+static void
+log_message(int level, const char *fmt, va_list ap)
+{
+	struct buf line, message;
+
+	if (level > logger.level)
+		return;
+	buf_init(&line);
+	log_prefix(&line, level);
+	if (logger.format == LOG_FORMAT_JSON) {
+		buf_init(&message);
+		buf_vprintf(&message, fmt, ap);
+		buf_puts(&line, ",\"msg\":");
+		buf_json_string(&line, message.data != NULL ? message.data : "");
+		buf_putc(&line, '}');
+		buf_free(&message);
+	} else {
+		buf_vprintf(&line, fmt, ap);
+	}
+	log_emit(level, &line);
+	buf_free(&line);
+}
+
+#define LOG_FUNCTION(name, level)				\
+	void name(const char *fmt, ...)				\
+	{							\
+		va_list ap;					\
+		va_start(ap, fmt);				\
+		log_message(level, fmt, ap);			\
+		va_end(ap);					\
+	}
+LOG_FUNCTION(log_error, LOG_LEVEL_ERROR)
+LOG_FUNCTION(log_warn, LOG_LEVEL_WARN)
+LOG_FUNCTION(log_info, LOG_LEVEL_INFO)
+LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG)
+
+void
+log_request(const char *request_id, const char *method, const char *path,
+    int status, int64_t micros)
+{
+	struct buf line;
+
+	if (logger.level < LOG_LEVEL_INFO)
+		return;
+	buf_init(&line);
+	log_prefix(&line, LOG_LEVEL_INFO);
+	if (logger.format == LOG_FORMAT_JSON) {
+		buf_puts(&line, ",\"request_id\":");
+		buf_json_string(&line, request_id);
+		buf_puts(&line, ",\"method\":");
+		buf_json_string(&line, method);
+		buf_puts(&line, ",\"path\":");
+		buf_json_string(&line, path);
+		buf_printf(&line, ",\"status\":%d,\"us\":%lld}", status,
+		    (long long)micros);
+	} else {
+		/* The path is the raw, still percent-encoded one: no newlines. */
+		buf_printf(&line, "request id=%s method=%s path=%s status=%d us=%lld",
+		    request_id, method, path, status, (long long)micros);
+	}
+	log_emit(LOG_LEVEL_INFO, &line);
+	buf_free(&line);
+}

@@ -1,0 +1,30 @@
+/*
+ * Logging: to stderr, syslog or a file, as text or JSON lines, filtered by
+ * level. One line per request comes from log_request(). Callers never pass
+ * secrets here.
+ */
+#ifndef DYNCONF_LOG_H
+#define DYNCONF_LOG_H
+
+#include <stdint.h>
+
+enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+struct conf;
+
+/* (Re)open the log target named in the configuration. */
+int	log_open(const struct conf *c);
+/* Reopen a file target (after SIGUSR1, for log rotation). */
+void	log_reopen(void);
+/* Name this process in every line ("master", "responder", ...). */
+void	log_set_role(const char *role);
+
+void	log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void	log_request(const char *request_id, const char *method,
+	    const char *path, int status, int64_t micros);
+
+#endif

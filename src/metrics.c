@@ -1,0 +1,223 @@
+/*
+ * Pool-wide metrics in shared memory; see metrics.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+#include "util.h"
+
+/* The statuses counted apart; anything else falls into the last slot. */
+static const int counted_statuses[] = {
+	200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 410, 412, 413, 415,
+	429, 500, 502, 503, 504, 0
+};
+#define STATUS_SLOTS ARRAY_SIZE(counted_statuses)
+#define METHOD_SLOTS 8
+
+/* Upper bounds of the latency histogram, in microseconds. */
+static const int64_t latency_bounds_us[] = {
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
+	500000, 1000000, 2500000, 5000000, 10000000
+};
+#define LATENCY_BUCKETS (ARRAY_SIZE(latency_bounds_us) + 1)
+
+#define METRICS_MAGIC 0x6479636d65747231ULL	/* "dycmetr1" */
+
+struct metrics_segment {
+	uint64_t	magic;
+	uint64_t	layout;		/* sizeof, so an old file is rebuilt */
+	uint64_t	requests[METRICS_MAX_ROUTES + 1][METHOD_SLOTS][STATUS_SLOTS];
+	uint64_t	latency[LATENCY_BUCKETS];
+	uint64_t	latency_sum_us;
+	uint64_t	latency_count;
+	int64_t		responders;
+};
+
+static struct metrics_segment local_segment;
+static struct metrics_segment *segment = &local_segment;
+
+static int
+metrics_map_file(const char *path)
+{
+	struct metrics_segment *map;
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_error("metrics file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The first process sizes and stamps the file; the lock keeps siblings out meanwhile. */
+	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	if ((size_t)st.st_size != sizeof(*map) && ftruncate(fd, 0) == -1)
+		goto fail;
+	if (ftruncate(fd, sizeof(*map)) == -1)
+		goto fail;
+	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		goto fail;
+	if (map->magic != METRICS_MAGIC || map->layout != sizeof(*map)) {
+		memset(map, 0, sizeof(*map));
+		map->magic = METRICS_MAGIC;
+		map->layout = sizeof(*map);
+	}
+	flock(fd, LOCK_UN);
+	close(fd);
+	segment = map;
+	return 0;
+fail:
+	log_error("metrics file %s: %s", path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+int
+metrics_attach(const char *path)
+{
+	struct metrics_segment *map;
+
+	if (route_count > METRICS_MAX_ROUTES) {
+		log_error("%zu routes, metrics hold %d", route_count, METRICS_MAX_ROUTES);
+		return -1;
+	}
+	if (path != NULL)
+		return metrics_map_file(path);
+	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		log_error("metrics: mmap: %s", strerror(errno));
+		return -1;
+	}
+	map->magic = METRICS_MAGIC;
+	map->layout = sizeof(*map);
+	segment = map;
+	return 0;
+}
+
+static size_t
+status_slot(int status)
+{
+	size_t i;
+
+	for (i = 0; i < STATUS_SLOTS - 1; i++)
+		if (counted_statuses[i] == status)
+			return i;
+	return STATUS_SLOTS - 1;
+}
+
+static size_t
+method_slot(enum http_method method)
+{
+	size_t slot = 0;
+	unsigned bits = (unsigned)method;
+
+	while (bits > 1 && slot < METHOD_SLOTS - 1) {
+		bits >>= 1;
+		slot++;
+	}
+	return slot;
+}
+
+void
+metrics_record_request(size_t route, enum http_method method, int status,
+    int64_t micros)
+{
+	size_t bucket = 0;
+
+	if (route > METRICS_MAX_ROUTES)
+		route = METRICS_MAX_ROUTES;
+	while (bucket < LATENCY_BUCKETS - 1 && micros > latency_bounds_us[bucket])
+		bucket++;
+	__atomic_fetch_add(&segment->requests[route][method_slot(method)]
+	    [status_slot(status)], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&segment->latency[bucket], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&segment->latency_sum_us, (uint64_t)(micros < 0 ? 0 : micros),
+	    __ATOMIC_RELAXED);
+	__atomic_fetch_add(&segment->latency_count, 1, __ATOMIC_RELAXED);
+}
+
+void
+metrics_set_responders(int count)
+{
+	__atomic_store_n(&segment->responders, count, __ATOMIC_RELAXED);
+}
+
+static void
+render_requests(struct buf *out)
+{
+	size_t r, m, s;
+
+	buf_puts(out, "# HELP dynconf_http_requests_total Requests answered, "
+	    "by route, method and status.\n"
+	    "# TYPE dynconf_http_requests_total counter\n");
+	for (r = 0; r <= route_count; r++)
+		for (m = 0; m < METHOD_SLOTS; m++)
+			for (s = 0; s < STATUS_SLOTS; s++) {
+				uint64_t n = __atomic_load_n(&segment->requests[r][m][s],
+				    __ATOMIC_RELAXED);
+				char status[8];
+
+				if (n == 0)
+					continue;
+				if (counted_statuses[s] == 0)
+					snprintf(status, sizeof(status), "other");
+				else
+					snprintf(status, sizeof(status), "%d",
+					    counted_statuses[s]);
+				buf_printf(out, "dynconf_http_requests_total{route=\"%s\","
+				    "method=\"%s\",status=\"%s\"} %llu\n",
+				    r < route_count ? route_table[r].pattern : "unmatched",
+				    http_method_name((enum http_method)(1u << m)), status,
+				    (unsigned long long)n);
+			}
+}
+
+static void
+render_latency(struct buf *out)
+{
+	uint64_t cumulative = 0;
+	size_t b;
+
+	buf_puts(out, "# HELP dynconf_http_request_duration_seconds Time from "
+	    "request to response, inside the responder.\n"
+	    "# TYPE dynconf_http_request_duration_seconds histogram\n");
+	for (b = 0; b < LATENCY_BUCKETS; b++) {
+		cumulative += __atomic_load_n(&segment->latency[b], __ATOMIC_RELAXED);
+		if (b < LATENCY_BUCKETS - 1)
+			buf_printf(out, "dynconf_http_request_duration_seconds_bucket"
+			    "{le=\"%g\"} %llu\n", latency_bounds_us[b] / 1e6,
+			    (unsigned long long)cumulative);
+		else
+			buf_printf(out, "dynconf_http_request_duration_seconds_bucket"
+			    "{le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+	}
+	buf_printf(out, "dynconf_http_request_duration_seconds_sum %.6f\n"
+	    "dynconf_http_request_duration_seconds_count %llu\n",
+	    __atomic_load_n(&segment->latency_sum_us, __ATOMIC_RELAXED) / 1e6,
+	    (unsigned long long)__atomic_load_n(&segment->latency_count,
+	    __ATOMIC_RELAXED));
+}
+
+void
+metrics_render(struct buf *out)
+{
+	render_requests(out);
+	render_latency(out);
+	buf_printf(out, "# HELP dynconf_responders Responder processes the "
+	    "master keeps running (0 under spawn-fcgi).\n"
+	    "# TYPE dynconf_responders gauge\n"
+	    "dynconf_responders %lld\n",
+	    (long long)__atomic_load_n(&segment->responders, __ATOMIC_RELAXED));
+}

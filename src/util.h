@@ -1,0 +1,42 @@
+/*
+ * Small helpers every module uses: allocation that never returns NULL,
+ * bounded number parsing (OpenBSD's strtonum, which glibc lacks), clocks and
+ * random identifiers.
+ */
+#ifndef DYNCONF_UTIL_H
+#define DYNCONF_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Out of memory is not recoverable for a responder: these abort instead. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * Parse a decimal integer in [minval, maxval]. The whole string must be the
+ * number. On error returns 0 and sets *errstr to "invalid", "too small" or
+ * "too large"; on success *errstr is NULL.
+ */
+long long strtonum(const char *numstr, long long minval, long long maxval,
+    const char **errstr);
+
+/* Microseconds from CLOCK_MONOTONIC, and the wall clock in microseconds. */
+int64_t clock_monotonic_us(void);
+int64_t clock_realtime_us(void);
+
+/* Format a UNIX time (seconds) as RFC 3339 UTC into out (at least 21 bytes). */
+void format_rfc3339(int64_t unix_seconds, char *out, size_t outlen);
+
+/* Fill buf with len cryptographically random bytes; returns 0 or -1. */
+int random_bytes(void *buf, size_t len);
+
+/* Write 2*len lowercase hex digits of len random bytes plus a NUL into out. */
+int random_hex(char *out, size_t len);
+
+#endif
