@@ -3,18 +3,13 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "shared.h"
 #include "util.h"
 
 /* The statuses counted apart; anything else falls into the last slot. */
@@ -23,7 +18,7 @@ static const int counted_statuses[] = {
 	429, 500, 502, 503, 504, 0
 };
 #define STATUS_SLOTS ARRAY_SIZE(counted_statuses)
-#define METHOD_SLOTS 8
+#define METHOD_SLOTS SHARED_METHOD_SLOTS
 
 /* Upper bounds of the latency histogram, in microseconds. */
 static const int64_t latency_bounds_us[] = {
@@ -32,78 +27,19 @@ static const int64_t latency_bounds_us[] = {
 };
 #define LATENCY_BUCKETS (ARRAY_SIZE(latency_bounds_us) + 1)
 
-#define METRICS_MAGIC 0x6479636d65747231ULL	/* "dycmetr1" */
-
-struct metrics_segment {
-	uint64_t	magic;
-	uint64_t	layout;		/* sizeof, so an old file is rebuilt */
-	uint64_t	requests[METRICS_MAX_ROUTES + 1][METHOD_SLOTS][STATUS_SLOTS];
-	uint64_t	latency[LATENCY_BUCKETS];
-	uint64_t	latency_sum_us;
-	uint64_t	latency_count;
-	int64_t		responders;
-};
-
-static struct metrics_segment local_segment;
-static struct metrics_segment *segment = &local_segment;
-
-static int
-metrics_map_file(const char *path)
-{
-	struct metrics_segment *map;
-	struct stat st;
-	int fd;
-
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		log_error("metrics file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	/* The first process sizes and stamps the file; the lock keeps siblings out meanwhile. */
-	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
-		goto fail;
-	if ((size_t)st.st_size != sizeof(*map) && ftruncate(fd, 0) == -1)
-		goto fail;
-	if (ftruncate(fd, sizeof(*map)) == -1)
-		goto fail;
-	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		goto fail;
-	if (map->magic != METRICS_MAGIC || map->layout != sizeof(*map)) {
-		memset(map, 0, sizeof(*map));
-		map->magic = METRICS_MAGIC;
-		map->layout = sizeof(*map);
-	}
-	flock(fd, LOCK_UN);
-	close(fd);
-	segment = map;
-	return 0;
-fail:
-	log_error("metrics file %s: %s", path, strerror(errno));
-	close(fd);
-	return -1;
-}
+_Static_assert(ARRAY_SIZE(counted_statuses) <= SHARED_STATUS_SLOTS,
+    "status slots");
+_Static_assert(ARRAY_SIZE(latency_bounds_us) + 1 <= SHARED_LATENCY_BUCKETS,
+    "latency buckets");
 
 int
 metrics_attach(const char *path)
 {
-	struct metrics_segment *map;
-
 	if (route_count > METRICS_MAX_ROUTES) {
 		log_error("%zu routes, metrics hold %d", route_count, METRICS_MAX_ROUTES);
 		return -1;
 	}
-	if (path != NULL)
-		return metrics_map_file(path);
-	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED) {
-		log_error("metrics: mmap: %s", strerror(errno));
-		return -1;
-	}
-	map->magic = METRICS_MAGIC;
-	map->layout = sizeof(*map);
-	segment = map;
-	return 0;
+	return shared_attach(path);
 }
 
 static size_t
@@ -134,29 +70,35 @@ void
 metrics_record_request(size_t route, enum http_method method, int status,
     int64_t micros)
 {
+	struct shared_metrics *m = &shared()->metrics;
+
 	size_t bucket = 0;
 
 	if (route > METRICS_MAX_ROUTES)
 		route = METRICS_MAX_ROUTES;
 	while (bucket < LATENCY_BUCKETS - 1 && micros > latency_bounds_us[bucket])
 		bucket++;
-	__atomic_fetch_add(&segment->requests[route][method_slot(method)]
+	__atomic_fetch_add(&m->requests[route][method_slot(method)]
 	    [status_slot(status)], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&segment->latency[bucket], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&segment->latency_sum_us, (uint64_t)(micros < 0 ? 0 : micros),
+	__atomic_fetch_add(&m->latency[bucket], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&m->latency_sum_us, (uint64_t)(micros < 0 ? 0 : micros),
 	    __ATOMIC_RELAXED);
-	__atomic_fetch_add(&segment->latency_count, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&m->latency_count, 1, __ATOMIC_RELAXED);
 }
 
 void
 metrics_set_responders(int count)
 {
-	__atomic_store_n(&segment->responders, count, __ATOMIC_RELAXED);
+	struct shared_metrics *m = &shared()->metrics;
+
+	__atomic_store_n(&m->responders, count, __ATOMIC_RELAXED);
 }
 
 static void
 render_requests(struct buf *out)
 {
+	struct shared_metrics *m = &shared()->metrics;
+
 	size_t r, m, s;
 
 	buf_puts(out, "# HELP dynconf_http_requests_total Requests answered, "
@@ -165,7 +107,7 @@ render_requests(struct buf *out)
 	for (r = 0; r <= route_count; r++)
 		for (m = 0; m < METHOD_SLOTS; m++)
 			for (s = 0; s < STATUS_SLOTS; s++) {
-				uint64_t n = __atomic_load_n(&segment->requests[r][m][s],
+				uint64_t n = __atomic_load_n(&m->requests[r][m][s],
 				    __ATOMIC_RELAXED);
 				char status[8];
 
@@ -187,6 +129,8 @@ render_requests(struct buf *out)
 static void
 render_latency(struct buf *out)
 {
+	struct shared_metrics *m = &shared()->metrics;
+
 	uint64_t cumulative = 0;
 	size_t b;
 
@@ -194,7 +138,7 @@ render_latency(struct buf *out)
 	    "request to response, inside the responder.\n"
 	    "# TYPE dynconf_http_request_duration_seconds histogram\n");
 	for (b = 0; b < LATENCY_BUCKETS; b++) {
-		cumulative += __atomic_load_n(&segment->latency[b], __ATOMIC_RELAXED);
+		cumulative += __atomic_load_n(&m->latency[b], __ATOMIC_RELAXED);
 		if (b < LATENCY_BUCKETS - 1)
 			buf_printf(out, "dynconf_http_request_duration_seconds_bucket"
 			    "{le=\"%g\"} %llu\n", latency_bounds_us[b] / 1e6,
@@ -205,19 +149,21 @@ render_latency(struct buf *out)
 	}
 	buf_printf(out, "dynconf_http_request_duration_seconds_sum %.6f\n"
 	    "dynconf_http_request_duration_seconds_count %llu\n",
-	    __atomic_load_n(&segment->latency_sum_us, __ATOMIC_RELAXED) / 1e6,
-	    (unsigned long long)__atomic_load_n(&segment->latency_count,
+	    __atomic_load_n(&m->latency_sum_us, __ATOMIC_RELAXED) / 1e6,
+	    (unsigned long long)__atomic_load_n(&m->latency_count,
 	    __ATOMIC_RELAXED));
 }
 
 void
 metrics_render(struct buf *out)
 {
+	struct shared_metrics *m = &shared()->metrics;
+
 	render_requests(out);
 	render_latency(out);
 	buf_printf(out, "# HELP dynconf_responders Responder processes the "
 	    "master keeps running (0 under spawn-fcgi).\n"
 	    "# TYPE dynconf_responders gauge\n"
 	    "dynconf_responders %lld\n",
-	    (long long)__atomic_load_n(&segment->responders, __ATOMIC_RELAXED));
+	    (long long)__atomic_load_n(&m->responders, __ATOMIC_RELAXED));
 }

@@ -12,9 +12,10 @@
 
 #include "buf.h"
 #include "http.h"
+#include "shared.h"
 
 /* More routes than this is a build error caught by the unit tests. */
-#define METRICS_MAX_ROUTES 128
+#define METRICS_MAX_ROUTES SHARED_MAX_ROUTES
 
 /*
  * Map the shared counters: path NULL for an anonymous mapping that children

@@ -1,0 +1,206 @@
+/*
+ * A small etcd v3 client over the JSON gateway (/v3/...), on libcurl: our
+ * "libetcd". It speaks etcd's own terms (keys and values are byte strings,
+ * revisions are int64) and hides the gateway's quirks: base64 keys and
+ * values, int64 fields sent as strings, zero-valued fields omitted, watch
+ * frames that split across HTTP chunks, errors as {"error","code","message"}.
+ *
+ * One client per process (never share one across fork). It keeps its
+ * connection alive, fails over between endpoints, applies a deadline to
+ * every call, retries idempotent calls with backoff and jitter inside that
+ * deadline (never a write whose outcome is unknown), and consults the
+ * pool-wide circuit breaker (breaker.h) before touching the network.
+ */
+#ifndef DYNCONF_ETCD_H
+#define DYNCONF_ETCD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct etcd_client;
+
+enum etcd_status {
+	ETCD_OK = 0,
+	ETCD_UNAVAILABLE,	/* no endpoint answered in time, or breaker open */
+	ETCD_COMPACTED,		/* the revision asked for was compacted */
+	ETCD_NOT_FOUND,		/* e.g. an unknown or expired lease */
+	ETCD_ERROR,		/* etcd answered with an error (see message) */
+	ETCD_UNKNOWN,		/* a write whose outcome is unknown (timeout after send) */
+};
+
+struct etcd_error {
+	enum etcd_status status;
+	int		 code;		/* gRPC code from the gateway, 0 if none */
+	char		 message[256];
+};
+
+struct etcd_options {
+	const char	*endpoints;	/* comma-separated http(s)://host:port */
+	int		 timeout_ms;	/* default deadline of one call */
+	const char	*username;	/* etcd auth, NULL for none */
+	const char	*password;
+	const char	*ca_file;	/* TLS, NULL for none */
+	const char	*cert_file;
+	const char	*key_file;
+	int		 use_breaker;	/* consult the shared circuit breaker */
+};
+
+struct etcd_kv {
+	char		*key;		/* NUL-terminated; key_len excludes the NUL */
+	size_t		 key_len;
+	char		*value;		/* NUL-terminated; may contain NULs */
+	size_t		 value_len;
+	int64_t		 create_revision;
+	int64_t		 mod_revision;
+	int64_t		 version;
+	int64_t		 lease;
+};
+
+struct etcd_range_result {
+	int64_t		 revision;	/* header revision */
+	struct etcd_kv	*kvs;
+	size_t		 count;
+	int		 more;
+	int64_t		 total;		/* "count" from etcd */
+};
+
+struct etcd_range_options {
+	const char	*range_end;	/* NULL: just key; etcd_prefix_end() for prefixes */
+	size_t		 range_end_len;
+	int64_t		 limit;		/* 0: no limit */
+	int64_t		 revision;	/* 0: latest */
+	int		 serializable;	/* 0: linearizable */
+	int		 keys_only;
+	int		 count_only;
+};
+
+enum etcd_compare_target { ETCD_CMP_VERSION, ETCD_CMP_CREATE, ETCD_CMP_MOD,
+	ETCD_CMP_VALUE, ETCD_CMP_LEASE };
+enum etcd_compare_result { ETCD_CMP_EQUAL, ETCD_CMP_GREATER, ETCD_CMP_LESS,
+	ETCD_CMP_NOT_EQUAL };
+
+struct etcd_compare {
+	const char			*key;
+	size_t				 key_len;
+	enum etcd_compare_target	 target;
+	enum etcd_compare_result	 result;
+	int64_t				 number;	/* version/create/mod/lease */
+	const char			*value;		/* ETCD_CMP_VALUE */
+	size_t				 value_len;
+};
+
+enum etcd_op_type { ETCD_OP_PUT, ETCD_OP_DELETE, ETCD_OP_RANGE };
+
+struct etcd_op {
+	enum etcd_op_type	 type;
+	const char		*key;
+	size_t			 key_len;
+	const char		*value;		/* PUT */
+	size_t			 value_len;
+	int64_t			 lease;		/* PUT */
+	const char		*range_end;	/* DELETE, RANGE; NULL for one key */
+	size_t			 range_end_len;
+	int			 prev_kv;	/* PUT, DELETE: return the previous kv */
+};
+
+struct etcd_txn {
+	const struct etcd_compare	*compare;
+	size_t				 ncompare;
+	const struct etcd_op		*success;
+	size_t				 nsuccess;
+	const struct etcd_op		*failure;
+	size_t				 nfailure;
+};
+
+/* The outcome of one op of the branch taken. */
+struct etcd_op_result {
+	enum etcd_op_type	 type;
+	struct etcd_range_result range;	/* RANGE: kvs; PUT/DELETE: prev kvs */
+	int64_t			 deleted;	/* DELETE */
+};
+
+struct etcd_txn_result {
+	int64_t			 revision;
+	int			 succeeded;
+	struct etcd_op_result	*results;
+	size_t			 count;
+};
+
+enum etcd_event_type { ETCD_EVENT_PUT, ETCD_EVENT_DELETE };
+
+struct etcd_event {
+	enum etcd_event_type	 type;
+	struct etcd_kv		 kv;	/* DELETE: key and mod_revision only */
+};
+
+/*
+ * Called for each watch response that carries events or progress: the
+ * header revision and the events in order. Return 0 to go on, non-zero to
+ * stop watching (etcd_watch then returns ETCD_OK).
+ */
+typedef int (*etcd_watch_fn)(void *ctx, int64_t revision,
+    const struct etcd_event *events, size_t count);
+
+struct etcd_status_result {
+	int64_t		 revision;
+	int64_t		 leader;
+	int64_t		 member_id;
+	int64_t		 raft_term;
+	int64_t		 db_size;
+	char		 version[32];
+};
+
+struct etcd_client *etcd_client_new(const struct etcd_options *options);
+void	etcd_client_free(struct etcd_client *client);
+
+/*
+ * The deadline (CLOCK_MONOTONIC microseconds, util.h clock_monotonic_us)
+ * that bounds the calls made from now on; 0 restores the default timeout
+ * per call. A request sets its own so that no etcd call outlives it.
+ */
+void	etcd_set_deadline(struct etcd_client *client, int64_t deadline_us);
+
+/* The end of the range covering every key that starts with prefix. */
+char	*etcd_prefix_end(const char *prefix, size_t len, size_t *end_len);
+
+int	etcd_range(struct etcd_client *client, const char *key, size_t key_len,
+	    const struct etcd_range_options *options,
+	    struct etcd_range_result *result, struct etcd_error *error);
+int	etcd_put(struct etcd_client *client, const char *key, size_t key_len,
+	    const char *value, size_t value_len, int64_t lease,
+	    int64_t *revision, struct etcd_error *error);
+int	etcd_delete(struct etcd_client *client, const char *key, size_t key_len,
+	    const char *range_end, size_t range_end_len, int64_t *deleted,
+	    int64_t *revision, struct etcd_error *error);
+int	etcd_txn(struct etcd_client *client, const struct etcd_txn *txn,
+	    struct etcd_txn_result *result, struct etcd_error *error);
+
+int	etcd_lease_grant(struct etcd_client *client, int64_t ttl, int64_t *id,
+	    int64_t *granted_ttl, struct etcd_error *error);
+int	etcd_lease_keepalive(struct etcd_client *client, int64_t id,
+	    int64_t *ttl, struct etcd_error *error);
+int	etcd_lease_revoke(struct etcd_client *client, int64_t id,
+	    struct etcd_error *error);
+/* *ttl is -1 when the lease has expired or never existed. */
+int	etcd_lease_timetolive(struct etcd_client *client, int64_t id,
+	    int64_t *ttl, int64_t *granted_ttl, struct etcd_error *error);
+
+int	etcd_status(struct etcd_client *client, struct etcd_status_result *result,
+	    struct etcd_error *error);
+
+/*
+ * Watch [key, range_end) from start_revision, calling fn for every
+ * response, until fn returns non-zero, the stream fails or idle_timeout_ms
+ * passes without a frame (0: no limit). Returns ETCD_COMPACTED (with
+ * error->message naming the compact revision) when start_revision is gone.
+ * Blocks: the watcher process runs it; responders never do.
+ */
+int	etcd_watch(struct etcd_client *client, const char *key, size_t key_len,
+	    const char *range_end, size_t range_end_len, int64_t start_revision,
+	    int idle_timeout_ms, etcd_watch_fn fn, void *ctx,
+	    struct etcd_error *error);
+
+void	etcd_range_result_free(struct etcd_range_result *result);
+void	etcd_txn_result_free(struct etcd_txn_result *result);
+
+#endif
