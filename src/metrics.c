@@ -98,16 +98,15 @@ static void
 render_requests(struct buf *out)
 {
 	struct shared_metrics *m = &shared()->metrics;
-
-	size_t r, m, s;
+	size_t r, method, s;
 
 	buf_puts(out, "# HELP dynconf_http_requests_total Requests answered, "
 	    "by route, method and status.\n"
 	    "# TYPE dynconf_http_requests_total counter\n");
 	for (r = 0; r <= route_count; r++)
-		for (m = 0; m < METHOD_SLOTS; m++)
+		for (method = 0; method < METHOD_SLOTS; method++)
 			for (s = 0; s < STATUS_SLOTS; s++) {
-				uint64_t n = __atomic_load_n(&m->requests[r][m][s],
+				uint64_t n = __atomic_load_n(&m->requests[r][method][s],
 				    __ATOMIC_RELAXED);
 				char status[8];
 
@@ -121,7 +120,7 @@ render_requests(struct buf *out)
 				buf_printf(out, "dynconf_http_requests_total{route=\"%s\","
 				    "method=\"%s\",status=\"%s\"} %llu\n",
 				    r < route_count ? route_table[r].pattern : "unmatched",
-				    http_method_name((enum http_method)(1u << m)), status,
+				    http_method_name((enum http_method)(1u << method)), status,
 				    (unsigned long long)n);
 			}
 }
