@@ -38,9 +38,15 @@ struct conf {
 		char		endpoints[CONF_STRING_MAX];
 		char		prefix[256];
 		int		timeout;	/* milliseconds */
+		char		username[128];
+		char		password_file[PATH_MAX];
+		char		ca_file[PATH_MAX];
+		char		cert_file[PATH_MAX];
+		char		key_file[PATH_MAX];
 	} etcd;
 	struct {
 		char		path[PATH_MAX];
+		long long	history;	/* events kept for /v1/watch */
 	} replica;
 	struct {
 		int		mode;	/* enum auth_mode */

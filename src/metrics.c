@@ -153,6 +153,63 @@ render_latency(struct buf *out)
 	    __ATOMIC_RELAXED));
 }
 
+static void
+render_counter(struct buf *out, const char *name, const char *help,
+    const char *labels, uint64_t value)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s%s %llu\n", name, help,
+	    name, name, labels, (unsigned long long)value);
+}
+
+static void
+render_storage(struct buf *out)
+{
+	struct shared_state *st = shared();
+	struct shared_metrics *m = &st->metrics;
+	int64_t current = __atomic_load_n(&st->replica.current_at_us, __ATOMIC_RELAXED);
+
+	buf_printf(out, "# HELP dynconf_cache_reads_total Reads by how they were "
+	    "served (replica hit, stale replica, bypass to etcd).\n"
+	    "# TYPE dynconf_cache_reads_total counter\n"
+	    "dynconf_cache_reads_total{result=\"hit\"} %llu\n"
+	    "dynconf_cache_reads_total{result=\"stale\"} %llu\n"
+	    "dynconf_cache_reads_total{result=\"bypass\"} %llu\n",
+	    (unsigned long long)__atomic_load_n(&m->cache_hit, __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&m->cache_stale, __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&m->cache_bypass, __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_etcd_calls_total", "Calls made to etcd.", "",
+	    __atomic_load_n(&m->etcd_calls, __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_etcd_failures_total",
+	    "Calls to etcd that failed to get an answer.", "",
+	    __atomic_load_n(&m->etcd_failures, __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_etcd_retries_total",
+	    "Idempotent etcd calls retried.", "",
+	    __atomic_load_n(&m->etcd_retries, __ATOMIC_RELAXED));
+	buf_printf(out, "# HELP dynconf_circuit_breaker_state etcd circuit breaker: "
+	    "0 closed, 1 open, 2 half open.\n"
+	    "# TYPE dynconf_circuit_breaker_state gauge\n"
+	    "dynconf_circuit_breaker_state %d\n",
+	    (int)__atomic_load_n(&st->breaker.state, __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_circuit_breaker_opened_total",
+	    "Times the etcd circuit breaker opened.", "",
+	    __atomic_load_n(&st->breaker.opened_total, __ATOMIC_RELAXED));
+	buf_printf(out, "# HELP dynconf_replica_revision etcd revision the replica "
+	    "has applied.\n# TYPE dynconf_replica_revision gauge\n"
+	    "dynconf_replica_revision %lld\n"
+	    "# HELP dynconf_replica_lag_seconds Time since the replica was last "
+	    "known to be in step with etcd.\n"
+	    "# TYPE dynconf_replica_lag_seconds gauge\n"
+	    "dynconf_replica_lag_seconds %.3f\n",
+	    (long long)__atomic_load_n(&st->replica.revision, __ATOMIC_RELAXED),
+	    current == 0 ? 0.0 : (clock_monotonic_us() - current) / 1e6);
+	render_counter(out, "dynconf_replica_resyncs_total",
+	    "Full snapshot reloads after compaction or a lost watch.", "",
+	    __atomic_load_n(&st->replica.resyncs, __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_replica_events_total",
+	    "etcd events applied to the replica.", "",
+	    __atomic_load_n(&st->replica.events_applied, __ATOMIC_RELAXED));
+}
+
 void
 metrics_render(struct buf *out)
 {
@@ -165,4 +222,5 @@ metrics_render(struct buf *out)
 	    "# TYPE dynconf_responders gauge\n"
 	    "dynconf_responders %lld\n",
 	    (long long)__atomic_load_n(&m->responders, __ATOMIC_RELAXED));
+	render_storage(out);
 }

@@ -1,0 +1,219 @@
+/*
+ * Dynamic configuration; see config_resource.h.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "arena.h"
+#include "config_resource.h"
+#include "keys.h"
+#include "resource.h"
+#include "store.h"
+#include "util.h"
+
+#define CONFIG_FOLDER "config/"
+
+/* The stored text as JSON, or as a JSON string when it is not JSON. */
+static struct json_object *
+value_from_text(const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *value;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	value = json_tokener_parse_ex(tok, text, (int)len);
+	if (value != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len)) {
+		json_object_put(value);
+		value = NULL;
+	}
+	/* A lone "null" parses to NULL with success: it is JSON null. */
+	if (value == NULL && !(len == 4 && memcmp(text, "null", 4) == 0))
+		value = json_object_new_string_len(text, (int)len);
+	json_tokener_free(tok);
+	return value;
+}
+
+static struct json_object *
+config_json(const struct store_item *item)
+{
+	struct json_object *obj = json_object_new_object();
+	char when[32];
+
+	format_rfc3339(item->updated_at / 1000000, when, sizeof(when));
+	json_object_object_add(obj, "key", json_object_new_string(
+	    item->key + strlen(CONFIG_FOLDER)));
+	json_object_object_add(obj, "value", value_from_text(item->value,
+	    item->value_len));
+	json_object_object_add(obj, "revision", json_object_new_int64(item->mod_revision));
+	json_object_object_add(obj, "updated_at", json_object_new_string(when));
+	return obj;
+}
+
+static void
+respond_item(struct exchange *ex, int status, const struct store_item *item)
+{
+	struct json_object *body = config_json(item);
+
+	respond_json(ex, status, body);
+	json_object_put(body);
+	resource_etag(ex, item->mod_revision);
+}
+
+/* The path's key, validated, as the store's key ("config/..."); NULL after 400. */
+static const char *
+config_store_key(struct exchange *ex)
+{
+	const char *key = ex->params[0];
+
+	if (!config_key_valid(key)) {
+		respond_problem(ex, 400, "invalid_key", "a config key is 1 to %d names "
+		    "of [A-Za-z0-9][A-Za-z0-9._-]* joined by '/', at most %d bytes",
+		    CONFIG_KEY_MAX_SEGMENTS, CONFIG_KEY_MAX_LEN);
+		return NULL;
+	}
+	return arena_printf(&ex->arena, CONFIG_FOLDER "%s", key);
+}
+
+/* The body must be {"value": <any JSON>} and nothing else; -1 after 400. */
+static int
+parse_config_body(struct exchange *ex, struct json_object **value)
+{
+	struct field_error error = { "value", "required" };
+
+	if (ex->json == NULL || !json_object_is_type(ex->json, json_type_object)) {
+		respond_invalid(ex, "validation_failed",
+		    "the body must be a JSON object {\"value\": ...}", &error, 1);
+		return -1;
+	}
+	json_object_object_foreach(ex->json, name, field) {
+		(void)field;
+		if (strcmp(name, "value") != 0) {
+			error.field = arena_strdup(&ex->arena, name);
+			error.message = "unknown field";
+			respond_invalid(ex, "unknown_field", "the body has a field "
+			    "that a config entry does not have", &error, 1);
+			return -1;
+		}
+	}
+	/* A JSON null value is a json-c NULL: present, and stored as null. */
+	if (!json_object_object_get_ex(ex->json, "value", value)) {
+		respond_invalid(ex, "validation_failed", "value is required", &error, 1);
+		return -1;
+	}
+	return 0;
+}
+
+void
+handle_config_put(struct exchange *ex)
+{
+	struct store_condition condition;
+	struct store_item item;
+	struct store_ctx ctx;
+	struct json_object *value;
+	enum store_result rc;
+	const char *key, *text;
+	int created = 0;
+
+	if ((key = config_store_key(ex)) == NULL ||
+	    parse_config_body(ex, &value) == -1 ||
+	    resource_condition(ex, STORE_IF_ANY, &condition) == -1)
+		return;
+	text = value == NULL ? "null" : json_object_to_json_string_ext(value,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	resource_store_ctx(ex, &ctx);
+	rc = store_put(&ctx, key, text, strlen(text), 0, &condition, &item, &created);
+	if (rc != STORE_OK) {
+		resource_store_error(ex, rc, "config_not_found", "the config entry");
+		return;
+	}
+	respond_item(ex, created ? 201 : 200, &item);
+}
+
+void
+handle_config_get(struct exchange *ex)
+{
+	struct store_item item;
+	struct store_ctx ctx;
+	enum store_result rc;
+	const char *key;
+	int force;
+
+	if ((key = config_store_key(ex)) == NULL || resource_force(ex, &force) == -1)
+		return;
+	resource_store_ctx(ex, &ctx);
+	rc = store_get(&ctx, key, force, &item);
+	if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+		resource_store_error(ex, rc, "config_not_found", "the config entry");
+		return;
+	}
+	if (rc == STORE_NOT_FOUND)
+		resource_store_error(ex, rc, "config_not_found", "the config entry");
+	else
+		respond_item(ex, 200, &item);
+	resource_read_headers(ex, &ctx);
+}
+
+void
+handle_config_delete(struct exchange *ex)
+{
+	struct store_condition condition;
+	struct store_ctx ctx;
+	enum store_result rc;
+	const char *key;
+	int64_t revision;
+
+	if ((key = config_store_key(ex)) == NULL ||
+	    resource_condition(ex, STORE_IF_PRESENT, &condition) == -1)
+		return;
+	resource_store_ctx(ex, &ctx);
+	rc = store_delete(&ctx, key, &condition, &revision);
+	if (rc != STORE_OK) {
+		resource_store_error(ex, rc, "config_not_found", "the config entry");
+		return;
+	}
+	respond_empty(ex, 204);
+}
+
+void
+handle_config_list(struct exchange *ex)
+{
+	struct json_object *body, *items;
+	struct store_item *found;
+	struct store_ctx ctx;
+	enum store_result rc;
+	const char *prefix = query_get(ex, "prefix");
+	int64_t limit, offset, total;
+	size_t count, i;
+
+	if (prefix == NULL)
+		prefix = "";
+	if (!config_prefix_valid(prefix)) {
+		respond_problem(ex, 400, "invalid_key", "prefix must be the start of a "
+		    "config key");
+		return;
+	}
+	if (resource_pagination(ex, &limit, &offset) == -1)
+		return;
+	resource_store_ctx(ex, &ctx);
+	rc = store_list(&ctx, arena_printf(&ex->arena, CONFIG_FOLDER "%s", prefix),
+	    limit, offset, &found, &count, &total);
+	if (rc != STORE_OK) {
+		resource_store_error(ex, rc, "config_not_found", "the config entry");
+		return;
+	}
+	body = json_object_new_object();
+	items = json_object_new_array();
+	for (i = 0; i < count; i++)
+		json_object_array_add(items, config_json(&found[i]));
+	json_object_object_add(body, "items", items);
+	json_object_object_add(body, "total", json_object_new_int64(total));
+	json_object_object_add(body, "limit", json_object_new_int64(limit));
+	json_object_object_add(body, "offset", json_object_new_int64(offset));
+	respond_json(ex, 200, body);
+	json_object_put(body);
+	resource_read_headers(ex, &ctx);
+}

@@ -1,0 +1,22 @@
+/*
+ * Names and keys (API.md §1): what may name a flag, lock, service or
+ * environment, and what may be a config key. Everything that becomes part
+ * of an etcd key passes through here first, so nothing escapes the prefix.
+ */
+#ifndef DYNCONF_KEYS_H
+#define DYNCONF_KEYS_H
+
+#define NAME_MAX_LEN 128
+#define CONFIG_KEY_MAX_LEN 512
+#define CONFIG_KEY_MAX_SEGMENTS 16
+
+/* [A-Za-z0-9][A-Za-z0-9._-]{0,127} */
+int	name_valid(const char *name);
+
+/* 1–16 names joined by '/', no '.' or '..' segment, at most 512 bytes. */
+int	config_key_valid(const char *key);
+
+/* A list prefix: empty, or a config key, optionally ending in '/', or a partial last segment. */
+int	config_prefix_valid(const char *prefix);
+
+#endif

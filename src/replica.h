@@ -1,0 +1,81 @@
+/*
+ * The local replica: a SQLite database (WAL) holding a full copy of every
+ * key under etcd.prefix, with etcd's revisions, plus a bounded log of recent
+ * events for /v1/watch. Keys are stored relative to the prefix
+ * ("config/app/x").
+ *
+ * Two kinds of writers share it. The watcher applies etcd's event stream in
+ * order and owns the applied revision: every event up to it is in. A
+ * responder writes its own acknowledged writes through at once, so a client
+ * reads its own write on the same node. Both apply monotonically: a row is
+ * only replaced by one with a newer mod_revision, deletes leave a tombstone
+ * until the watcher has passed them, and a write-through at or below the
+ * applied revision is skipped (the watcher already has it or something
+ * newer). One place holds the schema, versioned, with migrations.
+ */
+#ifndef DYNCONF_REPLICA_H
+#define DYNCONF_REPLICA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct replica;
+struct arena;
+
+struct replica_row {
+	const char	*key;		/* relative to the prefix */
+	const char	*value;
+	size_t		 value_len;
+	int64_t		 create_revision;
+	int64_t		 mod_revision;
+	int64_t		 version;
+	int64_t		 lease;
+	int64_t		 updated_at;	/* unix µs when this node applied it */
+};
+
+struct replica_event {
+	int		 deleted;	/* 0: put */
+	struct replica_row row;
+};
+
+/* Open (creating and migrating) the database at path; NULL with err. */
+struct replica *replica_open(const char *path, char *err, size_t errlen);
+void	replica_close(struct replica *r);
+
+/* 1 found (strings in the arena), 0 absent, -1 error. */
+int	replica_get(struct replica *r, const char *key, struct arena *arena,
+	    struct replica_row *row);
+
+/*
+ * Rows whose key starts with prefix, in key order, from offset, at most
+ * limit. *total is the count of all matches. Returns the number of rows, -1
+ * on error.
+ */
+long	replica_list(struct replica *r, const char *prefix, int64_t limit,
+	    int64_t offset, struct arena *arena, struct replica_row **rows,
+	    int64_t *total);
+
+/* A responder's own acknowledged write (or a forced read) at revision. */
+int	replica_write_through(struct replica *r, const struct replica_event *event);
+
+/* The watcher's side. */
+int	replica_applied_revision(struct replica *r, int64_t *revision);
+int	replica_snapshot_complete(struct replica *r);
+int	replica_snapshot_begin(struct replica *r);
+int	replica_snapshot_add(struct replica *r, const struct replica_row *rows,
+	    size_t count);
+/* Replace everything with the snapshot taken at revision. */
+int	replica_snapshot_commit(struct replica *r, int64_t revision);
+/* Apply a batch of events in one transaction; revision becomes applied. */
+int	replica_apply_events(struct replica *r, int64_t revision,
+	    const struct replica_event *events, size_t count, int64_t history);
+
+/*
+ * Events under prefix with revision > since, oldest first, at most limit.
+ * Returns the count, -1 on error, -2 when since is older than the history
+ * kept (the caller answers 410).
+ */
+long	replica_events_since(struct replica *r, const char *prefix, int64_t since,
+	    int64_t limit, struct arena *arena, struct replica_event **events);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * Shared resource plumbing; see resource.h.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "resource.h"
+#include "util.h"
+
+void
+resource_store_ctx(struct exchange *ex, struct store_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->arena = &ex->arena;
+	ctx->deadline_us = ex->deadline_us;
+}
+
+/* "42", W/"42" or 42 → 42; -1 when it is none of those. */
+static int64_t
+parse_etag(const char *value)
+{
+	char digits[32];
+	const char *errstr;
+	size_t len;
+	int64_t revision;
+
+	while (*value == ' ')
+		value++;
+	if (strncmp(value, "W/", 2) == 0)
+		value += 2;
+	len = strlen(value);
+	while (len > 0 && value[len - 1] == ' ')
+		len--;
+	if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
+		value++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(digits))
+		return -1;
+	memcpy(digits, value, len);
+	digits[len] = '\0';
+	revision = strtonum(digits, 1, INT64_MAX, &errstr);
+	return errstr != NULL ? -1 : revision;
+}
+
+int
+resource_condition(struct exchange *ex, enum store_condition_kind fallback,
+    struct store_condition *condition)
+{
+	const char *if_match = ex->req.if_match, *if_none = ex->req.if_none_match;
+
+	condition->kind = fallback;
+	condition->revision = 0;
+	if (if_match != NULL && *if_match != '\0') {
+		if (strcmp(if_match, "*") == 0) {
+			condition->kind = STORE_IF_PRESENT;
+			return 0;
+		}
+		if ((condition->revision = parse_etag(if_match)) == -1) {
+			respond_problem(ex, 400, "invalid_precondition",
+			    "If-Match must be \"*\" or one revision in quotes, like \"42\"");
+			return -1;
+		}
+		condition->kind = STORE_IF_REVISION;
+		return 0;
+	}
+	if (if_none != NULL && *if_none != '\0') {
+		if (strcmp(if_none, "*") != 0) {
+			respond_problem(ex, 400, "invalid_precondition",
+			    "on a write, If-None-Match may only be \"*\"");
+			return -1;
+		}
+		condition->kind = STORE_IF_ABSENT;
+	}
+	return 0;
+}
+
+void
+resource_etag(struct exchange *ex, int64_t revision)
+{
+	char etag[32];
+
+	snprintf(etag, sizeof(etag), "\"%lld\"", (long long)revision);
+	response_header(ex, "ETag", etag);
+}
+
+void
+resource_read_headers(struct exchange *ex, const struct store_ctx *ctx)
+{
+	static const char *const names[] = { "hit", "stale", "bypass" };
+	char revision[32];
+
+	snprintf(revision, sizeof(revision), "%lld",
+	    (long long)store_replica_revision());
+	response_header(ex, "X-Cache", names[ctx->cache]);
+	response_header(ex, "X-Dynconf-Revision", revision);
+}
+
+void
+resource_store_error(struct exchange *ex, enum store_result rc,
+    const char *not_found_code, const char *what)
+{
+	switch (rc) {
+	case STORE_NOT_FOUND:
+		respond_problem(ex, 404, not_found_code, "%s does not exist", what);
+		return;
+	case STORE_EXISTS:
+		respond_problem(ex, 412, "already_exists", "%s already exists", what);
+		return;
+	case STORE_STALE:
+		respond_problem(ex, 412, "revision_mismatch",
+		    "%s has changed since that revision", what);
+		return;
+	case STORE_UNAVAILABLE:
+		respond_problem(ex, 503, "store_unavailable",
+		    "etcd cannot be reached; nothing was written");
+		response_header(ex, "Retry-After", "1");
+		return;
+	case STORE_OK:
+	case STORE_FAILED:
+		break;
+	}
+	respond_problem(ex, 500, "internal_error", "the store failed; see the log");
+}
+
+int
+resource_force(struct exchange *ex, int *force)
+{
+	const char *value = query_get(ex, "force");
+
+	*force = 0;
+	if (value == NULL || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+		return 0;
+	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || *value == '\0') {
+		*force = 1;
+		return 0;
+	}
+	respond_problem(ex, 400, "invalid_query", "force must be true or false");
+	return -1;
+}
+
+int
+resource_pagination(struct exchange *ex, int64_t *limit, int64_t *offset)
+{
+	const char *value, *errstr = NULL;
+
+	*limit = LIST_DEFAULT_LIMIT;
+	*offset = 0;
+	if ((value = query_get(ex, "limit")) != NULL) {
+		*limit = strtonum(value, 1, LIST_MAX_LIMIT, &errstr);
+		if (errstr != NULL) {
+			respond_problem(ex, 400, "invalid_query",
+			    "limit must be a whole number from 1 to %d", LIST_MAX_LIMIT);
+			return -1;
+		}
+	}
+	if ((value = query_get(ex, "offset")) != NULL) {
+		*offset = strtonum(value, 0, INT64_MAX / 2, &errstr);
+		if (errstr != NULL) {
+			respond_problem(ex, 400, "invalid_query",
+			    "offset must be a whole number from 0");
+			return -1;
+		}
+	}
+	return 0;
+}

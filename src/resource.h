@@ -1,0 +1,45 @@
+/*
+ * What every resource handler shares between the HTTP exchange and the
+ * store: preconditions from If-Match / If-None-Match, the read headers
+ * (ETag, X-Cache, X-Dynconf-Revision), store failures as problem documents,
+ * and list parameters.
+ */
+#ifndef DYNCONF_RESOURCE_H
+#define DYNCONF_RESOURCE_H
+
+#include <stdint.h>
+
+#include "http.h"
+#include "store.h"
+
+#define LIST_DEFAULT_LIMIT 50
+#define LIST_MAX_LIMIT 1000
+
+/* A store context bound to the exchange's arena and deadline. */
+void	resource_store_ctx(struct exchange *ex, struct store_ctx *ctx);
+
+/*
+ * The write condition from If-Match / If-None-Match, else fallback.
+ * Returns -1 after answering 400 when a header is malformed.
+ */
+int	resource_condition(struct exchange *ex, enum store_condition_kind fallback,
+	    struct store_condition *condition);
+
+/* ETag for one object at revision. */
+void	resource_etag(struct exchange *ex, int64_t revision);
+/* X-Cache and X-Dynconf-Revision after a read. */
+void	resource_read_headers(struct exchange *ex, const struct store_ctx *ctx);
+
+/*
+ * Answer a store failure: not_found_code for STORE_NOT_FOUND, 412 for
+ * conditions, 503 store_unavailable with Retry-After, 500 otherwise.
+ */
+void	resource_store_error(struct exchange *ex, enum store_result rc,
+	    const char *not_found_code, const char *what);
+
+/* ?force=true|false|1|0; -1 after answering 400. */
+int	resource_force(struct exchange *ex, int *force);
+/* ?limit= and ?offset=; -1 after answering 400. */
+int	resource_pagination(struct exchange *ex, int64_t *limit, int64_t *offset);
+
+#endif

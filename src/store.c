@@ -1,0 +1,468 @@
+/*
+ * The store; see store.h for the contract every resource relies on.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "breaker.h"
+#include "conf.h"
+#include "etcd.h"
+#include "log.h"
+#include "replica.h"
+#include "shared.h"
+#include "store.h"
+#include "util.h"
+
+static struct {
+	struct etcd_client	*etcd;
+	struct replica		*replica;
+	int			 ready;		/* a snapshot was seen: stays true */
+} store;
+
+void
+store_etcd_options(struct etcd_options *o, char *password, size_t password_len)
+{
+	memset(o, 0, sizeof(*o));
+	o->endpoints = conf.etcd.endpoints;
+	o->timeout_ms = conf.etcd.timeout;
+	o->use_breaker = 1;
+	if (conf.etcd.username[0] != '\0') {
+		FILE *fp = fopen(conf.etcd.password_file, "r");
+
+		password[0] = '\0';
+		if (fp == NULL) {
+			log_error("etcd.password_file %s: %s", conf.etcd.password_file,
+			    strerror(errno));
+		} else {
+			if (fgets(password, (int)password_len, fp) != NULL)
+				password[strcspn(password, "\r\n")] = '\0';
+			fclose(fp);
+		}
+		o->username = conf.etcd.username;
+		o->password = password;
+	}
+	if (conf.etcd.ca_file[0] != '\0')
+		o->ca_file = conf.etcd.ca_file;
+	if (conf.etcd.cert_file[0] != '\0')
+		o->cert_file = conf.etcd.cert_file;
+	if (conf.etcd.key_file[0] != '\0')
+		o->key_file = conf.etcd.key_file;
+}
+
+int
+store_open(void)
+{
+	struct etcd_options options;
+	char password[256], err[512];
+
+	if (store.replica != NULL)
+		return 0;
+	store_etcd_options(&options, password, sizeof(password));
+	store.etcd = etcd_client_new(&options);
+	explicit_bzero(password, sizeof(password));
+	store.replica = replica_open(conf.replica.path, err, sizeof(err));
+	if (store.replica == NULL) {
+		log_error("replica: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_close(void)
+{
+	replica_close(store.replica);
+	etcd_client_free(store.etcd);
+	memset(&store, 0, sizeof(store));
+}
+
+int
+store_etcd_up(void)
+{
+	return __atomic_load_n(&shared()->replica.etcd_up, __ATOMIC_RELAXED) &&
+	    breaker_state() != BREAKER_OPEN;
+}
+
+int64_t
+store_replica_revision(void)
+{
+	return __atomic_load_n(&shared()->replica.revision, __ATOMIC_RELAXED);
+}
+
+int
+store_ready(void)
+{
+	if (store.ready)
+		return 1;
+	if (__atomic_load_n(&shared()->replica.snapshot_loaded, __ATOMIC_RELAXED) ||
+	    (store_open() == 0 && replica_snapshot_complete(store.replica)))
+		store.ready = 1;
+	return store.ready;
+}
+
+static void
+count_cache(enum cache_state cache)
+{
+	struct shared_metrics *m = &shared()->metrics;
+	uint64_t *counter = cache == CACHE_HIT ? &m->cache_hit :
+	    cache == CACHE_STALE ? &m->cache_stale : &m->cache_bypass;
+
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static char *
+full_key(struct store_ctx *ctx, const char *key, size_t *len)
+{
+	char *k = arena_printf(ctx->arena, "%s%s", conf.etcd.prefix, key);
+
+	*len = strlen(k);
+	return k;
+}
+
+static enum store_result
+from_etcd_error(const struct etcd_error *error, const char *what)
+{
+	if (error->status == ETCD_UNAVAILABLE || error->status == ETCD_UNKNOWN)
+		return STORE_UNAVAILABLE;
+	log_error("etcd %s: %s", what, error->message);
+	return STORE_FAILED;
+}
+
+static void
+item_from_kv(struct store_ctx *ctx, const struct etcd_kv *kv, struct store_item *item)
+{
+	size_t plen = strlen(conf.etcd.prefix);
+
+	item->key = arena_strdup(ctx->arena, kv->key_len >= plen ? kv->key + plen : kv->key);
+	item->value = arena_strndup(ctx->arena, kv->value, kv->value_len);
+	item->value_len = kv->value_len;
+	item->create_revision = kv->create_revision;
+	item->mod_revision = kv->mod_revision;
+	item->version = kv->version;
+	item->lease = kv->lease;
+	item->updated_at = clock_realtime_us();
+}
+
+static void
+write_through(const struct store_item *item, int deleted)
+{
+	struct replica_event event;
+
+	memset(&event, 0, sizeof(event));
+	event.deleted = deleted;
+	event.row.key = item->key;
+	event.row.value = item->value;
+	event.row.value_len = item->value_len;
+	event.row.create_revision = item->create_revision;
+	event.row.mod_revision = item->mod_revision;
+	event.row.version = item->version;
+	event.row.lease = item->lease;
+	event.row.updated_at = item->updated_at;
+	if (store.replica != NULL && replica_write_through(store.replica, &event) == -1)
+		log_warn("replica write-through of %s failed; the watcher will bring it",
+		    item->key);
+}
+
+/* A linearizable read from etcd that refreshes the replica. */
+static enum store_result
+get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
+{
+	struct etcd_range_options options;
+	struct etcd_range_result result;
+	struct etcd_error error;
+	enum store_result rc;
+	size_t len;
+	char *k = full_key(ctx, key, &len);
+
+	memset(&options, 0, sizeof(options));
+	memset(&result, 0, sizeof(result));
+	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK)
+		return from_etcd_error(&error, "range");
+	ctx->cache = CACHE_BYPASS;
+	if (result.count == 0) {
+		struct store_item gone;
+
+		memset(&gone, 0, sizeof(gone));
+		gone.key = key;
+		gone.value = "";
+		gone.mod_revision = result.revision;
+		gone.updated_at = clock_realtime_us();
+		write_through(&gone, 1);
+		rc = STORE_NOT_FOUND;
+	} else {
+		item_from_kv(ctx, &result.kvs[0], item);
+		write_through(item, 0);
+		rc = STORE_OK;
+	}
+	etcd_range_result_free(&result);
+	return rc;
+}
+
+static void
+item_from_row(const struct replica_row *row, struct store_item *item)
+{
+	item->key = row->key;
+	item->value = row->value;
+	item->value_len = row->value_len;
+	item->create_revision = row->create_revision;
+	item->mod_revision = row->mod_revision;
+	item->version = row->version;
+	item->lease = row->lease;
+	item->updated_at = row->updated_at;
+}
+
+enum store_result
+store_get(struct store_ctx *ctx, const char *key, int force,
+    struct store_item *item)
+{
+	struct replica_row row;
+	enum store_result rc;
+	int found;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	if (force || !store_ready()) {
+		rc = get_from_etcd(ctx, key, item);
+		if (rc == STORE_OK || rc == STORE_NOT_FOUND)
+			count_cache(ctx->cache);
+		return rc;
+	}
+	if ((found = replica_get(store.replica, key, ctx->arena, &row)) == -1)
+		return STORE_FAILED;
+	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
+	count_cache(ctx->cache);
+	if (!found)
+		return STORE_NOT_FOUND;
+	item_from_row(&row, item);
+	return STORE_OK;
+}
+
+/* A cold node lists from etcd: the first offset + limit keys, in key order. */
+static enum store_result
+list_from_etcd(struct store_ctx *ctx, const char *prefix, int64_t limit,
+    int64_t offset, struct store_item **items, size_t *count, int64_t *total)
+{
+	struct etcd_range_options options;
+	struct etcd_range_result result;
+	struct etcd_error error;
+	size_t len, i;
+	char *k = full_key(ctx, prefix, &len);
+
+	memset(&options, 0, sizeof(options));
+	memset(&result, 0, sizeof(result));
+	options.range_end = etcd_prefix_end(k, len, &options.range_end_len);
+	options.limit = offset + limit;
+	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK) {
+		free((char *)options.range_end);
+		return from_etcd_error(&error, "range");
+	}
+	free((char *)options.range_end);
+	*total = result.total;
+	*count = 0;
+	*items = arena_alloc(ctx->arena, sizeof(**items) * (size_t)(limit > 0 ? limit : 1));
+	for (i = (size_t)offset; i < result.count; i++)
+		item_from_kv(ctx, &result.kvs[i], &(*items)[(*count)++]);
+	etcd_range_result_free(&result);
+	ctx->cache = CACHE_BYPASS;
+	return STORE_OK;
+}
+
+enum store_result
+store_list(struct store_ctx *ctx, const char *prefix, int64_t limit,
+    int64_t offset, struct store_item **items, size_t *count, int64_t *total)
+{
+	struct replica_row *rows;
+	long n, i;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	if (!store_ready())
+		return list_from_etcd(ctx, prefix, limit, offset, items, count, total);
+	n = replica_list(store.replica, prefix, limit, offset, ctx->arena, &rows, total);
+	if (n < 0)
+		return STORE_FAILED;
+	*items = arena_alloc(ctx->arena, sizeof(**items) * (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < n; i++)
+		item_from_row(&rows[i], &(*items)[i]);
+	*count = (size_t)n;
+	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
+	count_cache(ctx->cache);
+	return STORE_OK;
+}
+
+/* The compare that expresses a condition; false when there is none. */
+static int
+condition_compare(const struct store_condition *condition, const char *key,
+    size_t len, struct etcd_compare *cmp)
+{
+	memset(cmp, 0, sizeof(*cmp));
+	cmp->key = key;
+	cmp->key_len = len;
+	switch (condition->kind) {
+	case STORE_IF_ANY:
+	case STORE_IF_ABSENT:
+		cmp->target = ETCD_CMP_CREATE;
+		cmp->result = ETCD_CMP_EQUAL;
+		cmp->number = 0;
+		return 1;
+	case STORE_IF_PRESENT:
+		cmp->target = ETCD_CMP_CREATE;
+		cmp->result = ETCD_CMP_GREATER;
+		cmp->number = 0;
+		return 1;
+	case STORE_IF_REVISION:
+		cmp->target = ETCD_CMP_MOD;
+		cmp->result = ETCD_CMP_EQUAL;
+		cmp->number = condition->revision;
+		return 1;
+	}
+	return 0;
+}
+
+/* Why a conditional write's compare failed: absent, present, or moved on. */
+static enum store_result
+condition_failure(const struct store_condition *condition,
+    const struct etcd_txn_result *result)
+{
+	switch (condition->kind) {
+	case STORE_IF_ABSENT:
+		return STORE_EXISTS;
+	case STORE_IF_PRESENT:
+		return STORE_NOT_FOUND;
+	case STORE_IF_REVISION:
+		return result->count > 0 && result->results[0].range.count > 0 ?
+		    STORE_STALE : STORE_NOT_FOUND;
+	case STORE_IF_ANY:
+		break;
+	}
+	return STORE_FAILED;
+}
+
+enum store_result
+store_put(struct store_ctx *ctx, const char *key, const char *value,
+    size_t value_len, int64_t lease, const struct store_condition *condition,
+    struct store_item *item, int *created)
+{
+	struct etcd_compare cmp;
+	struct etcd_op put, fallback;
+	struct etcd_txn txn;
+	struct etcd_txn_result result;
+	struct etcd_error error;
+	const struct etcd_kv *prev = NULL;
+	size_t len;
+	char *k = full_key(ctx, key, &len);
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	condition_compare(condition, k, len, &cmp);
+	memset(&put, 0, sizeof(put));
+	put.type = ETCD_OP_PUT;
+	put.key = k;
+	put.key_len = len;
+	put.value = value;
+	put.value_len = value_len;
+	put.lease = lease;
+	put.prev_kv = 1;
+	/* Create-or-replace puts on both branches; the branch says which it was. */
+	fallback = put;
+	if (condition->kind == STORE_IF_REVISION) {
+		memset(&fallback, 0, sizeof(fallback));
+		fallback.type = ETCD_OP_RANGE;
+		fallback.key = k;
+		fallback.key_len = len;
+	}
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = &cmp;
+	txn.ncompare = 1;
+	txn.success = &put;
+	txn.nsuccess = 1;
+	txn.failure = &fallback;
+	txn.nfailure = condition->kind == STORE_IF_ANY ||
+	    condition->kind == STORE_IF_REVISION ? 1 : 0;
+	memset(&result, 0, sizeof(result));
+	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
+		return from_etcd_error(&error, "txn");
+	if (!result.succeeded && condition->kind != STORE_IF_ANY) {
+		enum store_result rc = condition_failure(condition, &result);
+
+		etcd_txn_result_free(&result);
+		return rc;
+	}
+	if (result.count > 0 && result.results[0].range.count > 0)
+		prev = &result.results[0].range.kvs[0];
+	*created = prev == NULL;
+	item->key = arena_strdup(ctx->arena, key);
+	item->value = arena_strndup(ctx->arena, value, value_len);
+	item->value_len = value_len;
+	item->mod_revision = result.revision;
+	item->create_revision = prev ? prev->create_revision : result.revision;
+	item->version = prev ? prev->version + 1 : 1;
+	item->lease = lease;
+	item->updated_at = clock_realtime_us();
+	etcd_txn_result_free(&result);
+	write_through(item, 0);
+	return STORE_OK;
+}
+
+enum store_result
+store_delete(struct store_ctx *ctx, const char *key,
+    const struct store_condition *condition, int64_t *revision)
+{
+	struct etcd_compare cmp;
+	struct etcd_op del, probe;
+	struct etcd_txn txn;
+	struct etcd_txn_result result;
+	struct etcd_error error;
+	struct store_condition present = { STORE_IF_PRESENT, 0 };
+	struct store_item gone;
+	size_t len;
+	char *k = full_key(ctx, key, &len);
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	if (condition->kind != STORE_IF_REVISION)
+		condition = &present;
+	condition_compare(condition, k, len, &cmp);
+	memset(&del, 0, sizeof(del));
+	del.type = ETCD_OP_DELETE;
+	del.key = k;
+	del.key_len = len;
+	memset(&probe, 0, sizeof(probe));
+	probe.type = ETCD_OP_RANGE;
+	probe.key = k;
+	probe.key_len = len;
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = &cmp;
+	txn.ncompare = 1;
+	txn.success = &del;
+	txn.nsuccess = 1;
+	txn.failure = &probe;
+	txn.nfailure = 1;
+	memset(&result, 0, sizeof(result));
+	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
+		return from_etcd_error(&error, "txn");
+	if (!result.succeeded) {
+		enum store_result rc = condition_failure(condition, &result);
+
+		etcd_txn_result_free(&result);
+		return rc;
+	}
+	*revision = result.revision;
+	etcd_txn_result_free(&result);
+	memset(&gone, 0, sizeof(gone));
+	gone.key = key;
+	gone.value = "";
+	gone.mod_revision = *revision;
+	gone.updated_at = clock_realtime_us();
+	write_through(&gone, 1);
+	return STORE_OK;
+}

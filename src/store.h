@@ -1,0 +1,93 @@
+/*
+ * The store: the one way every resource reaches etcd and the replica.
+ *
+ * Writes go to etcd first, as a transaction when a condition applies, and
+ * are acknowledged only once etcd committed them; the new revision is then
+ * written through into the local replica so the caller reads its own write
+ * on this node. Reads come from the replica (CACHE_HIT, or CACHE_STALE while
+ * etcd is unreachable); a forced read goes to etcd linearizably and
+ * refreshes the replica (CACHE_BYPASS). A node whose replica holds no
+ * snapshot yet reads from etcd, and with etcd down answers
+ * STORE_UNAVAILABLE, never a false "not found".
+ *
+ * Keys are relative to etcd.prefix ("config/app/x"). Results are allocated
+ * in ctx->arena.
+ */
+#ifndef DYNCONF_STORE_H
+#define DYNCONF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+
+enum store_result {
+	STORE_OK,
+	STORE_NOT_FOUND,
+	STORE_EXISTS,		/* a create-only write found the key */
+	STORE_STALE,		/* a revision condition did not hold */
+	STORE_UNAVAILABLE,	/* etcd unreachable (or outcome unknown): retry */
+	STORE_FAILED,		/* anything else; logged */
+};
+
+enum cache_state { CACHE_HIT, CACHE_STALE, CACHE_BYPASS };
+
+struct store_ctx {
+	struct arena	*arena;
+	int64_t		 deadline_us;	/* monotonic; bounds every etcd call */
+	enum cache_state cache;		/* set by reads */
+};
+
+struct store_item {
+	const char	*key;
+	const char	*value;		/* NUL-terminated */
+	size_t		 value_len;
+	int64_t		 create_revision;
+	int64_t		 mod_revision;
+	int64_t		 version;
+	int64_t		 lease;
+	int64_t		 updated_at;	/* unix µs this node saw the change */
+};
+
+enum store_condition_kind {
+	STORE_IF_ANY,		/* create or replace */
+	STORE_IF_ABSENT,	/* create only (If-None-Match: *) */
+	STORE_IF_PRESENT,	/* replace only */
+	STORE_IF_REVISION,	/* replace only at this mod_revision (If-Match) */
+};
+
+struct store_condition {
+	enum store_condition_kind kind;
+	int64_t		 revision;
+};
+
+/* Connect this process (call after fork). 0, or -1 when the replica can't open. */
+int	store_open(void);
+void	store_close(void);
+
+enum store_result store_get(struct store_ctx *ctx, const char *key, int force,
+	    struct store_item *item);
+/* Items under prefix in key order; *total counts every match. */
+enum store_result store_list(struct store_ctx *ctx, const char *prefix,
+	    int64_t limit, int64_t offset, struct store_item **items,
+	    size_t *count, int64_t *total);
+/* On STORE_OK *item is the stored item and *created says whether it is new. */
+enum store_result store_put(struct store_ctx *ctx, const char *key,
+	    const char *value, size_t value_len, int64_t lease,
+	    const struct store_condition *condition, struct store_item *item,
+	    int *created);
+enum store_result store_delete(struct store_ctx *ctx, const char *key,
+	    const struct store_condition *condition, int64_t *revision);
+
+/* What the replica holds: its revision, and whether a full snapshot is in. */
+int64_t	store_replica_revision(void);
+int	store_ready(void);
+/* Is etcd reachable as far as this pool knows? */
+int	store_etcd_up(void);
+
+/* The etcd client options from the configuration (for the watcher too). */
+struct etcd_options;
+void	store_etcd_options(struct etcd_options *options, char *password,
+	    size_t password_len);
+
+#endif
