@@ -125,9 +125,10 @@ write_response(struct exchange *ex, FCGX_Request *fr)
 
 	FCGX_FPrintF(fr->out, "Status: %d %s\r\n", res->status,
 	    http_status_text(res->status));
+	/* libfcgi's own printf knows no %zu: it would eat the next header. */
 	if (res->content_type != NULL)
-		FCGX_FPrintF(fr->out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-		    res->content_type, res->body.len);
+		FCGX_FPrintF(fr->out, "Content-Type: %s\r\nContent-Length: %lu\r\n",
+		    res->content_type, (unsigned long)res->body.len);
 	for (i = 0; i < res->nheaders; i++)
 		FCGX_FPrintF(fr->out, "%s: %s\r\n", res->headers[i].name,
 		    res->headers[i].value);
