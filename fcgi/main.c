@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "privdrop.h"
 #include "responder.h"
+#include "watcher.h"
 
 struct options {
 	const char	*config_path;
@@ -28,12 +29,13 @@ struct options {
 	const char	*group;
 	int		 foreground;
 	int		 check_only;
+	int		 watcher_only;
 };
 
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: dynconf-fcgi [-ftV] [-c config] [-p pidfile] "
+	fprintf(out, "usage: dynconf-fcgi [-ftVW] [-c config] [-p pidfile] "
 	    "[-u user] [-g group]\n");
 }
 
@@ -44,7 +46,7 @@ parse_options(int argc, char **argv, struct options *opt)
 
 	memset(opt, 0, sizeof(*opt));
 	opt->config_path = conf_default_path();
-	while ((ch = getopt(argc, argv, "c:fg:hp:tu:V")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fg:hp:tu:VW")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt->config_path = optarg;
@@ -63,6 +65,9 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'u':
 			opt->user = optarg;
+			break;
+		case 'W':
+			opt->watcher_only = 1;
 			break;
 		case 'V':
 			printf("dynconf-fcgi %s\n", PACKAGE_VERSION);
@@ -139,6 +144,24 @@ write_pidfile(const char *path)
 	return 0;
 }
 
+/*
+ * Only the replica's watcher, for deployments where spawn-fcgi (or systemd)
+ * runs the responders and no master forks one.
+ */
+static int
+run_watcher_only(void)
+{
+	char err[512];
+
+	if (metrics_attach(conf.server.metrics_file) == -1)
+		return 1;
+	if (privdrop(conf.server.user, conf.server.group, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	return watcher_run();
+}
+
 /* spawn-fcgi started us with the socket on fd 0: one responder, no master. */
 static int
 run_inherited(const struct options *opt)
@@ -207,6 +230,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_open(&conf);
+	if (opt.watcher_only)
+		return run_watcher_only();
 	if (listen_is_socket(STDIN_FILENO))
 		return run_inherited(&opt);
 	return run_standalone(&opt);

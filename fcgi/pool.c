@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "responder.h"
 #include "util.h"
+#include "watcher.h"
 
 #define MAX_RESPONDERS 256
 #define QUICK_DEATH_US 1000000		/* dying sooner than this counts as a crash loop */
@@ -44,6 +45,7 @@ struct pool {
 	unsigned		 generation;
 	int			 size;
 	struct responder	 slots[MAX_RESPONDERS];
+	struct responder	 watcher;	/* keeps the replica current */
 	/* Responders of older generations, finishing their last request. */
 	pid_t			 retiring[MAX_RESPONDERS * 4];
 	size_t			 nretiring;
@@ -99,6 +101,21 @@ become_responder(struct pool *pool)
 	_exit(responder_run(pool->listen_fd, conf.server.max_requests, NULL));
 }
 
+/* In the child: the replica's watcher. */
+static void
+become_watcher(struct pool *pool)
+{
+	static const int reset[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(reset); i++)
+		signal(reset[i], SIG_DFL);
+	close(signal_pipe[0]);
+	close(signal_pipe[1]);
+	close(pool->listen_fd);
+	_exit(watcher_run());
+}
+
 static void
 spawn(struct pool *pool, struct responder *slot)
 {
@@ -109,8 +126,11 @@ spawn(struct pool *pool, struct responder *slot)
 		slot->respawn_at_us = clock_monotonic_us() + BACKOFF_FIRST_US;
 		return;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (slot == &pool->watcher)
+			become_watcher(pool);
 		become_responder(pool);
+	}
 	slot->pid = pid;
 	slot->generation = pool->generation;
 	slot->started_us = clock_monotonic_us();
@@ -128,6 +148,12 @@ live_responders(const struct pool *pool)
 	return n;
 }
 
+static int
+live_children(const struct pool *pool)
+{
+	return live_responders(pool) + (pool->watcher.pid != 0);
+}
+
 static void
 fill_slots(struct pool *pool)
 {
@@ -136,6 +162,8 @@ fill_slots(struct pool *pool)
 
 	if (pool->stopping)
 		return;
+	if (pool->watcher.pid == 0 && pool->watcher.respawn_at_us <= now)
+		spawn(pool, &pool->watcher);
 	for (i = 0; i < pool->size; i++)
 		if (pool->slots[i].pid == 0 && pool->slots[i].respawn_at_us <= now)
 			spawn(pool, &pool->slots[i]);
@@ -157,7 +185,7 @@ slot_died(struct responder *slot, int index, int status, int64_t now)
 	}
 	if (lived >= QUICK_DEATH_US) {
 		if (slot->quick_deaths > 0)
-			log_info("responder slot %d recovered", index);
+			log_info("slot %d recovered", index);
 		slot->quick_deaths = 0;
 		slot->respawn_at_us = now;
 		if (WIFSIGNALED(status))
@@ -170,8 +198,8 @@ slot_died(struct responder *slot, int index, int status, int64_t now)
 	}
 	/* Crash loop: back off, and say so once per burst. */
 	if (slot->quick_deaths++ == 0)
-		log_error("responder slot %d died %.3f s after start; backing off "
-		    "restarts", index, lived / 1e6);
+		log_error("slot %d (-1: watcher) died %.3f s after start; backing "
+		    "off restarts", index, lived / 1e6);
 	delay = BACKOFF_FIRST_US << (slot->quick_deaths > 7 ? 7 : slot->quick_deaths - 1);
 	slot->respawn_at_us = now + (delay > BACKOFF_MAX_US ? BACKOFF_MAX_US : delay);
 }
@@ -185,6 +213,13 @@ reap(struct pool *pool)
 	size_t r;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == pool->watcher.pid) {
+			if (pool->stopping)
+				pool->watcher.pid = 0;
+			else
+				slot_died(&pool->watcher, -1, status, now);
+			continue;
+		}
 		for (i = 0; i < pool->size; i++)
 			if (pool->slots[i].pid == pid) {
 				if (pool->stopping)
@@ -207,6 +242,8 @@ signal_all(struct pool *pool, int signo)
 	size_t r;
 	int i;
 
+	if (pool->watcher.pid != 0)
+		kill(pool->watcher.pid, signo);
 	for (i = 0; i < pool->size; i++)
 		if (pool->slots[i].pid != 0)
 			kill(pool->slots[i].pid, signo);
@@ -254,6 +291,13 @@ reload(struct pool *pool)
 			spawn(pool, slot);
 		if (old != 0)
 			retire(pool, old);
+	}
+	/* The watcher may need new etcd settings: it is replaced too. */
+	if (pool->watcher.pid != 0) {
+		retire(pool, pool->watcher.pid);
+		pool->watcher.pid = 0;
+		pool->watcher.respawn_at_us = 0;
+		spawn(pool, &pool->watcher);
 	}
 	pool->retire_deadline_us = clock_monotonic_us() +
 	    (int64_t)conf.server.shutdown_timeout * 1000000;
@@ -310,6 +354,8 @@ poll_timeout_ms(const struct pool *pool)
 
 	if (pool->stopping || pool->nretiring > 0)
 		next = now + TERM_REPEAT_US;
+	if (pool->watcher.pid == 0 && pool->watcher.respawn_at_us < next)
+		next = pool->watcher.respawn_at_us;
 	for (i = 0; i < pool->size; i++)
 		if (pool->slots[i].pid == 0 && pool->slots[i].respawn_at_us < next)
 			next = pool->slots[i].respawn_at_us;
@@ -354,7 +400,7 @@ pool_run(int listen_fd, const char *config_path)
 	log_set_role("master");
 	log_info("dynconf %s: %d responders", PACKAGE_VERSION, pool.size);
 	fill_slots(&pool);
-	while (!pool.stopping || live_responders(&pool) > 0 || pool.nretiring > 0) {
+	while (!pool.stopping || live_children(&pool) > 0 || pool.nretiring > 0) {
 		pfd.fd = signal_pipe[0];
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, poll_timeout_ms(&pool)) == -1 && errno != EINTR) {

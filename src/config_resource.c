@@ -25,8 +25,15 @@ value_from_text(const char *text, size_t len)
 
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	value = json_tokener_parse_ex(tok, text, (int)len);
-	if (value != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len)) {
+	if (value != NULL && json_tokener_get_parse_end(tok) != len) {
+		json_object_put(value);	/* trailing text: not one JSON value */
+		value = NULL;
+	} else if (value == NULL &&
+	    json_tokener_get_error(tok) == json_tokener_continue) {
+		/* A bare number has no end until the input does: say so with a NUL. */
+		value = json_tokener_parse_ex(tok, "", 1);
+	}
+	if (value != NULL && json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(value);
 		value = NULL;
 	}

@@ -5,18 +5,70 @@
 
 #include <json-c/json.h>
 
+#include "breaker.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "ops.h"
+#include "shared.h"
+#include "store.h"
+#include "util.h"
+
+/* A watcher this recently in step with etcd counts as current. */
+#define HEALTH_IN_STEP_US 500000
+
+/*
+ * The replica's lag: 0 while the watcher is known to be in step with etcd,
+ * else the time since it last was.
+ */
+static int64_t
+replica_lag_ms(void)
+{
+	struct shared_replica *sr = &shared()->replica;
+	int64_t current = __atomic_load_n(&sr->current_at_us, __ATOMIC_RELAXED);
+	int64_t lag = clock_monotonic_us() - current;
+
+	if (current == 0)
+		return -1;
+	return lag <= HEALTH_IN_STEP_US ? 0 : lag / 1000;
+}
 
 void
 handle_health(struct exchange *ex)
 {
 	struct json_object *body = json_object_new_object();
+	int64_t lag = replica_lag_ms();
 
 	json_object_object_add(body, "status", json_object_new_string("ok"));
 	json_object_object_add(body, "version", json_object_new_string(PACKAGE_VERSION));
+	json_object_object_add(body, "etcd", json_object_new_string(
+	    store_etcd_up() ? "up" : "down"));
+	json_object_object_add(body, "replica_revision",
+	    json_object_new_int64(store_replica_revision()));
+	json_object_object_add(body, "replica_lag_ms", lag < 0 ? NULL :
+	    json_object_new_int64(lag));
+	json_object_object_add(body, "circuit_breaker", json_object_new_string(
+	    breaker_state_name(breaker_state())));
 	respond_json(ex, 200, body);
+	json_object_put(body);
+	response_header(ex, "Cache-Control", "no-store");
+}
+
+void
+handle_ready(struct exchange *ex)
+{
+	struct json_object *body = json_object_new_object();
+	int ready = store_ready();
+
+	json_object_object_add(body, "ready", json_object_new_boolean(ready));
+	json_object_object_add(body, "replica_revision",
+	    json_object_new_int64(store_replica_revision()));
+	if (ready) {
+		respond_json(ex, 200, body);
+	} else {
+		respond_problem(ex, 503, "not_ready",
+		    "the replica has not loaded a snapshot from etcd yet");
+		response_header(ex, "Retry-After", "1");
+	}
 	json_object_put(body);
 	response_header(ex, "Cache-Control", "no-store");
 }

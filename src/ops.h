@@ -7,6 +7,7 @@
 #include "router.h"
 
 route_handler	handle_health;
+route_handler	handle_ready;
 route_handler	handle_openapi;
 route_handler	handle_metrics;
 

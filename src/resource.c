@@ -115,7 +115,7 @@ resource_store_error(struct exchange *ex, enum store_result rc,
 		return;
 	case STORE_UNAVAILABLE:
 		respond_problem(ex, 503, "store_unavailable",
-		    "etcd cannot be reached; nothing was written");
+		    "etcd cannot be reached; nothing was changed");
 		response_header(ex, "Retry-After", "1");
 		return;
 	case STORE_OK:

@@ -291,6 +291,12 @@ watcher_run(void)
 		__atomic_store_n(&shared()->replica.revision, w.applied, __ATOMIC_RELAXED);
 	}
 	store_etcd_options(&options, password, sizeof(password));
+	/*
+	 * A watch holds the breaker's probe for as long as it streams; the
+	 * watcher retries with its own backoff and leaves probing to the
+	 * heartbeat.
+	 */
+	options.use_breaker = 0;
 	w.etcd = etcd_client_new(&options);
 	explicit_bzero(password, sizeof(password));
 	w.prefix = conf.etcd.prefix;
