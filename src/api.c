@@ -142,7 +142,12 @@ parse_json_body(struct exchange *ex)
 	tok = json_tokener_new_ex(API_MAX_JSON_DEPTH);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
-	ex->json = json_tokener_parse_ex(tok, ex->body, (int)ex->body_len);
+	/*
+	 * Hand json-c the terminating NUL too (ex->body has one and no NUL
+	 * inside): it ends a top-level number or literal, which json-c would
+	 * otherwise leave waiting for more input.
+	 */
+	ex->json = json_tokener_parse_ex(tok, ex->body, (int)ex->body_len + 1);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue)
 		jerr = json_tokener_error_parse_eof;

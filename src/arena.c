@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,11 @@ arena_alloc(struct arena *a, size_t size)
 	size_t rounded = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	void *p;
 
+	/* Rounding up, or adding the block header, would wrap around. */
+	if (size > SIZE_MAX / 2) {
+		fprintf(stderr, "dynconf: arena allocation of %zu bytes\n", size);
+		abort();
+	}
 	if (rounded == 0)
 		rounded = ARENA_ALIGN;
 	if (block == NULL || block->size - block->used < rounded) {

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -75,7 +76,7 @@ strtonum(const char *numstr, long long minval, long long maxval,
 
 	*errstr = NULL;
 	if (minval > maxval || numstr == NULL || *numstr == '\0' ||
-	    *numstr == ' ' || *numstr == '\t' || *numstr == '+') {
+	    isspace((unsigned char)*numstr) || *numstr == '+') {
 		*errstr = "invalid";
 		return 0;
 	}
