@@ -14,6 +14,8 @@
 #include "arena.h"
 #include "replica.h"
 
+#include "check_suites.h"
+
 static char db_path[256];
 static struct replica *replica;
 static struct arena arena;
