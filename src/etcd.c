@@ -34,6 +34,12 @@
 #define BACKOFF_BASE_US		25000
 #define BACKOFF_CAP_US		1000000
 #define CONNECT_MIN_MS		100
+/*
+ * Retrying stops after this long even when the deadline allows more: an
+ * etcd that is down should cost a caller a fraction of a second, not the
+ * whole request timeout (the breaker then spares the next callers even that).
+ */
+#define RETRY_BUDGET_US		1000000
 /* An answer larger than this is refused rather than buffered. */
 #define BODY_MAX		(512 * 1024 * 1024)
 
@@ -419,6 +425,7 @@ exchange(struct etcd_client *c, const struct exchange *x,
 	enum outcome outcome;
 	unsigned round = 0;
 	size_t tried = 0;
+	int64_t give_up = clock_monotonic_us() + RETRY_BUDGET_US;
 	CURLcode cc;
 	long http;
 	int rc;
@@ -435,7 +442,8 @@ exchange(struct etcd_client *c, const struct exchange *x,
 		c->current = (c->current + 1) % c->nendpoints;
 		if (++tried % c->nendpoints == 0)
 			backoff(round++, etcd_remaining_us(c, x->deadline));
-		if (etcd_remaining_us(c, x->deadline) <= 0)
+		if (etcd_remaining_us(c, x->deadline) <= 0 ||
+		    clock_monotonic_us() >= give_up)
 			return error->status;
 		__atomic_add_fetch(&shared()->metrics.etcd_retries, 1,
 		    __ATOMIC_RELAXED);

@@ -1,0 +1,158 @@
+"""The replica and the store when etcd misbehaves (API.md sections 1, 3, 13):
+reads keep answering from the replica while etcd is down, writes fail with
+503 and leave no trace, everything catches up when etcd returns; a cold node
+never answers a false 404; compaction forces a clean resync; two pools with
+their own replicas converge.
+
+Each test starts its own stack, since each one stops etcd or the pool.
+"""
+
+import json
+import time
+
+import harness
+from harness import assert_problem, wait_until
+
+JSON = {"Content-Type": "application/json"}
+
+
+def put(stack, key, value, via="nginx"):
+    return stack.request("PUT", f"/v1/config/{key}", body=json.dumps({"value": value}).encode(),
+                         headers=JSON, via=via)
+
+
+def get(stack, key, query=""):
+    return stack.request("GET", f"/v1/config/{key}{query}")
+
+
+def stop_etcd(stack):
+    ports = stack.etcd.client_port, stack.etcd.peer_port
+    stack.etcd.stop()
+    stack.etcd = None
+    return ports
+
+
+def start_etcd(stack, ports):
+    stack.etcd = harness.Etcd(stack.workdir, *ports)
+
+
+def health(stack):
+    return stack.request("GET", "/v1/health").json()
+
+
+def test_etcd_down_reads_stale_writes_refused_then_recovery():
+    with harness.Stack(processes=2) as stack:
+        assert put(stack, "off/kept", "before").status == 201
+        ports = stop_etcd(stack)
+        wait_until(lambda: health(stack)["etcd"] == "down", timeout=5, what="etcd down")
+        # Reads: every one answers from the replica, marked stale.
+        for _ in range(50):
+            resp = get(stack, "off/kept")
+            assert resp.status == 200, resp
+            assert resp.headers["x-cache"] == "stale", resp.headers
+            assert resp.json()["value"] == "before"
+        listed = stack.request("GET", "/v1/config?prefix=off/")
+        assert listed.status == 200 and listed.json()["total"] == 1, listed
+        assert stack.request("GET", "/v1/ready").status == 200
+        # Writes: 503 with Retry-After, quickly, and nothing half-applied.
+        for key in ("off/new", "off/kept"):
+            started = time.monotonic()
+            resp = put(stack, key, "during")
+            assert time.monotonic() - started < 3, (key, time.monotonic() - started)
+            doc = assert_problem(resp, 503, "store_unavailable")
+            assert resp.headers.get("retry-after"), resp.headers
+            assert doc["status"] == 503
+        delete = stack.request("DELETE", "/v1/config/off/kept")
+        assert_problem(delete, 503, "store_unavailable")
+        assert get(stack, "off/new").status == 404
+        assert get(stack, "off/kept").json()["value"] == "before"
+        assert_problem(get(stack, "off/kept", "?force=true"), 503, "store_unavailable")
+        # etcd returns: writes resume and outside changes arrive, no restart.
+        start_etcd(stack, ports)
+        assert stack.etcdctl("get", "/dynconf/config/off/new").strip() == ""
+        assert json.loads(stack.etcdctl("get", "--print-value-only",
+                                        "/dynconf/config/off/kept")) == "before"
+        wait_until(lambda: put(stack, "off/after", 1).status == 201, timeout=10,
+                   what="writes to resume")
+        stack.etcdctl("put", "/dynconf/config/off/outside", '"o"')
+        wait_until(lambda: get(stack, "off/outside").status == 200, timeout=2,
+                   what="an etcdctl write to reach the replica")
+        wait_until(lambda: health(stack)["etcd"] == "up", timeout=5, what="etcd up")
+        assert get(stack, "off/kept").headers["x-cache"] == "hit"
+
+
+def test_cold_node_with_etcd_down_never_answers_404():
+    ports = harness.free_port(), harness.free_port()
+    overrides = {"etcd.endpoints": f"http://127.0.0.1:{ports[0]}"}
+    with harness.Stack(processes=1, backend=None, web=(), etcd_ports=ports,
+                       overrides=overrides) as stack:
+        stop_etcd(stack)
+        stack.backend_name = "pool"
+        stack.start_backend()
+        stack.nginx = harness.Nginx(stack)
+        wait_until(lambda: stack.request("GET", "/v1/health").status == 200, what="health")
+        ready = stack.request("GET", "/v1/ready")
+        assert_problem(ready, 503, "not_ready")
+        assert_problem(get(stack, "any/key"), 503, "store_unavailable")
+        assert_problem(stack.request("GET", "/v1/config"), 503, "store_unavailable")
+        start_etcd(stack, ports)
+        wait_until(lambda: stack.request("GET", "/v1/ready").status == 200, timeout=10,
+                   what="ready once etcd is back")
+        assert_problem(get(stack, "any/key"), 404, "config_not_found")
+
+
+def test_compaction_past_the_watcher_forces_a_clean_resync():
+    with harness.Stack(processes=1) as stack:
+        assert put(stack, "compact/stays", 1).status == 201
+        assert put(stack, "compact/goes", 1).status == 201
+        stack.pool.stop()
+        stack.pool = None
+        # While the watcher is away: change, delete, and compact it all away.
+        stack.etcdctl("put", "/dynconf/config/compact/new", "2")
+        stack.etcdctl("del", "/dynconf/config/compact/goes")
+        stack.etcdctl("put", "/dynconf/config/compact/stays", "3")
+        revision = json.loads(stack.etcdctl("get", "/", "-w", "json"))["header"]["revision"]
+        stack.etcdctl("compaction", revision)
+        stack.start_backend()
+        wait_until(lambda: get(stack, "compact/new").status == 200, timeout=5,
+                   what="the resync")
+        assert get(stack, "compact/goes").status == 404
+        assert get(stack, "compact/stays").json()["value"] == 3
+        text = stack.request("GET", "/v1/metrics").body.decode()
+        resyncs = [line for line in text.splitlines()
+                   if line.startswith("dynconf_replica_resyncs_total ")]
+        assert resyncs and int(resyncs[0].split()[1]) >= 1, resyncs
+        assert "compacted" in stack.pool.log_text()
+
+
+def test_restart_keeps_serving_from_the_replica_file():
+    with harness.Stack(processes=1) as stack:
+        assert put(stack, "restart/x", "v").status == 201
+        stack.pool.stop()
+        stack.pool = None
+        stop_etcd(stack)
+        stack.start_backend()
+        assert stack.request("GET", "/v1/ready").status == 200
+        resp = get(stack, "restart/x")
+        assert resp.status == 200 and resp.headers["x-cache"] == "stale", resp
+        assert resp.json()["value"] == "v"
+
+
+def test_two_pools_with_their_own_replicas_converge():
+    with harness.Stack(processes=1) as first:
+        overrides = {"etcd.endpoints": first.etcd.url}
+        with harness.Stack(processes=1, etcd=False, overrides=overrides) as second:
+            assert put(first, "two/a", 1).status == 201
+            wait_until(lambda: get(second, "two/a").status == 200, timeout=1,
+                       what="the first pool's write on the second")
+            assert put(second, "two/b", 2).status == 201
+            wait_until(lambda: get(first, "two/b").status == 200, timeout=1,
+                       what="the second pool's write on the first")
+            first.etcdctl("put", "/dynconf/config/two/c", "3")
+            for stack in (first, second):
+                wait_until(lambda: get(stack, "two/c").status == 200, timeout=1,
+                           what="an etcdctl write on both")
+            first.etcdctl("del", "--prefix", "/dynconf/config/two/")
+            for stack in (first, second):
+                wait_until(lambda: stack.request("GET", "/v1/config?prefix=two/")
+                           .json()["total"] == 0, timeout=1, what="deletes on both")
