@@ -2,7 +2,9 @@
  * Tests of the etcd client (src/etcd*.c) and the circuit breaker, against
  * a real etcd: DYNCONF_TEST_ETCD names its endpoint; DYNCONF_TEST_ETCD_AUTH
  * and DYNCONF_TEST_ETCD_PASSWORD a second one with auth enabled (user
- * root). Without DYNCONF_TEST_ETCD only the offline suite runs (frame
+ * root); DYNCONF_TEST_ETCD_TLS and DYNCONF_TEST_ETCD_TLS_DIR a third one
+ * that takes only TLS with a client certificate (ca.pem, client.pem and
+ * client-key.pem in that directory). Without DYNCONF_TEST_ETCD only the offline suite runs (frame
  * assembly, codec, breaker state machine) and the program exits 77, which
  * automake's harness reports as SKIP.
  *
@@ -33,6 +35,8 @@
 const char *test_endpoint;
 const char *test_auth_endpoint;
 const char *test_auth_password;
+const char *test_tls_endpoint;
+const char *test_tls_dir;
 char test_prefix[64];
 
 struct etcd_client *
@@ -513,6 +517,15 @@ suite_offline(void)
 	return s;
 }
 
+/* A variable that is set and not empty, else NULL. */
+static const char *
+env(const char *name)
+{
+	const char *value = getenv(name);
+
+	return value != NULL && *value != '\0' ? value : NULL;
+}
+
 static void
 set_prefix(void)
 {
@@ -531,14 +544,15 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	test_endpoint = getenv("DYNCONF_TEST_ETCD");
-	test_auth_endpoint = getenv("DYNCONF_TEST_ETCD_AUTH");
-	test_auth_password = getenv("DYNCONF_TEST_ETCD_PASSWORD");
-	if (test_endpoint != NULL && *test_endpoint == '\0')
-		test_endpoint = NULL;
-	if (test_auth_endpoint != NULL && (*test_auth_endpoint == '\0' ||
-	    test_auth_password == NULL))
+	test_endpoint = env("DYNCONF_TEST_ETCD");
+	test_auth_endpoint = env("DYNCONF_TEST_ETCD_AUTH");
+	test_auth_password = env("DYNCONF_TEST_ETCD_PASSWORD");
+	test_tls_endpoint = env("DYNCONF_TEST_ETCD_TLS");
+	test_tls_dir = env("DYNCONF_TEST_ETCD_TLS_DIR");
+	if (test_auth_password == NULL)
 		test_auth_endpoint = NULL;
+	if (test_tls_dir == NULL)
+		test_tls_endpoint = NULL;
 	set_prefix();
 	sr = srunner_create(suite_offline());
 	if (test_endpoint != NULL) {
@@ -549,6 +563,8 @@ main(void)
 	}
 	if (test_endpoint != NULL && test_auth_endpoint != NULL)
 		srunner_add_suite(sr, suite_auth());
+	if (test_endpoint != NULL && test_tls_endpoint != NULL)
+		srunner_add_suite(sr, suite_tls());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
@@ -563,5 +579,8 @@ main(void)
 	if (test_auth_endpoint == NULL)
 		printf("SKIP: DYNCONF_TEST_ETCD_AUTH or DYNCONF_TEST_ETCD_PASSWORD "
 		    "not set: no auth tests\n");
+	if (test_tls_endpoint == NULL)
+		printf("SKIP: DYNCONF_TEST_ETCD_TLS or DYNCONF_TEST_ETCD_TLS_DIR "
+		    "not set: no TLS tests\n");
 	return EXIT_SUCCESS;
 }

@@ -1,8 +1,9 @@
 /*
  * Shared pieces of the etcd client tests (check_etcd*.c): the suites, and
  * helpers to reach the etcd under test. The tests run against a real etcd
- * named by DYNCONF_TEST_ETCD (and DYNCONF_TEST_ETCD_AUTH for the auth
- * tests); every key they write lives under a prefix unique to the run.
+ * named by DYNCONF_TEST_ETCD (DYNCONF_TEST_ETCD_AUTH for the auth tests,
+ * DYNCONF_TEST_ETCD_TLS for the TLS ones); every key they write lives
+ * under a prefix unique to the run.
  */
 #ifndef CHECK_ETCD_H
 #define CHECK_ETCD_H
@@ -18,6 +19,8 @@
 extern const char *test_endpoint;	/* NULL: no etcd, offline suites only */
 extern const char *test_auth_endpoint;
 extern const char *test_auth_password;
+extern const char *test_tls_endpoint;	/* https, --client-cert-auth */
+extern const char *test_tls_dir;	/* ca.pem, client.pem, client-key.pem */
 extern char test_prefix[64];		/* "/dynconf-test/<run>/" */
 
 /* A client for endpoints (test_endpoint if NULL) with a 3 s timeout. */
@@ -43,5 +46,6 @@ Suite	*suite_txn_lease(void);
 Suite	*suite_watch(void);
 Suite	*suite_net(void);
 Suite	*suite_auth(void);
+Suite	*suite_tls(void);
 
 #endif

@@ -115,8 +115,10 @@ START_TEST(txn_create_mod_revisions)
 	ck_assert_int_eq(run_txn(c, cmp, 1, ok, 1, ko, 1, &r), 0);
 	ck_assert_int_eq(r.results[0].type, ETCD_OP_PUT);
 	ck_assert_int_eq(r.results[0].range.revision, r.revision);
+	rev = r.revision;
 	etcd_txn_result_free(&r);
-	cmp[0] = cmp_number(key, ETCD_CMP_CREATE, ETCD_CMP_LESS, r.revision + 100);
+	/* Created by that put: create_revision < rev + 1. */
+	cmp[0] = cmp_number(key, ETCD_CMP_CREATE, ETCD_CMP_LESS, rev + 1);
 	ck_assert_int_eq(run_txn(c, cmp, 1, NULL, 0, NULL, 0, &r), 1);
 	ck_assert_uint_eq(r.count, 0);
 	etcd_txn_result_free(&r);
