@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "conf.h"
+#include "json_check.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -139,7 +140,22 @@ parse_json_body(struct exchange *ex)
 		    "the body contains a NUL byte");
 		return -1;
 	}
-	tok = json_tokener_new_ex(API_MAX_JSON_DEPTH);
+	switch (json_check(ex->body, ex->body_len, API_MAX_JSON_DEPTH)) {
+	case JSON_CHECK_OK:
+		break;
+	case JSON_CHECK_DEPTH:
+		respond_problem(ex, 400, "json_too_deep",
+		    "the body is nested deeper than %d levels", API_MAX_JSON_DEPTH);
+		return -1;
+	case JSON_CHECK_UTF8:
+		respond_problem(ex, 400, "invalid_utf8", "the body is not valid UTF-8");
+		return -1;
+	case JSON_CHECK_SYNTAX:
+		respond_problem(ex, 400, "invalid_json", "the body is not valid JSON");
+		return -1;
+	}
+	/* json-c counts a value inside the innermost container as a level. */
+	tok = json_tokener_new_ex(API_MAX_JSON_DEPTH + 1);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	/*
