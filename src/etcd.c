@@ -110,10 +110,10 @@ dup_or_null(const char *s)
 }
 
 void
-etcd_setup_handle(struct etcd_client *c, CURL *curl)
+etcd_setup_handle(struct etcd_client *c, CURL *curl, char *error_buffer)
 {
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, c->curl_error);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 10L);
@@ -152,7 +152,7 @@ etcd_client_new(const struct etcd_options *o)
 	c->key_file = dup_or_null(o->key_file);
 	if ((c->curl = curl_easy_init()) == NULL)
 		goto fail;
-	etcd_setup_handle(c, c->curl);
+	etcd_setup_handle(c, c->curl, c->curl_error);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->body);
 	return c;
@@ -360,6 +360,11 @@ answer(struct etcd_client *c, const struct exchange *x, long http,
 	json_object_put(obj);
 	if (etcd_is_auth_error(error->code, error->message))
 		return EXCHANGE_AUTH;
+	/* Refused unread while etcd catches up on applying: any call may wait and retry. */
+	if (strstr(error->message, "too many requests") != NULL) {
+		error->status = ETCD_UNAVAILABLE;
+		return EXCHANGE_RETRY;
+	}
 	if (error->status != ETCD_UNAVAILABLE)
 		return error->status;
 	/* Refused before a proposal ("no leader"), or an idempotent call. */

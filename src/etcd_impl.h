@@ -40,6 +40,7 @@ struct etcd_client {
 	CURL		 *watch_curl;	/* the watch stream, apart from unary calls */
 	struct buf	  body;		/* the answer being received */
 	char		  curl_error[CURL_ERROR_SIZE];
+	char		  watch_error[CURL_ERROR_SIZE];
 };
 
 /* How a call may be repeated when its answer is lost. */
@@ -59,7 +60,8 @@ int	etcd_call(struct etcd_client *client, const char *path,
 	    struct json_object **reply, struct etcd_error *error);
 
 /* Configure a handle with what every request of this client shares. */
-void	etcd_setup_handle(struct etcd_client *client, CURL *curl);
+void	etcd_setup_handle(struct etcd_client *client, CURL *curl,
+	    char *error_buffer);
 /* The headers of one request (Content-Type, and the token if any). */
 struct curl_slist *etcd_headers(const struct etcd_client *client, int with_token);
 /* Get a token (by deadline) if auth is configured and there is none. */

@@ -400,6 +400,8 @@ etcd_lease_grant(struct etcd_client *c, int64_t ttl, int64_t *id,
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	*id = 0;
+	if (granted_ttl != NULL)
+		*granted_ttl = 0;
 	req = lease_request("TTL", ttl);
 	rc = etcd_call(c, "/v3/lease/grant", req, ETCD_MUTATING, &reply, error);
 	json_object_put(req);

@@ -4,14 +4,19 @@
  *
  * It runs on a CURL handle of its own (client->watch_curl), so that the
  * unary handle's connection and settings are never disturbed by a stream
- * that stays open for hours; the client is still single-threaded: no
- * unary call while etcd_watch() runs (it blocks anyway).
+ * that stays open for hours, and so that the watch callback may itself
+ * make unary calls on the same client (a watcher that re-reads a range).
+ * The client is still single-threaded: one thread uses it at a time.
  *
  * Bytes go through the frame assembler (etcd_frames.h) because HTTP chunks
  * cut responses anywhere. A progress callback enforces the idle timeout:
  * no frame for idle_timeout_ms (checked about once a second by libcurl)
  * ends the watch as ETCD_UNAVAILABLE, which is how a watcher notices a
- * dead connection that TCP has not yet given up on.
+ * dead connection that TCP has not yet given up on. (etcd sends progress
+ * notifications only every 10 minutes by default, see etcd's
+ * --experimental-watch-progress-notify-interval: a quiet range is idle.)
+ * The client's deadline (etcd_set_deadline) does not apply to a watch,
+ * which is meant to outlive any request; timeout_ms bounds the connect.
  */
 #include "config.h"
 
@@ -209,18 +214,20 @@ static int
 stream(struct watch *w, const char *body, int idle_timeout_ms)
 {
 	struct etcd_client *c = w->client;
+	/* fn may make unary calls, which move c->current: keep ours. */
+	const char *endpoint = c->endpoints[c->current];
 	struct curl_slist *headers;
 	struct buf url;
 	CURLcode cc;
 	long http = 0;
 
 	buf_init(&url);
-	buf_printf(&url, "%s/v3/watch", c->endpoints[c->current]);
+	buf_printf(&url, "%s/v3/watch", endpoint);
 	headers = etcd_headers(c, 1);
 	etcd_frames_init(&w->frames);
 	w->idle_us = (int64_t)idle_timeout_ms * 1000;
 	w->last_frame_us = clock_monotonic_us();
-	c->curl_error[0] = '\0';
+	c->watch_error[0] = '\0';
 	curl_easy_setopt(c->watch_curl, CURLOPT_URL, url.data);
 	curl_easy_setopt(c->watch_curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c->watch_curl, CURLOPT_POSTFIELDS, body);
@@ -245,8 +252,8 @@ stream(struct watch *w, const char *body, int idle_timeout_ms)
 		etcd_error_set(w->error, ETCD_ERROR, 0, "watch: HTTP %ld", http);
 	else
 		etcd_error_set(w->error, ETCD_UNAVAILABLE, 0, "watch: %s: %s",
-		    c->endpoints[c->current], cc == CURLE_OK ? "stream ended" :
-		    c->curl_error[0] != '\0' ? c->curl_error :
+		    endpoint, cc == CURLE_OK ? "stream ended" :
+		    c->watch_error[0] != '\0' ? c->watch_error :
 		    curl_easy_strerror(cc));
 	/* Fail over only if this endpoint was never reached. */
 	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
@@ -258,7 +265,7 @@ setup_watch_handle(struct etcd_client *c)
 {
 	CURL *h = c->watch_curl;
 
-	etcd_setup_handle(c, h);
+	etcd_setup_handle(c, h, c->watch_error);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);

@@ -232,11 +232,34 @@ START_TEST(watch_empty_range_refused)
 }
 END_TEST
 
+struct reader {
+	struct etcd_client	*client;
+	const char		*key;
+	char			 value[16];
+};
+
+/* A watch callback that reads through the client that is watching. */
+static int
+read_inside(void *ctx, int64_t revision, const struct etcd_event *events,
+    size_t count)
+{
+	struct reader *rd = ctx;
+	struct etcd_range_result r;
+	struct etcd_error err;
+
+	ck_assert_int_eq(etcd_range(rd->client, rd->key, strlen(rd->key), NULL,
+	    &r, &err), ETCD_OK);
+	snprintf(rd->value, sizeof(rd->value), "%s", r.kvs[0].value);
+	etcd_range_result_free(&r);
+	return 1;
+}
+
 /* Unary calls and a watch on one client: their handles stay apart. */
 START_TEST(watch_then_unary)
 {
 	struct etcd_client *c = test_client(NULL, 0);
 	struct seen s = { .want = 1 };
+	struct reader rd;
 	struct etcd_error err;
 	char key[256];
 	int64_t rev;
@@ -248,6 +271,12 @@ START_TEST(watch_then_unary)
 	s.count = 0;
 	ck_assert_int_eq(watch_dir(c, "w-mixed/", rev, 5000, &s, &err), ETCD_OK);
 	ck_assert_str_eq(s.value[0], "2");
+	/* And from inside the watch callback. */
+	rd.client = c;
+	rd.key = key;
+	ck_assert_int_eq(etcd_watch(c, key, strlen(key), NULL, 0, rev, 5000,
+	    read_inside, &rd, &err), ETCD_OK);
+	ck_assert_str_eq(rd.value, "2");
 	etcd_client_free(c);
 }
 END_TEST
