@@ -249,9 +249,10 @@ void
 api_handle_routes(struct exchange *ex, const struct route *table, size_t count)
 {
 	assign_request_id(ex);
+	/* First, so that no number of later headers can crowd it out. */
+	response_header(ex, "X-Request-Id", ex->request_id);
 	ex->deadline_us = ex->started_us + (int64_t)conf.server.request_timeout * 1000;
 	dispatch(ex, table, count);
-	response_header(ex, "X-Request-Id", ex->request_id);
 }
 
 void

@@ -283,11 +283,13 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	}
 	if (c->etcd.prefix[0] != '/' ||
 	    c->etcd.prefix[strlen(c->etcd.prefix) - 1] != '/') {
-		snprintf(err, errlen, "etcd.prefix must start and end with '/'");
+		snprintf(err, errlen, "%s: etcd.prefix must start and end with '/'",
+		    path ? path : "environment");
 		return -1;
 	}
 	if (c->server.listen[0] == '\0') {
-		snprintf(err, errlen, "server.listen must not be empty");
+		snprintf(err, errlen, "%s: server.listen must not be empty",
+		    path ? path : "environment");
 		return -1;
 	}
 	return 0;
