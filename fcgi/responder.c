@@ -1,15 +1,20 @@
 /*
  * The FastCGI responder loop; see responder.h.
  *
- * Signals: SIGTERM and SIGINT set a flag. They are blocked while a request
- * is being served, so they can never interrupt its I/O half-way, and
- * unblocked only around FCGX_Accept_r, which they interrupt (no SA_RESTART,
- * FCGI_FAIL_ACCEPT_ON_INTR). The master repeats SIGTERM until the responder
- * is gone, which closes the window between the flag check and accept(2).
+ * Signals: SIGTERM and SIGINT set a flag. They are blocked everywhere but
+ * in the ppoll(2) that waits for a connection, which unblocks them
+ * atomically: a signal can neither slip in between the flag check and the
+ * wait, nor interrupt libfcgi half-way through reading a request's header
+ * (FCGX_Accept_r reads it, and a read failing with EINTR drops that
+ * request: a 502 at the web server on every reload or stop under load).
+ * All idle responders wake for a connection, so the listening socket is
+ * non-blocking and the ones that lose the race go back to waiting.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -168,27 +173,50 @@ reload_config(const char *config_path)
 	log_info("configuration reloaded from %s", config_path);
 }
 
+/*
+ * Wait until a connection may be accepted; the served signals are
+ * deliverable only in here. 1: readable, 0: a signal came, -1: error.
+ */
+static int
+wait_for_connection(int listen_fd, const sigset_t *waiting_mask)
+{
+	struct pollfd pfd;
+
+	pfd.fd = listen_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (ppoll(&pfd, 1, NULL, waiting_mask) == -1)
+		return errno == EINTR ? 0 : -1;
+	return 1;
+}
+
 int
 responder_run(int listen_fd, long long max_requests, const char *config_path)
 {
 	FCGX_Request fr;
-	sigset_t served_mask;
+	sigset_t served_mask, waiting_mask;
 	long long served = 0;
+	int flags;
 
 	install_signals(&served_mask);
-	sigprocmask(SIG_BLOCK, &served_mask, NULL);
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	sigprocmask(SIG_BLOCK, &served_mask, &waiting_mask);
+	sigdelset(&waiting_mask, SIGTERM);
+	sigdelset(&waiting_mask, SIGINT);
+	sigdelset(&waiting_mask, SIGUSR1);
+	sigdelset(&waiting_mask, SIGHUP);
+	if ((flags = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		log_error("listening socket: %s", strerror(errno));
+		return 1;
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		log_error("cannot initialise libfcgi");
 		return 1;
 	}
 	while (!stop_requested && (max_requests == 0 || served < max_requests)) {
-		int rc;
+		int ready, rc;
 
-		/* Pending signals are delivered here, before we block in accept. */
-		sigprocmask(SIG_UNBLOCK, &served_mask, NULL);
-		rc = stop_requested ? -1 : FCGX_Accept_r(&fr);
-		sigprocmask(SIG_BLOCK, &served_mask, NULL);
+		ready = wait_for_connection(listen_fd, &waiting_mask);
 		if (reopen_requested) {
 			reopen_requested = 0;
 			log_reopen();
@@ -197,10 +225,20 @@ responder_run(int listen_fd, long long max_requests, const char *config_path)
 			reload_requested = 0;
 			reload_config(config_path);
 		}
-		if (rc < 0) {
-			if (stop_requested || errno == EINTR)
+		if (ready == -1) {
+			log_error("waiting for connections: %s", strerror(errno));
+			FCGX_Free(&fr, 1);
+			return 1;
+		}
+		if (ready == 0 || stop_requested)
+			continue;
+		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+			/* Another responder took it, or the client left. */
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
+			    rc == -ECONNABORTED)
 				continue;
-			log_error("accept failed: %s", strerror(errno));
+			log_error("accept failed: %s", rc > -4096 ?
+			    strerror(-rc) : "libfcgi error");
 			FCGX_Free(&fr, 1);
 			return 1;
 		}
