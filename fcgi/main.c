@@ -35,18 +35,26 @@ struct options {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: dynconf-fcgi [-ftVW] [-c config] [-p pidfile] "
-	    "[-u user] [-g group]\n");
+	fprintf(out, "usage: dynconf-fcgi [-ftV] [-c config] [-p pidfile] "
+	    "[-u user] [-g group]\n"
+	    "       dynconf-fcgi -W | --watcher [-c config] [-u user] [-g group]\n");
 }
 
 static int
 parse_options(int argc, char **argv, struct options *opt)
 {
+	static const struct option long_options[] = {
+		{ "watcher", no_argument, NULL, 'W' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch;
 
 	memset(opt, 0, sizeof(*opt));
 	opt->config_path = conf_default_path();
-	while ((ch = getopt(argc, argv, "c:fg:hp:tu:VW")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fg:hp:tu:VW", long_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			opt->config_path = optarg;
