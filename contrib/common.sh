@@ -34,7 +34,8 @@ dynconf_missing_deps() {
 dynconf_install_deps() {
 	local missing
 	if ! command -v dpkg-query >/dev/null 2>&1; then
-		dynconf_log "dynconf: not a Debian system; install by hand: $(echo $DYNCONF_DEPS)"
+		# shellcheck disable=SC2086 # a list of package names
+		dynconf_log "dynconf: not a Debian system; install by hand:" $DYNCONF_DEPS
 		return 0
 	fi
 	missing=$(dynconf_missing_deps | tr '\n' ' ')

@@ -526,7 +526,7 @@ class FcgiEchoServer:
     @staticmethod
     def _answer(conn):
         reader = conn.makefile("rb")
-        params, stdin, request_id = b"", b"", 1
+        params, stdin, request_id, flags = b"", b"", 1, 0
         params_done = stdin_done = False
         while not (params_done and stdin_done):
             header = reader.read(8)
@@ -534,14 +534,17 @@ class FcgiEchoServer:
                 return
             _, rtype, request_id, length, padding = _FCGI_HEADER.unpack(header)
             content = reader.read(length + padding)[:length]
-            if rtype == FCGI_PARAMS:
+            if rtype == FCGI_BEGIN_REQUEST:
+                _, flags = struct.unpack(">HB5x", content)
+            elif rtype == FCGI_PARAMS:
                 params += content
                 params_done = length == 0
             elif rtype == FCGI_STDIN:
                 stdin += content
                 stdin_done = length == 0
         body = json.dumps({"params": fcgi_decode_params(params),
-                           "stdin": stdin.decode("utf-8", "replace")}).encode()
+                           "stdin": stdin.decode("utf-8", "replace"),
+                           "keep_conn": bool(flags & 1)}).encode()
         out = (b"Status: 200 OK\r\nContent-Type: application/json\r\n"
                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         conn.sendall(fcgi_stream(FCGI_STDOUT, out, request_id) +
@@ -757,14 +760,21 @@ class SpawnFcgi:
         return fcgi_request(self.socket_path, cgi_params("GET", "/v1/health"), timeout=2).status == 200
 
     def responder_pids(self):
-        if self.processes <= 1:
-            # spawn-fcgi -n: the script became spawn-fcgi, which became the responder.
-            return [self.proc.pid] if self.proc.alive() else []
+        """The responders spawn-fcgi forked, from its pidfile."""
         try:
             pids = [int(p) for p in self.pidfile.read_text().split()]
         except (OSError, ValueError):
             return []
         return [p for p in pids if pid_alive(p)]
+
+    def watcher_pids(self):
+        """dynconf-spawn's own children: the replica's watcher (dynconf-fcgi -W)."""
+        def is_watcher(pid):
+            try:
+                return b"-W" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[1:]
+            except OSError:
+                return False
+        return [p for p in children_of(self.proc.pid) if is_watcher(p)]
 
     def stop(self, timeout=15.0):
         if self.proc is None:
@@ -943,6 +953,9 @@ class Stack:
     def start(self):
         if self.want_etcd:
             self.etcd = Etcd(self.workdir, *self.etcd_ports)
+        if self.backend_name == "spawn-fcgi" and is_root() and not self.run_user:
+            # spawn-fcgi will not run responders as root.
+            self.run_user, self.run_group = "nobody", "nogroup"
         if self.run_user and is_root():
             pw = pwd.getpwnam(self.run_user)
             os.chown(self.state_dir, pw.pw_uid, pw.pw_gid)

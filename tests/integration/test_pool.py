@@ -113,7 +113,7 @@ def test_rapid_sighups_keep_the_pool_up():
             assert stack.pool.proc.alive(), f"the master stopped after {i + 1} double SIGHUPs"
         time.sleep(0.5)
         assert stack.pool.proc.alive(), "the master stopped after the SIGHUPs"
-        assert "stopping" not in stack.pool.log_text()
+        assert "stopping" not in stack.pool.log_text(), "the master began to stop on its own"
         assert stack.fcgi("GET", "/v1/health").status == 200
 
 
@@ -135,16 +135,21 @@ def test_sigusr1_reopens_the_log_file(stack):
     rotated = log.with_name(log.name + ".1")
     log.rename(rotated)
     stack.pool.signal(signal.SIGUSR1)
-    # Every responder must have reopened: ask until each has logged to the new file.
-    rid = f"after-rotation-{time.time_ns()}"
+    # The signal reaches each responder between requests: ask until every
+    # one of them has written to the new file.
+    attempt = iter(range(10**6))
 
     def all_logged_anew():
+        rid = f"rotation-{next(attempt)}"
         for i in range(4):
             stack.request("GET", "/v1/health", headers={"X-Request-Id": f"{rid}-{i}"})
-        pids = set(re.findall(rf"responder\[(\d+)\] request id={rid}", stack.pool.log_text()))
+        pids = set(re.findall(r"responder\[(\d+)\] request id=rotation-", stack.pool.log_text()))
         return pids >= {str(p) for p in stack.pool.responder_pids()}
     wait_until(all_logged_anew, timeout=5, interval=0.1, what="every responder to log to the new file")
-    assert rid not in rotated.read_text()
+    # From now on nothing goes to the old file.
+    stack.request("GET", "/v1/health", headers={"X-Request-Id": "after-rotation"})
+    stack.pool.wait_for_log(r"request id=after-rotation ")
+    assert "after-rotation" not in rotated.read_text()
 
 
 def test_crash_loop_backs_off(stack):
