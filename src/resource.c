@@ -118,6 +118,11 @@ resource_store_error(struct exchange *ex, enum store_result rc,
 		    "etcd cannot be reached; nothing was changed");
 		response_header(ex, "Retry-After", "1");
 		return;
+	case STORE_GONE:
+		respond_problem(ex, 410, "history_compacted", "that revision is older "
+		    "than the history this node keeps; list again, then watch from "
+		    "the list's revision");
+		return;
 	case STORE_OK:
 	case STORE_FAILED:
 		break;

@@ -466,3 +466,29 @@ store_delete(struct store_ctx *ctx, const char *key,
 	write_through(&gone, 1);
 	return STORE_OK;
 }
+
+enum store_result
+store_events_since(struct store_ctx *ctx, const char *prefix, int64_t since,
+    int64_t limit, struct store_event **events, size_t *count)
+{
+	struct replica_event *found;
+	long n, i;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	if (!store_ready())
+		return STORE_UNAVAILABLE;
+	n = replica_events_since(store.replica, prefix, since, limit, ctx->arena, &found);
+	if (n == -2)
+		return STORE_GONE;
+	if (n < 0)
+		return STORE_FAILED;
+	*events = arena_alloc(ctx->arena, sizeof(**events) * (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < n; i++) {
+		(*events)[i].deleted = found[i].deleted;
+		item_from_row(&found[i].row, &(*events)[i].item);
+	}
+	*count = (size_t)n;
+	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
+	return STORE_OK;
+}

@@ -27,6 +27,7 @@ enum store_result {
 	STORE_EXISTS,		/* a create-only write found the key */
 	STORE_STALE,		/* a revision condition did not hold */
 	STORE_UNAVAILABLE,	/* etcd unreachable (or outcome unknown): retry */
+	STORE_GONE,		/* history asked for is no longer kept */
 	STORE_FAILED,		/* anything else; logged */
 };
 
@@ -78,6 +79,20 @@ enum store_result store_put(struct store_ctx *ctx, const char *key,
 	    int *created);
 enum store_result store_delete(struct store_ctx *ctx, const char *key,
 	    const struct store_condition *condition, int64_t *revision);
+
+/* A change the replica's event log kept, for /v1/watch. */
+struct store_event {
+	int			 deleted;
+	struct store_item	 item;		/* deletes: key and mod_revision */
+};
+
+/*
+ * Events under prefix with revision > since, oldest first, at most limit,
+ * from the replica's bounded log. STORE_GONE when since is older than the
+ * log keeps (the client lists again and watches from that revision).
+ */
+enum store_result store_events_since(struct store_ctx *ctx, const char *prefix,
+	    int64_t since, int64_t limit, struct store_event **events, size_t *count);
 
 /* What the replica holds: its revision, and whether a full snapshot is in. */
 int64_t	store_replica_revision(void);
