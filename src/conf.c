@@ -66,6 +66,7 @@ static const struct conf_setting conf_table[] = {
 	NUM(server, shutdown_timeout, CONF_INT, server.shutdown_timeout, 1, 3600, "30"),
 	NUM(server, max_body, CONF_LONG, server.max_body, 1024, 1073741824, "1048576"),
 	NUM(server, request_timeout, CONF_INT, server.request_timeout, 100, 600000, "10000"),
+	NUM(server, max_watches, CONF_INT, server.max_watches, 0, 4096, "0"),
 	STR(server, user, server.user, ""),
 	STR(server, group, server.group, ""),
 	STR(server, pidfile, server.pidfile, ""),
@@ -281,6 +282,10 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 
 		c->server.processes = cpus > 0 && cpus <= 256 ? (int)cpus : 1;
 	}
+	/* Waiting watches must leave responders for everything else. */
+	if (c->server.max_watches == 0)
+		c->server.max_watches = c->server.processes > 1 ?
+		    c->server.processes / 2 : 1;
 	if (c->etcd.prefix[0] != '/' ||
 	    c->etcd.prefix[strlen(c->etcd.prefix) - 1] != '/') {
 		snprintf(err, errlen, "%s: etcd.prefix must start and end with '/'",

@@ -29,6 +29,7 @@ struct conf {
 		int		shutdown_timeout;	/* seconds */
 		long long	max_body;	/* bytes */
 		int		request_timeout;	/* milliseconds */
+		int		max_watches;	/* 0 in the file: half the responders */
 		char		user[64];
 		char		group[64];
 		char		pidfile[PATH_MAX];
