@@ -272,6 +272,24 @@ def test_systemd_execstart_drops_to_the_user():
         assert resp.status in (200, 201, 404, 405), resp
 
 
+@harness.known_bug("fcgi/main.c opens the log file as root before dropping privileges, so "
+                   "it is root's: after SIGHUP or SIGUSR1 the master, now the user, cannot "
+                   "reopen it and logs to stderr instead")
+def test_log_file_survives_a_reload_after_dropping_root():
+    if not harness.is_root():
+        raise harness.SkipTest("needs root to drop privileges")
+    with Stack(processes=1, user="nobody", group="nogroup",
+               overrides={"server.user": "nobody", "server.group": "nogroup"}) as stack:
+        stderr = stack.workdir / "dynconf-fcgi.out"
+        stack.pool.signal(signal.SIGHUP)
+        # The line lands in the log file, or on stderr when the file was lost.
+        wait_until(lambda: "configuration reloaded" in stack.pool.log_text() + stderr.read_text(),
+                   timeout=5, what="the reload")
+        assert "cannot open log file" not in stderr.read_text(), \
+            "the master lost its log file on reload"
+        assert "configuration reloaded" in stack.pool.log_text()
+
+
 def test_systemd_unit_is_valid():
     unit = harness.systemd_unit()
     assert unit["Type"] == ["simple"]
