@@ -87,6 +87,13 @@ struct etcd_compare {
 	int64_t				 number;	/* version/create/mod/lease */
 	const char			*value;		/* ETCD_CMP_VALUE */
 	size_t				 value_len;
+	/*
+	 * Non-NULL: every key in [key, range_end) must satisfy the compare;
+	 * an empty range compares as one absent key (so CREATE == 0 over a
+	 * prefix holds exactly when no key has it).
+	 */
+	const char			*range_end;
+	size_t				 range_end_len;
 };
 
 enum etcd_op_type { ETCD_OP_PUT, ETCD_OP_DELETE, ETCD_OP_RANGE };

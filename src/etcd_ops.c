@@ -196,6 +196,9 @@ compare_json(const struct etcd_compare *cmp)
 		return NULL;
 	obj = json_object_new_object();
 	etcd_json_add_bytes(obj, "key", cmp->key, cmp->key_len);
+	if (cmp->range_end != NULL)
+		etcd_json_add_bytes(obj, "range_end", cmp->range_end,
+		    cmp->range_end_len);
 	json_object_object_add(obj, "target",
 	    json_object_new_string(compare_targets[cmp->target]));
 	json_object_object_add(obj, "result",

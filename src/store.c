@@ -492,3 +492,174 @@ store_events_since(struct store_ctx *ctx, const char *prefix, int64_t since,
 	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
 	return STORE_OK;
 }
+
+/* The etcd compare for one check. */
+static void
+check_compare(struct store_ctx *ctx, const struct store_check *check,
+    struct etcd_compare *cmp)
+{
+	size_t len;
+
+	memset(cmp, 0, sizeof(*cmp));
+	cmp->key = full_key(ctx, check->key, &len);
+	cmp->key_len = len;
+	cmp->target = check->kind == STORE_CHECK_REVISION ? ETCD_CMP_MOD : ETCD_CMP_CREATE;
+	cmp->result = check->kind == STORE_CHECK_PRESENT ? ETCD_CMP_GREATER : ETCD_CMP_EQUAL;
+	cmp->number = check->kind == STORE_CHECK_REVISION ? check->revision : 0;
+	if (check->kind == STORE_CHECK_PREFIX_EMPTY) {
+		char *end = etcd_prefix_end(cmp->key, len, &cmp->range_end_len);
+
+		cmp->range_end = arena_strndup(ctx->arena, end, cmp->range_end_len);
+		free(end);
+	}
+}
+
+static void
+op_for(struct store_ctx *ctx, const struct store_op *op, struct etcd_op *eop)
+{
+	size_t len;
+
+	memset(eop, 0, sizeof(*eop));
+	eop->key = full_key(ctx, op->key, &len);
+	eop->key_len = len;
+	eop->prev_kv = op->kind == STORE_OP_PUT;
+	switch (op->kind) {
+	case STORE_OP_PUT:
+		eop->type = ETCD_OP_PUT;
+		eop->value = op->value;
+		eop->value_len = op->value_len;
+		eop->lease = op->lease;
+		break;
+	case STORE_OP_DELETE:
+		eop->type = ETCD_OP_DELETE;
+		break;
+	case STORE_OP_DELETE_PREFIX: {
+		char *end = etcd_prefix_end(eop->key, len, &eop->range_end_len);
+
+		eop->type = ETCD_OP_DELETE;
+		eop->range_end = arena_strndup(ctx->arena, end, eop->range_end_len);
+		free(end);
+		break;
+	}
+	}
+}
+
+/* Which check failed, from the failure branch's reads (one per check). */
+static size_t
+first_failed_check(const struct store_check *checks, size_t nchecks,
+    const struct etcd_txn_result *result)
+{
+	size_t i;
+
+	for (i = 0; i < nchecks && i < result->count; i++) {
+		const struct etcd_range_result *r = &result->results[i].range;
+		int present = r->count > 0;
+
+		switch (checks[i].kind) {
+		case STORE_CHECK_ABSENT:
+		case STORE_CHECK_PREFIX_EMPTY:
+			if (present)
+				return i;
+			break;
+		case STORE_CHECK_PRESENT:
+			if (!present)
+				return i;
+			break;
+		case STORE_CHECK_REVISION:
+			if (!present || r->kvs[0].mod_revision != checks[i].revision)
+				return i;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Bring the replica up to the committed ops at once (read your own write). */
+static void
+commit_write_through(struct store_ctx *ctx, const struct store_op *ops,
+    size_t nops, const struct etcd_txn_result *result)
+{
+	size_t i;
+
+	for (i = 0; i < nops; i++) {
+		const struct etcd_kv *prev = NULL;
+		struct store_item item;
+
+		if (ops[i].kind == STORE_OP_PUT && i < result->count &&
+		    result->results[i].range.count > 0)
+			prev = &result->results[i].range.kvs[0];
+		memset(&item, 0, sizeof(item));
+		item.key = ops[i].key;
+		item.value = ops[i].kind == STORE_OP_PUT ? ops[i].value : "";
+		item.value_len = ops[i].kind == STORE_OP_PUT ? ops[i].value_len : 0;
+		item.mod_revision = result->revision;
+		item.create_revision = prev ? prev->create_revision : result->revision;
+		item.version = prev ? prev->version + 1 : 1;
+		item.lease = ops[i].lease;
+		item.updated_at = clock_realtime_us();
+		if (ops[i].kind == STORE_OP_DELETE_PREFIX) {
+			struct replica_row *rows;
+			int64_t total;
+			long n, j;
+
+			n = replica_list(store.replica, ops[i].key, 10000, 0, ctx->arena,
+			    &rows, &total);
+			for (j = 0; j < n; j++) {
+				item.key = rows[j].key;
+				write_through(&item, 1);
+			}
+			continue;
+		}
+		write_through(&item, ops[i].kind != STORE_OP_PUT);
+	}
+}
+
+enum store_result
+store_commit(struct store_ctx *ctx, const struct store_check *checks,
+    size_t nchecks, struct store_op *ops, size_t nops, int64_t *revision,
+    size_t *failed)
+{
+	struct etcd_compare *cmps = arena_alloc(ctx->arena, sizeof(*cmps) * (nchecks + 1));
+	struct etcd_op *eops = arena_alloc(ctx->arena, sizeof(*eops) * (nops + 1));
+	struct etcd_op *reads = arena_alloc(ctx->arena, sizeof(*reads) * (nchecks + 1));
+	struct etcd_txn txn;
+	struct etcd_txn_result result;
+	struct etcd_error error;
+	size_t i;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	for (i = 0; i < nchecks; i++) {
+		check_compare(ctx, &checks[i], &cmps[i]);
+		reads[i].type = ETCD_OP_RANGE;
+		reads[i].key = cmps[i].key;
+		reads[i].key_len = cmps[i].key_len;
+		reads[i].range_end = cmps[i].range_end;
+		reads[i].range_end_len = cmps[i].range_end_len;
+	}
+	for (i = 0; i < nops; i++)
+		op_for(ctx, &ops[i], &eops[i]);
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = cmps;
+	txn.ncompare = nchecks;
+	txn.success = eops;
+	txn.nsuccess = nops;
+	txn.failure = reads;
+	txn.nfailure = nchecks;
+	memset(&result, 0, sizeof(result));
+	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
+		return from_etcd_error(&error, "txn");
+	if (!result.succeeded) {
+		*failed = first_failed_check(checks, nchecks, &result);
+		etcd_txn_result_free(&result);
+		return STORE_STALE;
+	}
+	*revision = result.revision;
+	for (i = 0; i < nops && i < result.count; i++)
+		ops[i].existed = ops[i].kind == STORE_OP_PUT ?
+		    result.results[i].range.count > 0 : result.results[i].deleted > 0;
+	commit_write_through(ctx, ops, nops, &result);
+	etcd_txn_result_free(&result);
+	return STORE_OK;
+}

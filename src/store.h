@@ -80,6 +80,44 @@ enum store_result store_put(struct store_ctx *ctx, const char *key,
 enum store_result store_delete(struct store_ctx *ctx, const char *key,
 	    const struct store_condition *condition, int64_t *revision);
 
+/*
+ * A transaction over several keys, for writes that must hold together
+ * (a flag and its environment, an environment and its SDK key index). All
+ * checks must hold for the ops to apply; keys are relative, as everywhere.
+ */
+enum store_check_kind {
+	STORE_CHECK_ABSENT,		/* key does not exist */
+	STORE_CHECK_PRESENT,		/* key exists */
+	STORE_CHECK_REVISION,		/* key exists at this mod_revision */
+	STORE_CHECK_PREFIX_EMPTY,	/* no key starts with key */
+};
+
+struct store_check {
+	enum store_check_kind	 kind;
+	const char		*key;
+	int64_t			 revision;
+};
+
+enum store_op_kind { STORE_OP_PUT, STORE_OP_DELETE, STORE_OP_DELETE_PREFIX };
+
+struct store_op {
+	enum store_op_kind	 kind;
+	const char		*key;
+	const char		*value;		/* PUT */
+	size_t			 value_len;
+	int64_t			 lease;
+	int			 existed;	/* out, PUT and DELETE: the key was there */
+};
+
+/*
+ * Apply ops atomically if every check holds. STORE_OK with *revision the
+ * commit's revision; STORE_STALE with *failed the index of the first check
+ * that did not hold. Puts and deletes are written through to the replica.
+ */
+enum store_result store_commit(struct store_ctx *ctx,
+	    const struct store_check *checks, size_t nchecks, struct store_op *ops,
+	    size_t nops, int64_t *revision, size_t *failed);
+
 /* A change the replica's event log kept, for /v1/watch. */
 struct store_event {
 	int			 deleted;
