@@ -1,0 +1,168 @@
+/*
+ * Flag evaluation over HTTP; see evaluate_resource.h. Flags are read from
+ * the replica and parsed once per revision (flag_cache.c); evaluation
+ * itself is eval.c's pure code.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "arena.h"
+#include "environment_resource.h"
+#include "eval.h"
+#include "evaluate_resource.h"
+#include "flag_cache.h"
+#include "keys.h"
+#include "resource.h"
+#include "util.h"
+
+/* Query parameters that steer the request rather than describe the subject. */
+static int
+is_control_parameter(const char *name)
+{
+	return strcmp(name, "env") == 0 || strcmp(name, "force") == 0 ||
+	    *name == '\0';
+}
+
+/*
+ * The evaluation context: the body's "context" object, or for GET the
+ * query's attributes. A new reference (or NULL for none); -1 after 400.
+ */
+static int
+request_context(struct exchange *ex, struct json_object **context)
+{
+	struct json_object *value;
+	size_t i;
+
+	*context = NULL;
+	if (ex->method == HTTP_GET) {
+		*context = json_object_new_object();
+		for (i = 0; i < ex->nquery; i++)
+			if (!is_control_parameter(ex->query[i].name))
+				json_object_object_add(*context, ex->query[i].name,
+				    json_object_new_string(ex->query[i].value));
+		return 0;
+	}
+	if (ex->json == NULL)
+		return 0;
+	if (!json_object_is_type(ex->json, json_type_object)) {
+		respond_problem(ex, 400, "invalid_context",
+		    "the body must be {\"context\": {...}}");
+		return -1;
+	}
+	json_object_object_foreach(ex->json, name, field) {
+		(void)field;
+		if (strcmp(name, "context") != 0) {
+			struct field_error error = { name, "unknown field" };
+
+			respond_invalid(ex, "unknown_field", "an evaluation request "
+			    "has only a context", &error, 1);
+			return -1;
+		}
+	}
+	if (json_object_object_get_ex(ex->json, "context", &value) && value != NULL) {
+		if (!json_object_is_type(value, json_type_object)) {
+			respond_problem(ex, 400, "invalid_context",
+			    "context must be a JSON object");
+			return -1;
+		}
+		*context = json_object_get(value);
+	}
+	return 0;
+}
+
+/* {"key","value","variant","reason","revision"}; value absent when none applies. */
+static struct json_object *
+evaluation_json(const char *key, const struct flag *flag,
+    struct json_object *context, int64_t revision)
+{
+	struct json_object *out = json_object_new_object();
+	struct eval_result result;
+
+	eval_flag(flag, context, &result);
+	json_object_object_add(out, "key", json_object_new_string(key));
+	if (result.has_value)
+		json_object_object_add(out, "value", json_object_get(result.value));
+	json_object_object_add(out, "variant", result.variant != NULL ?
+	    json_object_new_string(result.variant) : NULL);
+	json_object_object_add(out, "reason",
+	    json_object_new_string(eval_reason_name(result.reason)));
+	json_object_object_add(out, "revision", json_object_new_int64(revision));
+	return out;
+}
+
+void
+handle_flag_evaluate(struct exchange *ex)
+{
+	struct json_object *context, *body;
+	struct store_item item;
+	struct store_ctx ctx;
+	const struct flag *flag;
+	enum store_result rc;
+	const char *env, *key = ex->params[0];
+
+	if (!name_valid(key)) {
+		respond_problem(ex, 400, "invalid_key", "a flag key matches "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+		return;
+	}
+	resource_store_ctx(ex, &ctx);
+	if ((env = environment_of_request(ex, &ctx)) == NULL ||
+	    request_context(ex, &context) == -1)
+		return;
+	rc = store_get(&ctx, arena_printf(&ex->arena, "flags/%s/%s", env, key), 0, &item);
+	if (rc == STORE_OK && (flag = flag_cache_get(&item)) == NULL)
+		rc = STORE_FAILED;
+	if (rc != STORE_OK) {
+		resource_store_error(ex, rc, "flag_not_found", "the flag");
+	} else {
+		body = evaluation_json(key, flag, context, item.mod_revision);
+		respond_json(ex, 200, body);
+		json_object_put(body);
+	}
+	json_object_put(context);
+	resource_read_headers(ex, &ctx);
+}
+
+void
+handle_evaluate_all(struct exchange *ex)
+{
+	struct json_object *context, *body, *results;
+	struct store_item *items;
+	struct store_ctx ctx;
+	enum store_result rc;
+	const char *env;
+	size_t count, i, skip;
+	int64_t total;
+
+	resource_store_ctx(ex, &ctx);
+	if ((env = environment_of_request(ex, &ctx)) == NULL ||
+	    request_context(ex, &context) == -1)
+		return;
+	rc = store_list(&ctx, arena_printf(&ex->arena, "flags/%s/", env), 100000, 0,
+	    &items, &count, &total);
+	if (rc != STORE_OK) {
+		json_object_put(context);
+		resource_store_error(ex, rc, "flag_not_found", "the flag");
+		return;
+	}
+	skip = strlen("flags/") + strlen(env) + 1;
+	body = json_object_new_object();
+	results = json_object_new_array();
+	for (i = 0; i < count; i++) {
+		const struct flag *flag = flag_cache_get(&items[i]);
+
+		if (flag != NULL)
+			json_object_array_add(results, evaluation_json(items[i].key + skip,
+			    flag, context, items[i].mod_revision));
+	}
+	json_object_object_add(body, "flags", results);
+	json_object_object_add(body, "revision",
+	    json_object_new_int64(store_replica_revision()));
+	respond_json(ex, 200, body);
+	json_object_put(body);
+	json_object_put(context);
+	resource_read_headers(ex, &ctx);
+}

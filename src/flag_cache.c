@@ -1,0 +1,86 @@
+/*
+ * The per-process flag cache; see flag_cache.h. A direct-mapped table: a
+ * collision simply replaces the older entry, which only costs a re-parse.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "flag_cache.h"
+#include "log.h"
+#include "util.h"
+
+#define FLAG_CACHE_SLOTS 1024
+
+struct cached_flag {
+	char		*store_key;	/* NULL: empty slot */
+	int64_t		 mod_revision;
+	struct flag	 flag;
+};
+
+static struct cached_flag slots[FLAG_CACHE_SLOTS];
+
+/* FNV-1a: only spreads keys over slots, nothing depends on its values. */
+static size_t
+slot_of(const char *key)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return (size_t)(h % FLAG_CACHE_SLOTS);
+}
+
+static void
+slot_clear(struct cached_flag *slot)
+{
+	if (slot->store_key == NULL)
+		return;
+	flag_free(&slot->flag);
+	free(slot->store_key);
+	slot->store_key = NULL;
+}
+
+const struct flag *
+flag_cache_get(const struct store_item *item)
+{
+	struct cached_flag *slot = &slots[slot_of(item->key)];
+	struct flag_errors errors;
+	struct json_object *doc;
+	const char *key;
+
+	if (slot->store_key != NULL && slot->mod_revision == item->mod_revision &&
+	    strcmp(slot->store_key, item->key) == 0)
+		return &slot->flag;
+	slot_clear(slot);
+	memset(&errors, 0, sizeof(errors));
+	key = strrchr(item->key, '/');
+	key = key != NULL ? key + 1 : item->key;
+	doc = json_tokener_parse(item->value);
+	if (doc == NULL || flag_parse(doc, key, &slot->flag, &errors) == -1) {
+		log_warn("stored flag %s at revision %lld is not a valid flag%s%s",
+		    item->key, (long long)item->mod_revision,
+		    errors.count > 0 && doc != NULL ? ": " : "",
+		    errors.count > 0 && doc != NULL ? errors.items[0].field : "");
+		if (doc != NULL)
+			flag_free(&slot->flag);
+		json_object_put(doc);
+		return NULL;
+	}
+	json_object_put(doc);
+	slot->store_key = xstrdup(item->key);
+	slot->mod_revision = item->mod_revision;
+	return &slot->flag;
+}
+
+void
+flag_cache_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < FLAG_CACHE_SLOTS; i++)
+		slot_clear(&slots[i]);
+}

@@ -1,0 +1,22 @@
+/*
+ * Parsed flags kept per responder process, by store key, for as long as
+ * the stored mod_revision stays the same. Parsing a flag compiles its
+ * regexes; evaluation must not pay that on every request.
+ */
+#ifndef DYNCONF_FLAG_CACHE_H
+#define DYNCONF_FLAG_CACHE_H
+
+#include "flag.h"
+#include "store.h"
+
+/*
+ * The flag stored in item (a store read of flags/ENV/KEY), parsed, or NULL
+ * when the stored document is not a valid flag (logged). The pointer stays
+ * valid until the next call.
+ */
+const struct flag *flag_cache_get(const struct store_item *item);
+
+/* Drop everything (tests, and a process about to exit). */
+void	flag_cache_clear(void);
+
+#endif

@@ -1,0 +1,550 @@
+/*
+ * Feature flags; see flag_resource.h. Every write validates the whole
+ * document into a struct flag first (flag.c), then goes to etcd in one
+ * transaction together with the check that its environment exists, so a
+ * flag can never land in an environment being deleted.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "arena.h"
+#include "environment_resource.h"
+#include "flag.h"
+#include "flag_cache.h"
+#include "flag_resource.h"
+#include "keys.h"
+#include "resource.h"
+#include "util.h"
+
+/* Where a write's revision requirement came from: it decides 409 vs 412. */
+enum revision_source { REVISION_NONE, REVISION_BODY, REVISION_IF_MATCH };
+
+static const char *
+flag_store_key(struct exchange *ex, const char *env, const char *key)
+{
+	return arena_printf(&ex->arena, "flags/%s/%s", env, key);
+}
+
+static int
+flag_key_ok(struct exchange *ex, const char *key)
+{
+	if (key != NULL && name_valid(key))
+		return 1;
+	respond_problem(ex, 400, "invalid_key", "a flag key matches "
+	    "[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+	return 0;
+}
+
+static void
+respond_flag(struct exchange *ex, int status, const struct flag *flag,
+    int64_t revision)
+{
+	struct json_object *body = flag_to_json(flag, revision);
+
+	respond_json(ex, status, body);
+	json_object_put(body);
+	resource_etag(ex, revision);
+}
+
+static void
+respond_flag_errors(struct exchange *ex, const struct flag_errors *errors)
+{
+	struct field_error list[FLAG_MAX_ERRORS];
+	size_t i;
+
+	for (i = 0; i < errors->count; i++) {
+		list[i].field = errors->items[i].field;
+		list[i].message = errors->items[i].message;
+	}
+	respond_invalid(ex, errors->unknown_field ? "unknown_field" :
+	    "validation_failed", "the flag document is not valid", list,
+	    errors->count);
+}
+
+/* The body as a flag; -1 after answering 400. */
+static int
+parse_body(struct exchange *ex, const char *key, struct flag *flag)
+{
+	struct flag_errors errors;
+
+	memset(&errors, 0, sizeof(errors));
+	if (ex->json == NULL || !json_object_is_type(ex->json, json_type_object)) {
+		struct field_error error = { "body", "must be a JSON object" };
+
+		respond_invalid(ex, "validation_failed", "the body must be a flag "
+		    "document", &error, 1);
+		return -1;
+	}
+	if (flag_parse(ex->json, key, flag, &errors) == -1) {
+		respond_flag_errors(ex, &errors);
+		return -1;
+	}
+	return 0;
+}
+
+/* The revision a POST update names: body "revision" or If-Match. */
+static int
+update_revision(struct exchange *ex, struct store_condition *condition,
+    enum revision_source *source)
+{
+	struct json_object *field;
+	const char *errstr = NULL;
+
+	if (resource_condition(ex, STORE_IF_PRESENT, condition) == -1)
+		return -1;
+	if (condition->kind == STORE_IF_REVISION) {
+		*source = REVISION_IF_MATCH;
+		return 0;
+	}
+	if (json_object_object_get_ex(ex->json, "revision", &field)) {
+		int64_t revision = json_object_is_type(field, json_type_int) ?
+		    json_object_get_int64(field) : -1;
+
+		if (json_object_is_type(field, json_type_string))
+			revision = strtonum(json_object_get_string(field), 1,
+			    INT64_MAX, &errstr);
+		if (revision < 1 || errstr != NULL) {
+			struct field_error error = { "revision", "must be a positive integer" };
+
+			respond_invalid(ex, "validation_failed", "revision is not a "
+			    "revision", &error, 1);
+			return -1;
+		}
+		condition->kind = STORE_IF_REVISION;
+		condition->revision = revision;
+		*source = REVISION_BODY;
+		return 0;
+	}
+	respond_problem(ex, 428, "revision_required", "an update needs the "
+	    "revision it was made against: \"revision\" in the body or If-Match");
+	return -1;
+}
+
+/* Keep created_at across replaces; everything else is the body's. */
+static void
+stamp_times(struct store_ctx *ctx, const char *store_key, struct flag *flag)
+{
+	struct store_item existing;
+	const struct flag *old;
+	char now[32];
+
+	format_rfc3339(clock_realtime_us() / 1000000, now, sizeof(now));
+	snprintf(flag->created_at, sizeof(flag->created_at), "%s", now);
+	if (store_get(ctx, store_key, 0, &existing) == STORE_OK &&
+	    (old = flag_cache_get(&existing)) != NULL && old->created_at[0] != '\0')
+		snprintf(flag->created_at, sizeof(flag->created_at), "%s",
+		    old->created_at);
+	snprintf(flag->updated_at, sizeof(flag->updated_at), "%s", now);
+}
+
+/* A failed write: which check, and what it means for this request. */
+static void
+respond_write_failure(struct exchange *ex, struct store_ctx *ctx,
+    enum store_result rc, size_t failed, const char *store_key,
+    const struct store_condition *condition, enum revision_source source)
+{
+	struct store_item now;
+
+	if (rc != STORE_STALE) {
+		resource_store_error(ex, rc, "flag_not_found", "the flag");
+		return;
+	}
+	if (failed == 0) {
+		respond_problem(ex, 404, "environment_not_found",
+		    "the environment does not exist");
+		return;
+	}
+	if (condition->kind == STORE_IF_ABSENT) {
+		resource_store_error(ex, STORE_EXISTS, "flag_not_found", "the flag");
+		return;
+	}
+	if (store_get(ctx, store_key, 1, &now) == STORE_NOT_FOUND) {
+		resource_store_error(ex, STORE_NOT_FOUND, "flag_not_found", "the flag");
+		return;
+	}
+	if (source == REVISION_BODY)
+		respond_problem(ex, 409, "revision_mismatch", "the flag has changed "
+		    "since revision %lld; read it again", (long long)condition->revision);
+	else
+		resource_store_error(ex, STORE_STALE, "flag_not_found", "the flag");
+}
+
+/* Write flag under env if the condition holds; answers either way. */
+static void
+flag_write(struct exchange *ex, const char *env, struct flag *flag,
+    const struct store_condition *condition, enum revision_source source)
+{
+	struct store_check checks[2];
+	struct store_op op;
+	struct store_ctx ctx;
+	struct json_object *doc;
+	enum store_result rc;
+	const char *store_key = flag_store_key(ex, env, flag->key);
+	size_t nchecks = 1, failed = 0;
+	int64_t revision;
+
+	resource_store_ctx(ex, &ctx);
+	stamp_times(&ctx, store_key, flag);
+	memset(checks, 0, sizeof(checks));
+	checks[0].kind = STORE_CHECK_PRESENT;
+	checks[0].key = arena_printf(&ex->arena, "environments/%s", env);
+	if (condition->kind != STORE_IF_ANY) {
+		checks[1].key = store_key;
+		checks[1].kind = condition->kind == STORE_IF_ABSENT ? STORE_CHECK_ABSENT :
+		    condition->kind == STORE_IF_PRESENT ? STORE_CHECK_PRESENT :
+		    STORE_CHECK_REVISION;
+		checks[1].revision = condition->revision;
+		nchecks = 2;
+	}
+	doc = flag_to_json(flag, 0);
+	memset(&op, 0, sizeof(op));
+	op.kind = STORE_OP_PUT;
+	op.key = store_key;
+	op.value = arena_strdup(&ex->arena, json_object_to_json_string_ext(doc,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	op.value_len = strlen(op.value);
+	json_object_put(doc);
+	rc = store_commit(&ctx, checks, nchecks, &op, 1, &revision, &failed);
+	if (rc != STORE_OK) {
+		respond_write_failure(ex, &ctx, rc, failed, store_key, condition, source);
+		return;
+	}
+	respond_flag(ex, op.existed ? 200 : 201, flag, revision);
+}
+
+static void
+flag_put(struct exchange *ex, const char *env, const char *key)
+{
+	struct store_condition condition;
+	struct flag flag;
+
+	if (parse_body(ex, key, &flag) == 0 &&
+	    resource_condition(ex, STORE_IF_ANY, &condition) == 0)
+		flag_write(ex, env, &flag, &condition, REVISION_IF_MATCH);
+	flag_free(&flag);
+}
+
+static void
+flag_update(struct exchange *ex, const char *env, const char *key)
+{
+	struct store_condition condition;
+	enum revision_source source = REVISION_NONE;
+	struct flag flag;
+
+	if (parse_body(ex, key, &flag) == 0 &&
+	    update_revision(ex, &condition, &source) == 0)
+		flag_write(ex, env, &flag, &condition, source);
+	flag_free(&flag);
+}
+
+static void
+flag_get(struct exchange *ex, const char *env, const char *key)
+{
+	struct store_item item;
+	struct store_ctx ctx;
+	const struct flag *flag;
+	enum store_result rc;
+	int force;
+
+	if (resource_force(ex, &force) == -1)
+		return;
+	resource_store_ctx(ex, &ctx);
+	rc = store_get(&ctx, flag_store_key(ex, env, key), force, &item);
+	if (rc == STORE_OK && (flag = flag_cache_get(&item)) == NULL)
+		rc = STORE_FAILED;
+	if (rc != STORE_OK)
+		resource_store_error(ex, rc, "flag_not_found", "the flag");
+	else
+		respond_flag(ex, 200, flag, item.mod_revision);
+	if (rc == STORE_OK || rc == STORE_NOT_FOUND)
+		resource_read_headers(ex, &ctx);
+}
+
+void
+handle_flag_put(struct exchange *ex)
+{
+	struct store_ctx ctx;
+	const char *env;
+
+	resource_store_ctx(ex, &ctx);
+	if (flag_key_ok(ex, ex->params[0]) &&
+	    (env = environment_of_request(ex, &ctx)) != NULL)
+		flag_put(ex, env, ex->params[0]);
+}
+
+void
+handle_flag_update(struct exchange *ex)
+{
+	struct store_ctx ctx;
+	const char *env;
+
+	resource_store_ctx(ex, &ctx);
+	if (flag_key_ok(ex, ex->params[0]) &&
+	    (env = environment_of_request(ex, &ctx)) != NULL)
+		flag_update(ex, env, ex->params[0]);
+}
+
+void
+handle_flag_get(struct exchange *ex)
+{
+	struct store_ctx ctx;
+	const char *env;
+
+	resource_store_ctx(ex, &ctx);
+	if (flag_key_ok(ex, ex->params[0]) &&
+	    (env = environment_of_request(ex, &ctx)) != NULL)
+		flag_get(ex, env, ex->params[0]);
+}
+
+void
+handle_flag_delete(struct exchange *ex)
+{
+	struct store_condition condition;
+	struct store_ctx ctx;
+	enum store_result rc;
+	const char *env;
+	int64_t revision;
+
+	resource_store_ctx(ex, &ctx);
+	if (!flag_key_ok(ex, ex->params[0]) ||
+	    (env = environment_of_request(ex, &ctx)) == NULL ||
+	    resource_condition(ex, STORE_IF_PRESENT, &condition) == -1)
+		return;
+	rc = store_delete(&ctx, flag_store_key(ex, env, ex->params[0]), &condition,
+	    &revision);
+	if (rc != STORE_OK)
+		resource_store_error(ex, rc, "flag_not_found", "the flag");
+	else
+		respond_empty(ex, 204);
+}
+
+/* The seed's routes name the flag with ?feature= and use "default". */
+static const char *
+feature_key(struct exchange *ex)
+{
+	const char *key = query_get(ex, "feature");
+
+	if (key == NULL) {
+		respond_problem(ex, 400, "invalid_query", "name the flag with ?feature=KEY");
+		return NULL;
+	}
+	return flag_key_ok(ex, key) ? key : NULL;
+}
+
+/* "default" is made on first use, like environment_of_request does. */
+static int
+default_environment(struct exchange *ex)
+{
+	struct store_ctx ctx;
+	const char *saved_env;
+	size_t i;
+
+	/* The seed form ignores ?env=: it always means "default". */
+	for (i = 0; i < ex->nquery; i++)
+		if (strcmp(ex->query[i].name, "env") == 0)
+			ex->query[i].name = "";
+	resource_store_ctx(ex, &ctx);
+	saved_env = environment_of_request(ex, &ctx);
+	return saved_env != NULL ? 0 : -1;
+}
+
+void
+handle_feature_put(struct exchange *ex)
+{
+	const char *key = feature_key(ex);
+
+	if (key != NULL && default_environment(ex) == 0)
+		flag_put(ex, DEFAULT_ENVIRONMENT, key);
+}
+
+void
+handle_feature_update(struct exchange *ex)
+{
+	const char *key = feature_key(ex);
+
+	if (key != NULL && default_environment(ex) == 0)
+		flag_update(ex, DEFAULT_ENVIRONMENT, key);
+}
+
+void
+handle_feature_get(struct exchange *ex)
+{
+	const char *key = feature_key(ex);
+
+	if (key != NULL && default_environment(ex) == 0)
+		flag_get(ex, DEFAULT_ENVIRONMENT, key);
+}
+
+/* ?ordering=key,-updated_at: up to this many fields. */
+#define ORDERING_MAX 3
+
+enum order_field { ORDER_KEY, ORDER_CREATED_AT, ORDER_UPDATED_AT };
+
+struct ordering {
+	enum order_field	 field[ORDERING_MAX];
+	int			 descending[ORDERING_MAX];
+	size_t			 count;
+};
+
+struct listed_flag {
+	struct json_object	*json;		/* the flag as answered */
+};
+
+static struct ordering list_order;	/* for qsort's comparator */
+
+static int
+parse_ordering(struct exchange *ex, struct ordering *order)
+{
+	static const char *const names[] = { "key", "created_at", "updated_at" };
+	const char *spec = query_get(ex, "ordering"), *p;
+
+	order->count = 1;
+	order->field[0] = ORDER_KEY;
+	order->descending[0] = 0;
+	if (spec == NULL || *spec == '\0')
+		return 0;
+	order->count = 0;
+	for (p = spec; *p != '\0';) {
+		size_t len = strcspn(p, ","), i;
+		int desc = *p == '-';
+
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (len - desc == strlen(names[i]) &&
+			    memcmp(p + desc, names[i], len - desc) == 0)
+				break;
+		if (i == ARRAY_SIZE(names) || order->count == ORDERING_MAX) {
+			respond_problem(ex, 400, "invalid_ordering", "flags order by "
+			    "key, created_at or updated_at, '-' first for descending");
+			return -1;
+		}
+		order->field[order->count] = (enum order_field)i;
+		order->descending[order->count++] = desc;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static const char *
+order_value(struct json_object *json, enum order_field field)
+{
+	static const char *const names[] = { "key", "created_at", "updated_at" };
+	struct json_object *value;
+
+	if (json_object_object_get_ex(json, names[field], &value))
+		return json_object_get_string(value);
+	return "";
+}
+
+static int
+compare_listed(const void *a, const void *b)
+{
+	const struct listed_flag *x = a, *y = b;
+	size_t i;
+
+	for (i = 0; i < list_order.count; i++) {
+		int c = strcmp(order_value(x->json, list_order.field[i]),
+		    order_value(y->json, list_order.field[i]));
+
+		if (c != 0)
+			return list_order.descending[i] ? -c : c;
+	}
+	return 0;
+}
+
+/* ?enabled=true|false, or -1 for either; -2 after answering 400. */
+static int
+enabled_filter(struct exchange *ex)
+{
+	const char *value = query_get(ex, "enabled");
+
+	if (value == NULL || *value == '\0')
+		return -1;
+	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+		return 1;
+	if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+		return 0;
+	respond_problem(ex, 400, "invalid_query", "enabled must be true or false");
+	return -2;
+}
+
+/* Every flag of the environment under prefix, as JSON, filtered. */
+static enum store_result
+collect_flags(struct exchange *ex, struct store_ctx *ctx, const char *env,
+    const char *prefix, int enabled, struct listed_flag **out, size_t *count)
+{
+	struct store_item *items;
+	enum store_result rc;
+	int64_t total;
+	size_t n, i;
+
+	rc = store_list(ctx, arena_printf(&ex->arena, "flags/%s/%s", env, prefix),
+	    100000, 0, &items, &n, &total);
+	if (rc != STORE_OK)
+		return rc;
+	*out = arena_alloc(&ex->arena, sizeof(**out) * (n ? n : 1));
+	*count = 0;
+	for (i = 0; i < n; i++) {
+		const struct flag *flag = flag_cache_get(&items[i]);
+
+		if (flag == NULL || (enabled >= 0 && flag->enabled != enabled))
+			continue;
+		/* JSON now: the cache may reuse this flag's slot on the next get. */
+		(*out)[(*count)++].json = flag_to_json(flag, items[i].mod_revision);
+	}
+	return STORE_OK;
+}
+
+void
+handle_flag_list(struct exchange *ex)
+{
+	struct json_object *body, *array;
+	struct listed_flag *flags;
+	struct ordering order;
+	struct store_ctx ctx;
+	enum store_result rc;
+	const char *env, *prefix = query_get(ex, "prefix");
+	int64_t limit, offset;
+	size_t count = 0, i;
+	int enabled;
+
+	resource_store_ctx(ex, &ctx);
+	if (prefix == NULL)
+		prefix = "";
+	if (*prefix != '\0' && !config_prefix_valid(prefix)) {
+		respond_problem(ex, 400, "invalid_key", "prefix must be the start of a flag key");
+		return;
+	}
+	if ((enabled = enabled_filter(ex)) == -2 || parse_ordering(ex, &order) == -1 ||
+	    resource_pagination(ex, &limit, &offset) == -1 ||
+	    (env = environment_of_request(ex, &ctx)) == NULL)
+		return;
+	rc = collect_flags(ex, &ctx, env, prefix, enabled, &flags, &count);
+	if (rc != STORE_OK) {
+		resource_store_error(ex, rc, "flag_not_found", "the flag");
+		return;
+	}
+	list_order = order;
+	qsort(flags, count, sizeof(*flags), compare_listed);
+	body = json_object_new_object();
+	array = json_object_new_array();
+	for (i = 0; i < count; i++) {
+		if ((int64_t)i >= offset && (int64_t)i < offset + limit)
+			json_object_array_add(array, flags[i].json);
+		else
+			json_object_put(flags[i].json);
+	}
+	json_object_object_add(body, "items", array);
+	json_object_object_add(body, "total", json_object_new_int64((int64_t)count));
+	json_object_object_add(body, "limit", json_object_new_int64(limit));
+	json_object_object_add(body, "offset", json_object_new_int64(offset));
+	respond_json(ex, 200, body);
+	json_object_put(body);
+	resource_read_headers(ex, &ctx);
+}
