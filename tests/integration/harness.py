@@ -17,7 +17,10 @@ catches what a crashed test leaves behind.
         assert r.status == 200 and r.json()["status"] == "ok"
 
 Also here: a raw FastCGI client (fcgi_request, FcgiConnection) for what a
-web server would hide, and a load generator (Load) for supervision tests.
+web server would hide, a load generator (Load) for supervision tests, and
+checks the test modules share (assert_problem, require_body_route,
+known_bug). Other test modules build on Proc, Etcd, Nginx and free_port
+directly (a three-member etcd cluster, for one): keep those stable.
 
 Run as a program it starts a development stack (contrib/dev-server uses it):
     python3 tests/integration/harness.py --dev [--port 8080]
@@ -781,10 +784,12 @@ class SpawnFcgi:
             return None
         pids = self.responder_pids()
         rc = self.proc.stop(timeout)
-        # spawn-fcgi's children left our process group: make sure they are gone.
+        # spawn-fcgi's children left our process group: make sure they are
+        # gone, checking that each pid still is our binary (pids get reused).
         for pid in pids:
             try:
-                os.kill(pid, signal.SIGKILL)
+                if os.readlink(f"/proc/{pid}/exe") == str(dynconf_binary()):
+                    os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         return rc
