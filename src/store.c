@@ -124,6 +124,19 @@ full_key(struct store_ctx *ctx, const char *key, size_t *len)
 	return k;
 }
 
+/*
+ * One etcd call may take etcd.timeout, and never past the request's own
+ * deadline: a write stuck behind a lost leader gives up (503) in time for
+ * the client's next attempt to find the new one.
+ */
+static int64_t
+call_deadline(const struct store_ctx *ctx)
+{
+	int64_t own = clock_monotonic_us() + (int64_t)conf.etcd.timeout * 1000;
+
+	return ctx->deadline_us > 0 && ctx->deadline_us < own ? ctx->deadline_us : own;
+}
+
 static enum store_result
 from_etcd_error(const struct etcd_error *error, const char *what)
 {
@@ -181,7 +194,7 @@ get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
 
 	memset(&options, 0, sizeof(options));
 	memset(&result, 0, sizeof(result));
-	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
 	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK)
 		return from_etcd_error(&error, "range");
 	ctx->cache = CACHE_BYPASS;
@@ -258,7 +271,7 @@ list_from_etcd(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	memset(&result, 0, sizeof(result));
 	options.range_end = etcd_prefix_end(k, len, &options.range_end_len);
 	options.limit = offset + limit;
-	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
 	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK) {
 		free((char *)options.range_end);
 		return from_etcd_error(&error, "range");
@@ -387,7 +400,7 @@ store_put(struct store_ctx *ctx, const char *key, const char *value,
 	txn.nfailure = condition->kind == STORE_IF_ANY ||
 	    condition->kind == STORE_IF_REVISION ? 1 : 0;
 	memset(&result, 0, sizeof(result));
-	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
 	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
 		return from_etcd_error(&error, "txn");
 	if (!result.succeeded && condition->kind != STORE_IF_ANY) {
@@ -447,7 +460,7 @@ store_delete(struct store_ctx *ctx, const char *key,
 	txn.failure = &probe;
 	txn.nfailure = 1;
 	memset(&result, 0, sizeof(result));
-	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
 	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
 		return from_etcd_error(&error, "txn");
 	if (!result.succeeded) {
@@ -647,7 +660,7 @@ store_commit(struct store_ctx *ctx, const struct store_check *checks,
 	txn.failure = reads;
 	txn.nfailure = nchecks;
 	memset(&result, 0, sizeof(result));
-	etcd_set_deadline(store.etcd, ctx->deadline_us);
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
 	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
 		return from_etcd_error(&error, "txn");
 	if (!result.succeeded) {
