@@ -57,6 +57,9 @@ struct pool {
 
 static int signal_pipe[2] = { -1, -1 };
 
+/* The signals the master handles; blocked across fork, see spawn(). */
+static const int handled_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
 static void
 on_signal(int signo)
 {
@@ -70,7 +73,6 @@ on_signal(int signo)
 static int
 install_signals(void)
 {
-	static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	struct sigaction sa;
 	size_t i;
 
@@ -80,8 +82,8 @@ install_signals(void)
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	for (i = 0; i < ARRAY_SIZE(handled); i++)
-		sigaction(handled[i], &sa, NULL);
+	for (i = 0; i < ARRAY_SIZE(handled_signals); i++)
+		sigaction(handled_signals[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
@@ -90,13 +92,6 @@ install_signals(void)
 static void
 become_responder(struct pool *pool)
 {
-	static const int reset[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(reset); i++)
-		signal(reset[i], SIG_DFL);
-	close(signal_pipe[0]);
-	close(signal_pipe[1]);
 	log_set_role("responder");
 	_exit(responder_run(pool->listen_fd, conf.server.max_requests, NULL));
 }
@@ -105,13 +100,6 @@ become_responder(struct pool *pool)
 static void
 become_watcher(struct pool *pool)
 {
-	static const int reset[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(reset); i++)
-		signal(reset[i], SIG_DFL);
-	close(signal_pipe[0]);
-	close(signal_pipe[1]);
 	close(pool->listen_fd);
 	_exit(watcher_run());
 }
@@ -119,17 +107,35 @@ become_watcher(struct pool *pool)
 static void
 spawn(struct pool *pool, struct responder *slot)
 {
-	pid_t pid = fork();
+	sigset_t handled, saved;
+	size_t i;
+	pid_t pid;
 
+	/*
+	 * Until the child has dropped the master's handlers, a signal sent to
+	 * it would land in the master's self-pipe (a TERM there stops the
+	 * whole pool): keep them blocked across fork, reset, then unblock.
+	 */
+	sigemptyset(&handled);
+	for (i = 0; i < ARRAY_SIZE(handled_signals); i++)
+		sigaddset(&handled, handled_signals[i]);
+	sigprocmask(SIG_BLOCK, &handled, &saved);
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < ARRAY_SIZE(handled_signals); i++)
+			signal(handled_signals[i], SIG_DFL);
+		close(signal_pipe[0]);
+		close(signal_pipe[1]);
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+		if (slot == &pool->watcher)
+			become_watcher(pool);
+		become_responder(pool);
+	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid == -1) {
 		log_error("fork: %s", strerror(errno));
 		slot->respawn_at_us = clock_monotonic_us() + BACKOFF_FIRST_US;
 		return;
-	}
-	if (pid == 0) {
-		if (slot == &pool->watcher)
-			become_watcher(pool);
-		become_responder(pool);
 	}
 	slot->pid = pid;
 	slot->generation = pool->generation;

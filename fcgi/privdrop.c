@@ -10,23 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "privdrop.h"
 
 int
-privdrop(const char *user, const char *group, char *err, size_t errlen)
+privdrop_resolve(const char *user, const char *group, uid_t *uid, gid_t *gid,
+    char *err, size_t errlen)
 {
 	struct passwd *pw;
-	uid_t uid;
-	gid_t gid;
 
-	if (user == NULL || *user == '\0')
-		return 0;
 	if ((pw = getpwnam(user)) == NULL) {
 		snprintf(err, errlen, "no user %s", user);
 		return -1;
 	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	if (group != NULL && *group != '\0') {
 		struct group *gr = getgrnam(group);
 
@@ -34,7 +32,26 @@ privdrop(const char *user, const char *group, char *err, size_t errlen)
 			snprintf(err, errlen, "no group %s", group);
 			return -1;
 		}
-		gid = gr->gr_gid;
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+int
+privdrop(const char *user, const char *group, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (user == NULL || *user == '\0')
+		return 0;
+	if (privdrop_resolve(user, group, &uid, &gid, err, errlen) == -1)
+		return -1;
+	/* The log file was opened as root: hand it over, or it cannot be reopened. */
+	if (geteuid() == 0 && log_chown(uid, gid) == -1) {
+		snprintf(err, errlen, "cannot hand the log file to %s: %s", user,
+		    strerror(errno));
+		return -1;
 	}
 	if (geteuid() != 0) {
 		if (geteuid() == uid)

@@ -73,6 +73,14 @@ log_reopen(void)
 	logger.fd = fd;
 }
 
+int
+log_chown(uid_t uid, gid_t gid)
+{
+	if (logger.path[0] == '\0' || logger.fd <= STDERR_FILENO)
+		return 0;
+	return fchown(logger.fd, uid, gid);
+}
+
 void
 log_set_role(const char *role)
 {

@@ -7,6 +7,7 @@
 #define DYNCONF_LOG_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -16,6 +17,8 @@ struct conf;
 int	log_open(const struct conf *c);
 /* Reopen a file target (after SIGUSR1, for log rotation). */
 void	log_reopen(void);
+/* Give a log file to the user about to run us (called as root); 0 or -1. */
+int	log_chown(uid_t uid, gid_t gid);
 /* Name this process in every line ("master", "responder", ...). */
 void	log_set_role(const char *role);
 

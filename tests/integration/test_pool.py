@@ -99,10 +99,6 @@ def test_sighup_reload_changes_the_pool_without_failures(stack):
     assert not load.failures(), f"{len(load.failures())} of {load.count()} failed: {load.failures()[:3]}"
 
 
-@harness.known_bug("fcgi/pool.c: a child killed before it resets the master's signal "
-                   "handlers writes SIGTERM into the master's self-pipe, and the whole "
-                   "pool stops; two SIGHUPs in a row (the second retires what the first "
-                   "forked) do it")
 def test_rapid_sighups_keep_the_pool_up():
     with Stack(processes=2, web=()) as stack:
         for i in range(30):
@@ -272,9 +268,6 @@ def test_systemd_execstart_drops_to_the_user():
         assert resp.status in (200, 201, 404, 405), resp
 
 
-@harness.known_bug("fcgi/main.c opens the log file as root before dropping privileges, so "
-                   "it is root's: after SIGHUP or SIGUSR1 the master, now the user, cannot "
-                   "reopen it and logs to stderr instead")
 def test_log_file_survives_a_reload_after_dropping_root():
     if not harness.is_root():
         raise harness.SkipTest("needs root to drop privileges")
