@@ -11,6 +11,7 @@
 #include "router.h"
 #include "shared.h"
 #include "util.h"
+#include "watch_resource.h"
 
 /* The statuses counted apart; anything else falls into the last slot. */
 static const int counted_statuses[] = {
@@ -223,4 +224,11 @@ metrics_render(struct buf *out)
 	    "dynconf_responders %lld\n",
 	    (long long)__atomic_load_n(&m->responders, __ATOMIC_RELAXED));
 	render_storage(out);
+	buf_printf(out, "# HELP dynconf_watches_waiting Watches (GET /v1/watch) "
+	    "waiting for a change, pool-wide.\n"
+	    "# TYPE dynconf_watches_waiting gauge\n"
+	    "dynconf_watches_waiting %lld\n", (long long)watch_waiting());
+	render_counter(out, "dynconf_watches_refused_total",
+	    "Watches refused (429) because server.max_watches were waiting.", "",
+	    watch_refused());
 }

@@ -9,6 +9,7 @@
 #include "ops.h"
 #include "router.h"
 #include "util.h"
+#include "watch_resource.h"
 
 const struct route route_table[] = {
 	{ HTTP_GET, "/v1/health", SCOPE_PUBLIC, handle_health, 0,
@@ -28,6 +29,13 @@ const struct route route_table[] = {
 	  "Read a config entry (?force=true reads from etcd)" },
 	{ HTTP_DELETE, "/v1/config/{key...}", SCOPE_CONFIG_WRITE,
 	  handle_config_delete, 0, "Delete a config entry" },
+
+	/*
+	 * config:read for now; per-prefix scopes (flags:read for flags/, ...)
+	 * come with the authorization work, checked in the handler.
+	 */
+	{ HTTP_GET, "/v1/watch", SCOPE_CONFIG_READ, handle_watch, 0,
+	  "Long-poll for changes under a resource folder" },
 };
 
 const size_t route_count = ARRAY_SIZE(route_table);

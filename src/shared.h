@@ -49,12 +49,27 @@ struct shared_replica {
 	uint64_t	events_applied;
 };
 
+/*
+ * Waiting /v1/watch requests: one slot per watch, holding its responder's
+ * pid, among the first server.max_watches (at most 4096, the setting's
+ * range). A pid rather than a counter, so that a responder killed while
+ * waiting (the end of a reload or stop) leaves a slot that others can see
+ * is dead and take back, instead of a count that never comes down.
+ */
+#define SHARED_WATCH_SLOTS 4096
+
+struct shared_watches {
+	int32_t		holder[SHARED_WATCH_SLOTS];	/* pid, 0 when free */
+	uint64_t	refused;
+};
+
 struct shared_state {
 	uint64_t		magic;
 	uint64_t		layout;
 	struct shared_metrics	metrics;
 	struct shared_breaker	breaker;
 	struct shared_replica	replica;
+	struct shared_watches	watches;
 };
 
 /*
