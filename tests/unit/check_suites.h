@@ -30,6 +30,8 @@ Suite	*api_suite(void);
 Suite	*metrics_suite(void);
 Suite	*openapi_suite(void);
 Suite	*replica_suite(void);
+Suite	*flag_suite(void);
+Suite	*eval_suite(void);
 
 /* Unset every DYNCONF_* environment variable (the tests set their own). */
 void	 test_clear_dynconf_env(void);
