@@ -16,34 +16,6 @@
 
 #define CONFIG_FOLDER "config/"
 
-/* The stored text as JSON, or as a JSON string when it is not JSON. */
-static struct json_object *
-value_from_text(const char *text, size_t len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *value;
-
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	value = json_tokener_parse_ex(tok, text, (int)len);
-	if (value != NULL && json_tokener_get_parse_end(tok) != len) {
-		json_object_put(value);	/* trailing text: not one JSON value */
-		value = NULL;
-	} else if (value == NULL &&
-	    json_tokener_get_error(tok) == json_tokener_continue) {
-		/* A bare number has no end until the input does: say so with a NUL. */
-		value = json_tokener_parse_ex(tok, "", 1);
-	}
-	if (value != NULL && json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(value);
-		value = NULL;
-	}
-	/* A lone "null" parses to NULL with success: it is JSON null. */
-	if (value == NULL && !(len == 4 && memcmp(text, "null", 4) == 0))
-		value = json_object_new_string_len(text, (int)len);
-	json_tokener_free(tok);
-	return value;
-}
-
 static struct json_object *
 config_json(const struct store_item *item)
 {
@@ -53,7 +25,7 @@ config_json(const struct store_item *item)
 	format_rfc3339(item->updated_at / 1000000, when, sizeof(when));
 	json_object_object_add(obj, "key", json_object_new_string(
 	    item->key + strlen(CONFIG_FOLDER)));
-	json_object_object_add(obj, "value", value_from_text(item->value,
+	json_object_object_add(obj, "value", resource_value_from_text(item->value,
 	    item->value_len));
 	json_object_object_add(obj, "revision", json_object_new_int64(item->mod_revision));
 	json_object_object_add(obj, "updated_at", json_object_new_string(when));

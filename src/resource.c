@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "resource.h"
 #include "util.h"
 
@@ -170,4 +172,31 @@ resource_pagination(struct exchange *ex, int64_t *limit, int64_t *offset)
 		}
 	}
 	return 0;
+}
+
+struct json_object *
+resource_value_from_text(const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *value;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	value = json_tokener_parse_ex(tok, text, (int)len);
+	if (value != NULL && json_tokener_get_parse_end(tok) != len) {
+		json_object_put(value);	/* trailing text: not one JSON value */
+		value = NULL;
+	} else if (value == NULL &&
+	    json_tokener_get_error(tok) == json_tokener_continue) {
+		/* A bare number has no end until the input does: say so with a NUL. */
+		value = json_tokener_parse_ex(tok, "", 1);
+	}
+	if (value != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(value);
+		value = NULL;
+	}
+	/* A lone "null" parses to NULL with success: it is JSON null. */
+	if (value == NULL && !(len == 4 && memcmp(text, "null", 4) == 0))
+		value = json_object_new_string_len(text, (int)len);
+	json_tokener_free(tok);
+	return value;
 }

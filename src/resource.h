@@ -37,6 +37,13 @@ void	resource_read_headers(struct exchange *ex, const struct store_ctx *ctx);
 void	resource_store_error(struct exchange *ex, enum store_result rc,
 	    const char *not_found_code, const char *what);
 
+/*
+ * A stored value as the API shows it (API.md §6): the JSON it holds, or
+ * the text as a JSON string when it is not JSON. A new reference (NULL for
+ * JSON null).
+ */
+struct json_object *resource_value_from_text(const char *text, size_t len);
+
 /* ?force=true|false|1|0; -1 after answering 400. */
 int	resource_force(struct exchange *ex, int *force);
 /* ?limit= and ?offset=; -1 after answering 400. */

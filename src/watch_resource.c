@@ -75,38 +75,6 @@ struct watch_answer {
 };
 
 /*
- * The stored text as JSON, or as a JSON string when it is not JSON (API.md
- * §6). The same rules as config_resource.c's value_from_text, to be
- * consolidated into one shared helper.
- */
-static struct json_object *
-json_value_from_text(const char *text, size_t len)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *value;
-
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	value = json_tokener_parse_ex(tok, text, (int)len);
-	if (value != NULL && json_tokener_get_parse_end(tok) != len) {
-		json_object_put(value);	/* trailing text: not one JSON value */
-		value = NULL;
-	} else if (value == NULL &&
-	    json_tokener_get_error(tok) == json_tokener_continue) {
-		/* A bare number has no end until the input does: say so with a NUL. */
-		value = json_tokener_parse_ex(tok, "", 1);
-	}
-	if (value != NULL && json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(value);
-		value = NULL;
-	}
-	/* A lone "null" parses to NULL with success: it is JSON null. */
-	if (value == NULL && !(len == 4 && memcmp(text, "null", 4) == 0))
-		value = json_object_new_string_len(text, (int)len);
-	json_tokener_free(tok);
-	return value;
-}
-
-/*
  * ?prefix= names a folder, then names joined by '/' (the last may be partial
  * or end in '/'), like a config list prefix. -1 after answering 400.
  */
@@ -233,7 +201,7 @@ event_json(const struct folder *folder, const struct store_event *event)
 	}
 	json_object_object_add(obj, "key", json_object_new_string(key));
 	if (!event->deleted)
-		json_object_object_add(obj, "value", json_value_from_text(
+		json_object_object_add(obj, "value", resource_value_from_text(
 		    event->item.value, event->item.value_len));
 	json_object_object_add(obj, "revision",
 	    json_object_new_int64(event->item.mod_revision));
