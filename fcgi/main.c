@@ -161,12 +161,13 @@ run_watcher_only(void)
 {
 	char err[512];
 
-	if (metrics_attach(conf.server.metrics_file) == -1)
-		return 1;
+	/* As the service user, so the shared file is one its responders can map. */
 	if (privdrop(conf.server.user, conf.server.group, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 1;
 	}
+	if (metrics_attach(conf.server.metrics_file) == -1)
+		return 1;
 	return watcher_run();
 }
 
@@ -177,13 +178,13 @@ run_inherited(const struct options *opt)
 	char err[512];
 
 	log_set_role("responder");
-	if (metrics_attach(conf.server.metrics_file) == -1)
-		log_warn("metrics are per process: %s is not usable",
-		    conf.server.metrics_file);
 	if (privdrop(conf.server.user, conf.server.group, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 1;
 	}
+	if (metrics_attach(conf.server.metrics_file) == -1)
+		log_warn("metrics are per process: %s is not usable",
+		    conf.server.metrics_file);
 	return responder_run(STDIN_FILENO, conf.server.max_requests, opt->config_path);
 }
 
