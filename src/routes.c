@@ -6,6 +6,9 @@
 #include "config.h"
 
 #include "config_resource.h"
+#include "environment_resource.h"
+#include "evaluate_resource.h"
+#include "flag_resource.h"
 #include "ops.h"
 #include "router.h"
 #include "util.h"
@@ -29,6 +32,46 @@ const struct route route_table[] = {
 	  "Read a config entry (?force=true reads from etcd)" },
 	{ HTTP_DELETE, "/v1/config/{key...}", SCOPE_CONFIG_WRITE,
 	  handle_config_delete, 0, "Delete a config entry" },
+
+	{ HTTP_POST, "/v1/environments", SCOPE_ENVIRONMENTS_WRITE,
+	  handle_environment_create, ROUTE_JSON_BODY,
+	  "Create an environment; its SDK key is shown once" },
+	{ HTTP_GET, "/v1/environments", SCOPE_FLAGS_READ, handle_environment_list, 0,
+	  "List environments" },
+	{ HTTP_GET, "/v1/environments/{name}", SCOPE_FLAGS_READ,
+	  handle_environment_get, 0, "Read an environment (never its SDK key)" },
+	{ HTTP_DELETE, "/v1/environments/{name}", SCOPE_ENVIRONMENTS_WRITE,
+	  handle_environment_delete, 0,
+	  "Delete an empty environment (?cascade=true: with its flags)" },
+	{ HTTP_POST, "/v1/environments/{name}/rotate-key", SCOPE_ENVIRONMENTS_WRITE,
+	  handle_environment_rotate_key, 0,
+	  "Replace the SDK key; the old one stops working" },
+
+	{ HTTP_GET, "/v1/flags", SCOPE_FLAGS_READ, handle_flag_list, 0,
+	  "List flags (?env= ?prefix= ?enabled= ?ordering=)" },
+	{ HTTP_PUT, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, handle_flag_put,
+	  ROUTE_JSON_BODY, "Create or replace a flag" },
+	{ HTTP_POST, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, handle_flag_update,
+	  ROUTE_JSON_BODY, "Update a flag at a known revision" },
+	{ HTTP_GET, "/v1/flags/{key}", SCOPE_FLAGS_READ, handle_flag_get, 0,
+	  "Read a flag (?force=true reads from etcd)" },
+	{ HTTP_DELETE, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, handle_flag_delete, 0,
+	  "Delete a flag" },
+	{ HTTP_POST, "/v1/flags/{key}/evaluate", SCOPE_FLAGS_READ,
+	  handle_flag_evaluate, ROUTE_JSON_BODY,
+	  "Evaluate a flag for {\"context\": {...}}" },
+	{ HTTP_GET, "/v1/flags/{key}/evaluate", SCOPE_FLAGS_READ,
+	  handle_flag_evaluate, 0, "Evaluate a flag for the query's attributes" },
+	{ HTTP_POST, "/v1/evaluate", SCOPE_FLAGS_READ, handle_evaluate_all,
+	  ROUTE_JSON_BODY, "Evaluate every flag of an environment" },
+
+	/* The original seed's API: /v1/flags/KEY on the default environment. */
+	{ HTTP_PUT, "/feature", SCOPE_FLAGS_WRITE, handle_feature_put,
+	  ROUTE_JSON_BODY, "Seed form: create or replace ?feature=KEY" },
+	{ HTTP_POST, "/feature", SCOPE_FLAGS_WRITE, handle_feature_update,
+	  ROUTE_JSON_BODY, "Seed form: update ?feature=KEY at a revision" },
+	{ HTTP_GET, "/feature", SCOPE_FLAGS_READ, handle_feature_get, 0,
+	  "Seed form: read ?feature=KEY" },
 
 	/*
 	 * config:read for now; per-prefix scopes (flags:read for flags/, ...)
