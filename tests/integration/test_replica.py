@@ -156,3 +156,33 @@ def test_two_pools_with_their_own_replicas_converge():
             for stack in (first, second):
                 wait_until(lambda: stack.request("GET", "/v1/config?prefix=two/")
                            .json()["total"] == 0, timeout=1, what="deletes on both")
+
+
+def test_watcher_mode_keeps_spawn_fcgi_responders_current():
+    # contrib/spawn-fcgi/dynconf-spawn runs dynconf-fcgi --watcher beside them.
+    with harness.Stack(processes=2, backend="spawn-fcgi") as stack:
+        wait_until(lambda: stack.request("GET", "/v1/ready").status == 200, timeout=5,
+                   what="the watcher's snapshot")
+        stack.etcdctl("put", "/dynconf/config/spawned/x", "42")
+        resp = wait_until(lambda: (lambda r: r if r.status == 200 else None)(
+            get(stack, "spawned/x")), timeout=1, what="the change through spawn-fcgi")
+        assert resp.json()["value"] == 42 and resp.headers["x-cache"] == "hit", resp
+        assert health(stack)["etcd"] == "up"
+
+
+def test_watcher_systemd_unit_is_valid():
+    unit = (harness.CONTRIB / "systemd/dynconf-watcher.service").read_text()
+    assert "ExecStart=/usr/sbin/dynconf-fcgi --watcher -c /etc/dynconf/dynconf.conf" in unit
+    if harness.shutil.which("systemd-analyze") is None:
+        raise harness.SkipTest("systemd-analyze not installed")
+    with harness.Stack(backend=None, web=(), etcd=False) as scratch:
+        copy = scratch.workdir / "dynconf-watcher.service"
+        copy.write_text(harness.template(unit, {
+            "/usr/sbin/dynconf-fcgi": str(harness.dynconf_binary()),
+            "User=dynconf": "User=daemon", "Group=dynconf": "Group=daemon",
+        }, "dynconf-watcher.service"))
+        done = harness.subprocess.run(["systemd-analyze", "verify", "--man=no", copy],
+                                      capture_output=True, text=True, timeout=60)
+        if done.returncode != 0 and "dynconf-watcher.service" not in done.stderr:
+            raise harness.SkipTest(f"systemd-analyze verify unusable here: {done.stderr[:200]}")
+        assert done.returncode == 0, done.stderr
