@@ -10,10 +10,11 @@
  * anything else as an operator object, so a printed flag parses back to an
  * equal one.
  *
- * Regexes are POSIX EREs. glibc's matcher backtracks on back-references and
- * expands bounded repetitions, so both are limited here, at write time: no
- * back-references, and a size with repetitions expanded of at most
- * FLAG_MAX_REGEX_SIZE.
+ * Regexes are POSIX EREs. glibc's matcher backtracks on back-references,
+ * and its compiler copies a subexpression for each repetition ({m,n}, and
+ * x+ as xx*), so nested repetitions grow exponentially. Both are limited
+ * here, at write time: no back-references, and a size with repetitions
+ * expanded of at most FLAG_MAX_REGEX_SIZE.
  */
 #include "config.h"
 
@@ -182,13 +183,18 @@ rx_size(struct rx_scan *s)
 			s->p++;
 			atom = 1;
 		}
+		/* glibc copies the atom for each of its repetitions: x+ is xx*. */
 		while (s->p < s->end) {
-			if (*s->p == '*' || *s->p == '+' || *s->p == '?')
-				s->p++;
-			else if (*s->p == '{' && (bound = rx_bound(s)) != 0)
+			if (*s->p == '*' || *s->p == '?')
+				atom = sat_add(atom, 1);
+			else if (*s->p == '+')
+				atom = sat_mul(atom, 2);
+			else if (*s->p == '{' && (bound = rx_bound(s)) != 0) {
 				atom = sat_mul(atom, bound);
-			else
+				continue;
+			} else
 				break;
+			s->p++;
 		}
 		total = sat_add(total, atom);
 	}

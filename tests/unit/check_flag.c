@@ -298,6 +298,10 @@ static const struct {
 	    "\"value\":1}", "criteria.a.regex", 0 },
 	{ "{\"criteria\":{\"a\":{\"regex\":\"(.?){600}\"}},\"value\":1}",
 	    "criteria.a.regex", 0 },
+	{ "{\"criteria\":{\"a\":{\"regex\":\"a++++++++++++++++++++++++++++++"
+	    "++++++++++++{1}\"}},\"value\":1}", "criteria.a.regex", 0 },
+	{ "{\"criteria\":{\"a\":{\"regex\":\"((((((((((a+)+)+)+)+)+)+)+)+)+)+\"}},"
+	    "\"value\":1}", "criteria.a.regex", 0 },
 	{ "{\"criteria\":{\"a\":{\"exists\":\"yes\"}},\"value\":1}",
 	    "criteria.a.exists", 0 },
 	{ "{\"criteria\":{\"a\":{\"semver_gt\":\"1.2\"}},\"value\":1}",
