@@ -327,21 +327,28 @@ attribute_valid(const char *name)
 	return 1;
 }
 
-/* Append one condition; -1 when the budget is spent. */
+#define TOO_MANY "too many conditions in the flag (at most 1000, a regex counts as 50)"
+
+/*
+ * Append one condition; -1 when the budget is spent. A regex takes
+ * FLAG_REGEX_COST of it: one can cost milliseconds on a long string, where
+ * other conditions cost nanoseconds.
+ */
 static int
 condition_add(struct flag_criteria *criteria, const char *attribute,
     enum flag_op op, struct json_object *operand, regex_t *re, size_t *budget)
 {
+	size_t cost = re != NULL ? FLAG_REGEX_COST : 1;
 	struct flag_condition *c;
 
-	if (*budget == 0) {
+	if (*budget < cost) {
 		if (re != NULL) {
 			regfree(re);
 			free(re);
 		}
 		return -1;
 	}
-	(*budget)--;
+	*budget -= cost;
 	criteria->conditions = xrealloc(criteria->conditions,
 	    (criteria->count + 1) * sizeof(*criteria->conditions));
 	c = &criteria->conditions[criteria->count++];
@@ -380,8 +387,7 @@ operator_parse(const char *path, const char *attribute, const char *name,
 	}
 	if (condition_add(criteria, attribute, operators[i].op, operand, re,
 	    budget) == -1) {
-		flag_error(errors, 0, "too many conditions in the flag",
-		    "%s.%s", path, attribute);
+		flag_error(errors, 0, TOO_MANY, "%s.%s", path, attribute);
 		return -1;
 	}
 	return 0;
@@ -424,8 +430,8 @@ matcher_parse(const char *path, const char *attribute, struct json_object *match
 		}
 		if (condition_add(criteria, attribute, op, matcher, NULL,
 		    budget) == -1) {
-			flag_error(errors, 0, "too many conditions in the flag",
-			    "%s.%s", path, attribute);
+			flag_error(errors, 0, TOO_MANY, "%s.%s", path,
+			    attribute);
 			return -1;
 		}
 		return 0;

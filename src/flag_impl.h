@@ -15,6 +15,7 @@
 #define FLAG_MAX_VARIANTS	100
 #define FLAG_MAX_RULES		100
 #define FLAG_MAX_CONDITIONS	1000	/* over the whole flag */
+#define FLAG_REGEX_COST		50	/* conditions a regex counts for: <= 20 a flag */
 #define FLAG_MAX_ATTRIBUTE	256	/* bytes of an attribute path */
 #define FLAG_MAX_REGEX		1024	/* bytes of a regex operand */
 #define FLAG_MAX_REGEX_SIZE	512	/* a regex's size with repetitions expanded */

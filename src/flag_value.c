@@ -149,7 +149,7 @@ all_digits(const char *s, size_t len)
 	return 1;
 }
 
-/* Dot-separated identifiers in s[0..len); numeric ones without leading zeros when strict. */
+/* Dot-separated identifiers in s[0..len); strict: numeric ones without leading zeros. */
 static int
 semver_idents(const char *s, size_t len, int strict)
 {

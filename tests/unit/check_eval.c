@@ -50,6 +50,8 @@ holds(const char *criteria, const char *context)
 }
 
 /* Operators: for each, a match, a miss, a missing and a wrong-type attribute. */
+#define EMAIL_REGEX "{\"a\":{\"regex\":\"^[a-z]+@example\\\\.com$\"}}"
+
 static const struct {
 	const char	*criteria;
 	const char	*context;
@@ -163,13 +165,14 @@ static const struct {
 	{ "{\"a\":{\"ends_with\":\"@example.com\"}}", "{\"a\":\"bob@example.org\"}", 0 },
 	{ "{\"a\":{\"ends_with\":\"@example.com\"}}", "{\"a\":\"m\"}", 0 },
 	{ "{\"a\":{\"ends_with\":\"@example.com\"}}", "{}", 0 },
-	{ "{\"a\":{\"ends_with\":\"@example.com\"}}", "{\"a\":[\"bob@example.com\"]}", 0 },
+	{ "{\"a\":{\"ends_with\":\"@example.com\"}}",
+	    "{\"a\":[\"bob@example.com\"]}", 0 },
 	{ "{\"a\":{\"ends_with\":\"\"}}", "{\"a\":\"\"}", 1 },
 	/* regex */
-	{ "{\"a\":{\"regex\":\"^[a-z]+@example\\\\.com$\"}}", "{\"a\":\"bob@example.com\"}", 1 },
-	{ "{\"a\":{\"regex\":\"^[a-z]+@example\\\\.com$\"}}", "{\"a\":\"Bob@example.com\"}", 0 },
-	{ "{\"a\":{\"regex\":\"^[a-z]+@example\\\\.com$\"}}", "{\"a\":\"bob@exampleXcom\"}", 0 },
-	{ "{\"a\":{\"regex\":\"^[a-z]+@example\\\\.com$\"}}", "{}", 0 },
+	{ EMAIL_REGEX, "{\"a\":\"bob@example.com\"}", 1 },
+	{ EMAIL_REGEX, "{\"a\":\"Bob@example.com\"}", 0 },
+	{ EMAIL_REGEX, "{\"a\":\"bob@exampleXcom\"}", 0 },
+	{ EMAIL_REGEX, "{}", 0 },
 	{ "{\"a\":{\"regex\":\"^4\"}}", "{\"a\":42}", 0 },
 	{ "{\"a\":{\"regex\":\"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
 	    "[0-9a-f]{12}\"}}", "{\"a\":\"123e4567-e89b-12d3-a456-426614174000\"}", 1 },
@@ -208,7 +211,8 @@ static const struct {
 	{ "{\"user.address.country\":\"US\"}", "{\"user\":null}", 0 },
 	{ "{\"user.address.country\":\"US\"}", "{\"user.address.country\":\"US\"}", 0 },
 	{ "{\"user.age\":{\"gt\":\"17\"}}", "{\"user\":{\"age\":\"18\"}}", 1 },
-	{ "{\"targetingKey\":{\"starts_with\":\"u-\"}}", "{\"targetingKey\":\"u-1\"}", 1 },
+	{ "{\"targetingKey\":{\"starts_with\":\"u-\"}}",
+	    "{\"targetingKey\":\"u-1\"}", 1 },
 	/* several conditions: all must hold */
 	{ "{\"a\":{\"gt\":1,\"lt\":5}}", "{\"a\":3}", 1 },
 	{ "{\"a\":{\"gt\":1,\"lt\":5}}", "{\"a\":7}", 0 },

@@ -423,6 +423,8 @@ static const struct {
 	{ "{\"value\":1,\"rules\":[{\"value\":1,\"criteria\":{",
 	    "\"a%zu\":{\"gt\":1,\"lt\":2}", "}}]}", "rules[0].criteria.a500",
 	    500, 501 },
+	{ "{\"value\":1,\"criteria\":{", "\"a%zu\":{\"regex\":\"^x\"}", "}}",
+	    "criteria.a20", 20, 21 },
 };
 
 START_TEST(test_limits)
