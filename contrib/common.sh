@@ -8,7 +8,7 @@
 DYNCONF_DEPS="build-essential autoconf automake pkg-config libfcgi-dev
 libjson-c-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev check
 etcd-server etcd-client nginx apache2 spawn-fcgi curl python3 wrk mandoc
-libfcgi-bin"
+libfcgi-bin clang libclang-rt-14-dev"
 
 dynconf_log() {
 	printf '%s\n' "$*" >&2
