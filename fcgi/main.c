@@ -182,6 +182,8 @@ run_inherited(const struct options *opt)
 		log_error("%s", err);
 		return 1;
 	}
+	if (conf.auth.mode == AUTH_MODE_OFF)
+		log_warn("auth.mode = off: every endpoint is open; for development only");
 	if (metrics_attach(conf.server.metrics_file) == -1)
 		log_warn("metrics are per process: %s is not usable",
 		    conf.server.metrics_file);

@@ -283,6 +283,8 @@ reload(struct pool *pool)
 		log_warn("server.listen changed; it takes effect at the next restart");
 	conf = fresh;
 	log_open(&conf);
+	if (conf.auth.mode == AUTH_MODE_OFF)
+		log_warn("auth.mode = off: every endpoint is open; for development only");
 	pool->generation++;
 	pool->size = conf.server.processes;
 	/* The new generation first, then the old one is asked to finish. */

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "auth.h"
 #include "conf.h"
 #include "json_check.h"
 #include "log.h"
@@ -238,7 +239,8 @@ dispatch(struct exchange *ex, const struct route *table, size_t count)
 		respond_problem(ex, 404, "not_found", "no such route");
 		return;
 	}
-	if (query_parse(ex) == -1 || accept_body(ex) == -1)
+	/* Before the body is read: nobody unauthorized makes us read it. */
+	if (auth_check(ex) == -1 || query_parse(ex) == -1 || accept_body(ex) == -1)
 		return;
 	ex->route->handler(ex);
 	if (ex->res.status == 0)

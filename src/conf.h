@@ -51,6 +51,11 @@ struct conf {
 	} replica;
 	struct {
 		int		mode;	/* enum auth_mode */
+		char		jwt_hs256_secret_file[PATH_MAX];
+		char		jwt_public_keys[CONF_STRING_MAX];	/* PEM files */
+		char		jwt_issuer[256];	/* "": not checked */
+		char		jwt_audience[256];	/* "": not checked */
+		int		jwt_leeway;	/* seconds */
 	} auth;
 	struct {
 		int		level;	/* enum log_level */

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "environment_resource.h"
 #include "keys.h"
 #include "resource.h"
@@ -164,6 +166,30 @@ ensure_default(struct exchange *ex, struct store_ctx *ctx)
 	return rc == STORE_STALE ? STORE_OK : rc;
 }
 
+enum store_result
+environment_of_sdk_key(struct exchange *ex, struct store_ctx *ctx,
+    const char *sha256, const char **name)
+{
+	struct environment env;
+	struct store_item item;
+	enum store_result rc;
+
+	rc = store_get(ctx, sdk_index_key(ex, sha256), 0, &item);
+	if (rc != STORE_OK)
+		return rc;
+	if (!name_valid(item.value))
+		return STORE_NOT_FOUND;
+	rc = environment_read(ex, ctx, item.value, 0, &env);
+	if (rc != STORE_OK)
+		return rc;
+	/* An index left behind by a rotation must not keep the old key alive. */
+	if (strlen(env.sdk_key_hash) != strlen(sha256) ||
+	    CRYPTO_memcmp(env.sdk_key_hash, sha256, strlen(sha256)) != 0)
+		return STORE_NOT_FOUND;
+	*name = env.name;
+	return STORE_OK;
+}
+
 const char *
 environment_of_request(struct exchange *ex, struct store_ctx *ctx)
 {
@@ -171,6 +197,16 @@ environment_of_request(struct exchange *ex, struct store_ctx *ctx)
 	struct environment env;
 	enum store_result rc;
 
+	if (ex->principal.kind == PRINCIPAL_SDK_KEY) {
+		/* An SDK key evaluates in its own environment only. */
+		if (name != NULL && *name != '\0' &&
+		    strcmp(name, ex->principal.environment) != 0) {
+			auth_forbid(ex, "flags:read", "this SDK key belongs "
+			    "to another environment");
+			return NULL;
+		}
+		name = ex->principal.environment;
+	}
 	if (name == NULL || *name == '\0')
 		name = DEFAULT_ENVIRONMENT;
 	if (!name_valid(name)) {

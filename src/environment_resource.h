@@ -21,9 +21,18 @@ route_handler	handle_environment_rotate_key;
 
 /*
  * The environment a flag request names with ?env= (default "default"),
- * checked to exist ("default" is made when missing). NULL after answering
- * 400 or 404.
+ * checked to exist ("default" is made when missing). With an SDK key it is
+ * the key's environment, and ?env= naming another one is refused. NULL
+ * after answering 400, 403 or 404.
  */
 const char	*environment_of_request(struct exchange *ex, struct store_ctx *ctx);
+
+/*
+ * The environment whose SDK key hashes to sha256 (hex): found through the
+ * index, then the hash the environment stores is compared in constant time.
+ * STORE_NOT_FOUND when no environment has that key.
+ */
+enum store_result environment_of_sdk_key(struct exchange *ex,
+	    struct store_ctx *ctx, const char *sha256, const char **name);
 
 #endif

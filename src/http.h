@@ -69,6 +69,21 @@ struct response {
 	struct buf	 body;
 };
 
+/* Who made the request, as the authorization step found (auth.c). */
+enum principal_kind {
+	PRINCIPAL_NONE,		/* a public route: nobody was asked */
+	PRINCIPAL_OFF,		/* auth.mode = off: everything allowed */
+	PRINCIPAL_TOKEN,	/* an API token */
+	PRINCIPAL_JWT,
+	PRINCIPAL_SDK_KEY,	/* an environment's SDK key */
+};
+
+struct principal {
+	enum principal_kind	 kind;
+	unsigned		 scopes;	/* scope_closure() applied */
+	const char		*environment;	/* SDK keys: theirs */
+};
+
 struct exchange {
 	struct request		 req;
 	struct response		 res;
@@ -82,6 +97,7 @@ struct exchange {
 	char			*body;		/* NUL-terminated copy */
 	size_t			 body_len;
 	struct json_object	*json;		/* parsed body, or NULL */
+	struct principal	 principal;
 	int64_t			 started_us;	/* monotonic */
 	int64_t			 deadline_us;	/* monotonic */
 };

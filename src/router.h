@@ -16,6 +16,8 @@ typedef void route_handler(struct exchange *ex);
 
 /* The route reads a JSON body (read and parsed before the handler runs). */
 #define ROUTE_JSON_BODY		0x1
+/* An environment's SDK key may call it too (flag evaluation, API.md §2). */
+#define ROUTE_SDK_KEY		0x2
 
 struct route {
 	enum http_method	 method;

@@ -11,6 +11,7 @@
 #include "flag_resource.h"
 #include "ops.h"
 #include "router.h"
+#include "token_resource.h"
 #include "util.h"
 #include "watch_resource.h"
 
@@ -58,12 +59,21 @@ const struct route route_table[] = {
 	{ HTTP_DELETE, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, handle_flag_delete, 0,
 	  "Delete a flag" },
 	{ HTTP_POST, "/v1/flags/{key}/evaluate", SCOPE_FLAGS_READ,
-	  handle_flag_evaluate, ROUTE_JSON_BODY,
+	  handle_flag_evaluate, ROUTE_JSON_BODY | ROUTE_SDK_KEY,
 	  "Evaluate a flag for {\"context\": {...}}" },
 	{ HTTP_GET, "/v1/flags/{key}/evaluate", SCOPE_FLAGS_READ,
-	  handle_flag_evaluate, 0, "Evaluate a flag for the query's attributes" },
+	  handle_flag_evaluate, ROUTE_SDK_KEY,
+	  "Evaluate a flag for the query's attributes" },
 	{ HTTP_POST, "/v1/evaluate", SCOPE_FLAGS_READ, handle_evaluate_all,
-	  ROUTE_JSON_BODY, "Evaluate every flag of an environment" },
+	  ROUTE_JSON_BODY | ROUTE_SDK_KEY, "Evaluate every flag of an environment" },
+
+	/* tokens:write for the list too: §2 has no tokens:read. */
+	{ HTTP_POST, "/v1/tokens", SCOPE_TOKENS_WRITE, handle_token_create,
+	  ROUTE_JSON_BODY, "Make an API token; the token is shown once" },
+	{ HTTP_GET, "/v1/tokens", SCOPE_TOKENS_WRITE, handle_token_list, 0,
+	  "List API tokens (never the tokens themselves)" },
+	{ HTTP_DELETE, "/v1/tokens/{id}", SCOPE_TOKENS_WRITE, handle_token_delete,
+	  0, "Revoke an API token on every node" },
 
 	/* The original seed's API: /v1/flags/KEY on the default environment. */
 	{ HTTP_PUT, "/feature", SCOPE_FLAGS_WRITE, handle_feature_put,

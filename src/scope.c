@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "scope.h"
 
 static const char *const scope_names[SCOPE_COUNT] = {
@@ -28,4 +30,37 @@ scope_name(enum scope scope)
 	if ((unsigned)scope >= SCOPE_COUNT)
 		return "unknown";
 	return scope_names[scope];
+}
+
+int
+scope_parse(const char *name, enum scope *scope)
+{
+	int i;
+
+	/* From 1: "public" is no scope a token can hold. */
+	for (i = 1; i < SCOPE_COUNT; i++)
+		if (strcmp(name, scope_names[i]) == 0) {
+			*scope = (enum scope)i;
+			return 0;
+		}
+	return -1;
+}
+
+unsigned
+scope_closure(unsigned set)
+{
+	static const enum scope implied[][2] = {
+		{ SCOPE_FLAGS_WRITE, SCOPE_FLAGS_READ },
+		{ SCOPE_CONFIG_WRITE, SCOPE_CONFIG_READ },
+		{ SCOPE_USERS_WRITE, SCOPE_USERS_READ },
+		{ SCOPE_SERVICES_WRITE, SCOPE_SERVICES_READ },
+	};
+	size_t i;
+
+	if (set & SCOPE_BIT(SCOPE_ADMIN))
+		return (SCOPE_BIT(SCOPE_COUNT) - 1) & ~SCOPE_BIT(SCOPE_PUBLIC);
+	for (i = 0; i < sizeof(implied) / sizeof(implied[0]); i++)
+		if (set & SCOPE_BIT(implied[i][0]))
+			set |= SCOPE_BIT(implied[i][1]);
+	return set & ~SCOPE_BIT(SCOPE_PUBLIC);
 }

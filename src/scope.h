@@ -22,7 +22,19 @@ enum scope {
 	SCOPE_COUNT
 };
 
+/* A set of scopes, one bit per enum scope. */
+#define SCOPE_BIT(s)	(1u << (unsigned)(s))
+
 /* "flags:read" etc.; "public" for SCOPE_PUBLIC. */
 const char	*scope_name(enum scope scope);
+
+/* The scope a name (as in a token or a JWT claim) names; -1 when none. */
+int	scope_parse(const char *name, enum scope *scope);
+
+/*
+ * The set with its implications applied once: admin implies every scope,
+ * X:write implies X:read. Checks compare against this, never the raw set.
+ */
+unsigned	scope_closure(unsigned set);
 
 #endif

@@ -1192,6 +1192,29 @@ def dev_etcd_ports(dev):
     return ports
 
 
+def dev_admin_token(stack, path):
+    """Keep the admin token of the last run if it still works, else make one
+    with dynconfctl and write it (mode 0600) to path."""
+    def works(token):
+        resp = stack.request("GET", "/v1/tokens", headers={"Authorization": f"Bearer {token}"})
+        return resp.status == 200
+    try:
+        if works(path.read_text().strip()):
+            return
+    except OSError:
+        pass
+    done = subprocess.run([REPO / "dynconfctl", "-c", stack.pool.conf_path, "token", "create",
+                           "--name", "admin", "--scopes", "admin"],
+                          capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        raise RuntimeError(f"dynconfctl: {done.stderr.strip()}")
+    token = done.stdout.strip()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    wait_until(lambda: works(token), timeout=5, what="the admin token to work")
+
+
 def run_dev(args):
     dev = (REPO / ".dev").resolve()
     dev.mkdir(exist_ok=True)
@@ -1212,10 +1235,9 @@ def run_dev(args):
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
 
-    # Development only: no token checks (logged loudly by the pool). The admin
-    # token file (.dev/admin.token, "dynconfctl token create") arrives with
-    # authentication; until then nothing is written there.
-    overrides = {"auth.mode": "off", "log.target": "stderr",
+    # Authentication on, as in production; .dev/admin.token holds an admin
+    # token made by dynconfctl (the bootstrap path), kept across restarts.
+    overrides = {"auth.mode": "on", "log.target": "stderr",
                  "replica.path": dev / "replica.db", "server.metrics_file": dev / "metrics"}
     stack = Stack(processes=args.processes, overrides=overrides, web=("nginx",),
                   workdir=dev, state_dir=dev, nginx_port=args.port, inherit_output=True,
@@ -1226,16 +1248,23 @@ def run_dev(args):
         except (RuntimeError, TimeoutError, OSError) as e:
             print(f"dev-server: could not start the stack: {e}", file=sys.stderr)
             return 1
+        try:
+            dev_admin_token(stack, dev / "admin.token")
+        except (RuntimeError, TimeoutError, OSError) as e:
+            print(f"dev-server: could not make the admin token: {e}", file=sys.stderr)
+            return 1
         env = (f"DYNCONF_URL=http://127.0.0.1:{stack.nginx.port}\n"
                f"ETCDCTL_ENDPOINTS={stack.etcd.url}\n"
                f"ETCDCTL_API=3\n"
-               f"# The admin token arrives with authentication (dynconfctl token create);\n"
-               f"# until then auth.mode = off and this file does not exist.\n"
+               f"# An admin token (dynconfctl token create); send it as\n"
+               f"# Authorization: Bearer $(cat $DYNCONF_TOKEN_FILE)\n"
                f"DYNCONF_TOKEN_FILE={dev}/admin.token\n")
         (dev / "stack.env").write_text(env)
         print(f"dev-server: dynconf at http://127.0.0.1:{stack.nginx.port} "
-              f"(etcd {stack.etcd.url}, auth off)\n"
+              f"(etcd {stack.etcd.url}, admin token in {dev}/admin.token)\n"
               f"dev-server: . .dev/stack.env; curl -i $DYNCONF_URL/v1/health\n"
+              f"dev-server: curl -H \"Authorization: Bearer $(cat $DYNCONF_TOKEN_FILE)\" "
+              f"$DYNCONF_URL/v1/flags\n"
               f"dev-server: Ctrl-C stops everything", file=sys.stderr, flush=True)
         while not stopping.wait(0.5):
             for part in (stack.etcd, stack.pool, stack.nginx):

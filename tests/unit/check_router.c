@@ -330,8 +330,8 @@ START_TEST(test_route_table_sane)
 		ck_assert_msg(r->summary != NULL && r->summary[0] != '\0',
 		    "%s %s: no summary (the OpenAPI document needs one)",
 		    http_method_name(r->method), r->pattern);
-		ck_assert_msg((r->flags & ~(unsigned)ROUTE_JSON_BODY) == 0,
-		    "%s: unknown flags", r->pattern);
+		ck_assert_msg((r->flags & ~(unsigned)(ROUTE_JSON_BODY |
+		    ROUTE_SDK_KEY)) == 0, "%s: unknown flags", r->pattern);
 		ck_assert_msg(!(r->flags & ROUTE_JSON_BODY) ||
 		    r->method == HTTP_POST || r->method == HTTP_PUT ||
 		    r->method == HTTP_PATCH, "%s %s reads a body",
@@ -364,6 +364,69 @@ START_TEST(test_route_table_sane)
 	ck_assert_int_eq(route_index(NULL), route_count);
 	for (i = 0; i < route_count; i++)
 		ck_assert_uint_eq(route_index(&route_table[i]), i);
+}
+END_TEST
+
+/*
+ * API.md §2: exactly these routes are public, and an SDK key reaches
+ * exactly the evaluation routes. A route added without a scope (or with
+ * SCOPE_PUBLIC by mistake) fails here.
+ */
+START_TEST(test_route_table_auth)
+{
+	static const char *const public[] = { "GET /v1/health", "GET /v1/ready",
+	    "GET /v1/openapi.json" };
+	static const char *const sdk[] = { "POST /v1/flags/{key}/evaluate",
+	    "GET /v1/flags/{key}/evaluate", "POST /v1/evaluate" };
+	size_t i, j, npublic = 0, nsdk = 0;
+
+	for (i = 0; i < route_count; i++) {
+		const struct route *r = &route_table[i];
+		char name[256];
+		int listed = 0;
+
+		snprintf(name, sizeof(name), "%s %s", http_method_name(r->method),
+		    r->pattern);
+		for (j = 0; j < ARRAY_SIZE(public); j++)
+			listed |= strcmp(name, public[j]) == 0;
+		ck_assert_msg((r->scope == SCOPE_PUBLIC) == listed,
+		    "%s: scope %s", name, scope_name(r->scope));
+		npublic += listed;
+		listed = 0;
+		for (j = 0; j < ARRAY_SIZE(sdk); j++)
+			listed |= strcmp(name, sdk[j]) == 0;
+		ck_assert_msg(((r->flags & ROUTE_SDK_KEY) != 0) == listed,
+		    "%s: SDK key flag", name);
+		nsdk += listed;
+	}
+	ck_assert_uint_eq(npublic, ARRAY_SIZE(public));
+	ck_assert_uint_eq(nsdk, ARRAY_SIZE(sdk));
+}
+END_TEST
+
+START_TEST(test_scope_closure)
+{
+	enum scope s;
+	unsigned all = scope_closure(SCOPE_BIT(SCOPE_ADMIN));
+
+	for (s = SCOPE_FLAGS_READ; s < SCOPE_COUNT; s++) {
+		enum scope back;
+
+		ck_assert(all & SCOPE_BIT(s));
+		ck_assert_int_eq(scope_parse(scope_name(s), &back), 0);
+		ck_assert_int_eq(back, s);
+	}
+	ck_assert(!(all & SCOPE_BIT(SCOPE_PUBLIC)));
+	ck_assert_int_eq(scope_parse("public", &s), -1);
+	ck_assert_int_eq(scope_parse("flags:admin", &s), -1);
+	ck_assert_uint_eq(scope_closure(SCOPE_BIT(SCOPE_FLAGS_WRITE)),
+	    SCOPE_BIT(SCOPE_FLAGS_WRITE) | SCOPE_BIT(SCOPE_FLAGS_READ));
+	ck_assert_uint_eq(scope_closure(SCOPE_BIT(SCOPE_FLAGS_READ)),
+	    SCOPE_BIT(SCOPE_FLAGS_READ));
+	ck_assert_uint_eq(scope_closure(SCOPE_BIT(SCOPE_TOKENS_WRITE)),
+	    SCOPE_BIT(SCOPE_TOKENS_WRITE));
+	ck_assert(!(scope_closure(SCOPE_BIT(SCOPE_CONFIG_WRITE)) &
+	    SCOPE_BIT(SCOPE_FLAGS_READ)));
 }
 END_TEST
 
@@ -485,6 +548,8 @@ route_table_suite(void)
 	TCase *tc = tcase_create("route_table");
 
 	tcase_add_test(tc, test_route_table_sane);
+	tcase_add_test(tc, test_route_table_auth);
+	tcase_add_test(tc, test_scope_closure);
 	tcase_add_test(tc, test_route_table_reachable);
 	tcase_add_test(tc, test_real_health);
 	tcase_add_test(tc, test_real_openapi);

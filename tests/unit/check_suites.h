@@ -32,6 +32,7 @@ Suite	*openapi_suite(void);
 Suite	*replica_suite(void);
 Suite	*flag_suite(void);
 Suite	*eval_suite(void);
+Suite	*auth_suite(void);
 
 /* Unset every DYNCONF_* environment variable (the tests set their own). */
 void	 test_clear_dynconf_env(void);

@@ -1,0 +1,220 @@
+/*
+ * Authentication and authorization; see auth.h.
+ *
+ * Tokens are looked up by their SHA-256 through the replica (store_get,
+ * never etcd on the request path), so a revocation, which deletes the
+ * index entry, reaches every node as fast as the watcher brings it, and
+ * the stored hash is compared to the presented one in constant time.
+ * Nothing here logs a token: only its kind and, on failure, the reason.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "environment_resource.h"
+#include "jwt.h"
+#include "log.h"
+#include "resource.h"
+#include "router.h"
+#include "token.h"
+#include "util.h"
+
+#define SDK_KEY_PREFIX		"dcsdk_"
+#define BEARER_MAX_LEN		8192
+
+enum verdict { AUTH_OK, AUTH_INVALID, AUTH_FAILED };
+
+static void
+respond_unauthenticated(struct exchange *ex, int invalid, const char *detail)
+{
+	respond_problem(ex, 401, "unauthenticated", "%s", detail);
+	response_header(ex, "WWW-Authenticate", invalid ?
+	    "Bearer error=\"invalid_token\"" : "Bearer");
+}
+
+void
+auth_forbid(struct exchange *ex, const char *needed, const char *detail)
+{
+	respond_problem(ex, 403, "insufficient_scope", "%s", detail);
+	response_header(ex, "WWW-Authenticate", arena_printf(&ex->arena,
+	    "Bearer error=\"insufficient_scope\", scope=\"%s\"", needed));
+}
+
+int
+auth_allows(const struct exchange *ex, enum scope scope)
+{
+	if (ex->principal.kind == PRINCIPAL_OFF)
+		return 1;
+	return (ex->principal.scopes & SCOPE_BIT(scope)) != 0;
+}
+
+/* RFC 6750 §2.1: "Bearer" 1*SP b64token; NULL when malformed. */
+static const char *
+bearer_token(const char *header)
+{
+	const char *t;
+	size_t n;
+
+	if (strncasecmp(header, "Bearer ", 7) != 0)
+		return NULL;
+	for (t = header + 7; *t == ' '; t++)
+		;
+	n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~+/");
+	n += strspn(t + n, "=");
+	if (n == 0 || t[n] != '\0' || n > BEARER_MAX_LEN)
+		return NULL;
+	return t;
+}
+
+/* A store failure while looking up: answered as the store's error. */
+static enum verdict
+lookup_failed(struct exchange *ex, enum store_result rc)
+{
+	if (rc == STORE_NOT_FOUND)
+		return AUTH_INVALID;
+	resource_store_error(ex, rc, "unauthenticated", "the token");
+	return AUTH_FAILED;
+}
+
+static enum verdict
+verify_api_token(struct exchange *ex, const char *text)
+{
+	char hash[SHA256_HEX_LEN + 1], key[128];
+	struct json_object *doc;
+	struct token_info info;
+	struct store_item item;
+	struct store_ctx ctx;
+	enum store_result rc;
+	enum verdict v = AUTH_INVALID;
+
+	if (strlen(text) != TOKEN_TEXT_LEN)
+		return AUTH_INVALID;
+	sha256_hex(text, strlen(text), hash);
+	resource_store_ctx(ex, &ctx);
+	token_index_key(key, sizeof(key), hash);
+	if ((rc = store_get(&ctx, key, 0, &item)) != STORE_OK)
+		return lookup_failed(ex, rc);
+	if (strspn(item.value, "0123456789abcdef") != strlen(item.value))
+		return AUTH_INVALID;
+	token_key(key, sizeof(key), item.value);
+	if ((rc = store_get(&ctx, key, 0, &item)) != STORE_OK)
+		return lookup_failed(ex, rc);
+	if ((doc = json_tokener_parse(item.value)) == NULL)
+		return AUTH_INVALID;
+	if (token_info(doc, &info) == 0 &&
+	    CRYPTO_memcmp(info.sha256, hash, SHA256_HEX_LEN) == 0 &&
+	    (info.expires == 0 || info.expires > clock_realtime_us() / 1000000)) {
+		ex->principal.kind = PRINCIPAL_TOKEN;
+		ex->principal.scopes = scope_closure(info.scopes);
+		v = AUTH_OK;
+	}
+	json_object_put(doc);
+	return v;
+}
+
+static enum verdict
+verify_sdk_key(struct exchange *ex, const char *text)
+{
+	char hash[SHA256_HEX_LEN + 1];
+	struct store_ctx ctx;
+	enum store_result rc;
+	const char *env;
+
+	sha256_hex(text, strlen(text), hash);
+	resource_store_ctx(ex, &ctx);
+	if ((rc = environment_of_sdk_key(ex, &ctx, hash, &env)) != STORE_OK)
+		return lookup_failed(ex, rc);
+	ex->principal.kind = PRINCIPAL_SDK_KEY;
+	ex->principal.environment = env;
+	ex->principal.scopes = 0;
+	return AUTH_OK;
+}
+
+static enum verdict
+verify_jwt(struct exchange *ex, const char *text)
+{
+	const char *why;
+	unsigned scopes;
+
+	if (jwt_verify(text, &scopes, &why) == -1) {
+		log_debug("request %s: JWT refused: %s", ex->request_id, why);
+		return AUTH_INVALID;
+	}
+	ex->principal.kind = PRINCIPAL_JWT;
+	ex->principal.scopes = scope_closure(scopes);
+	return AUTH_OK;
+}
+
+/* Who the token names; AUTH_FAILED after answering. */
+static enum verdict
+authenticate(struct exchange *ex, const char *token)
+{
+	if (strncmp(token, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) == 0)
+		return verify_api_token(ex, token);
+	if (strncmp(token, SDK_KEY_PREFIX, strlen(SDK_KEY_PREFIX)) == 0)
+		return verify_sdk_key(ex, token);
+	if (strchr(token, '.') != NULL)
+		return verify_jwt(ex, token);
+	return AUTH_INVALID;
+}
+
+/* May this principal call this route? */
+static int
+authorize(struct exchange *ex)
+{
+	enum scope needed = ex->route->scope;
+
+	if (ex->principal.kind == PRINCIPAL_SDK_KEY) {
+		if (ex->route->flags & ROUTE_SDK_KEY)
+			return 0;
+		auth_forbid(ex, scope_name(needed),
+		    "an SDK key may only evaluate flags in its environment");
+		return -1;
+	}
+	if (auth_allows(ex, needed))
+		return 0;
+	auth_forbid(ex, scope_name(needed), arena_printf(&ex->arena,
+	    "this route needs the %s scope", scope_name(needed)));
+	return -1;
+}
+
+int
+auth_check(struct exchange *ex)
+{
+	const char *token;
+
+	if (ex->route->scope == SCOPE_PUBLIC)
+		return 0;
+	if (conf.auth.mode == AUTH_MODE_OFF) {
+		ex->principal.kind = PRINCIPAL_OFF;
+		ex->principal.scopes = scope_closure(SCOPE_BIT(SCOPE_ADMIN));
+		return 0;
+	}
+	if (ex->req.authorization == NULL || ex->req.authorization[0] == '\0') {
+		respond_unauthenticated(ex, 0, "send Authorization: Bearer <token>");
+		return -1;
+	}
+	if ((token = bearer_token(ex->req.authorization)) == NULL) {
+		respond_unauthenticated(ex, 1,
+		    "the Authorization header is not \"Bearer <token>\"");
+		return -1;
+	}
+	switch (authenticate(ex, token)) {
+	case AUTH_OK:
+		return authorize(ex);
+	case AUTH_INVALID:
+		respond_unauthenticated(ex, 1,
+		    "the token is unknown, expired, revoked or malformed");
+		return -1;
+	case AUTH_FAILED:
+		break;
+	}
+	return -1;
+}
