@@ -160,7 +160,7 @@ handle_config_delete(struct exchange *ex)
 void
 handle_config_list(struct exchange *ex)
 {
-	struct json_object *body, *items;
+	struct json_object *items;
 	struct store_item *found;
 	struct store_ctx ctx;
 	enum store_result rc;
@@ -184,15 +184,8 @@ handle_config_list(struct exchange *ex)
 		resource_store_error(ex, rc, "config_not_found", "the config entry");
 		return;
 	}
-	body = json_object_new_object();
 	items = json_object_new_array();
 	for (i = 0; i < count; i++)
 		json_object_array_add(items, config_json(&found[i]));
-	json_object_object_add(body, "items", items);
-	json_object_object_add(body, "total", json_object_new_int64(total));
-	json_object_object_add(body, "limit", json_object_new_int64(limit));
-	json_object_object_add(body, "offset", json_object_new_int64(offset));
-	respond_json(ex, 200, body);
-	json_object_put(body);
-	resource_read_headers(ex, &ctx);
+	resource_respond_list(ex, &ctx, items, total, limit, offset);
 }

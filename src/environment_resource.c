@@ -278,7 +278,7 @@ handle_environment_create(struct exchange *ex)
 void
 handle_environment_list(struct exchange *ex)
 {
-	struct json_object *body, *items;
+	struct json_object *items;
 	struct store_item *found;
 	struct store_ctx ctx;
 	enum store_result rc;
@@ -294,7 +294,6 @@ handle_environment_list(struct exchange *ex)
 		resource_store_error(ex, rc, "environment_not_found", "the environment");
 		return;
 	}
-	body = json_object_new_object();
 	items = json_object_new_array();
 	for (i = 0; i < count; i++) {
 		struct json_object *doc = json_tokener_parse(found[i].value), *item, *at;
@@ -309,13 +308,7 @@ handle_environment_list(struct exchange *ex)
 		json_object_array_add(items, item);
 		json_object_put(doc);
 	}
-	json_object_object_add(body, "items", items);
-	json_object_object_add(body, "total", json_object_new_int64(total));
-	json_object_object_add(body, "limit", json_object_new_int64(limit));
-	json_object_object_add(body, "offset", json_object_new_int64(offset));
-	respond_json(ex, 200, body);
-	json_object_put(body);
-	resource_read_headers(ex, &ctx);
+	resource_respond_list(ex, &ctx, items, total, limit, offset);
 }
 
 /* The path's environment, read; NULL after answering. */

@@ -504,7 +504,7 @@ collect_flags(struct exchange *ex, struct store_ctx *ctx, const char *env,
 void
 handle_flag_list(struct exchange *ex)
 {
-	struct json_object *body, *array;
+	struct json_object *array;
 	struct listed_flag *flags;
 	struct ordering order;
 	struct store_ctx ctx;
@@ -532,7 +532,6 @@ handle_flag_list(struct exchange *ex)
 	}
 	list_order = order;
 	qsort(flags, count, sizeof(*flags), compare_listed);
-	body = json_object_new_object();
 	array = json_object_new_array();
 	for (i = 0; i < count; i++) {
 		if ((int64_t)i >= offset && (int64_t)i < offset + limit)
@@ -540,11 +539,5 @@ handle_flag_list(struct exchange *ex)
 		else
 			json_object_put(flags[i].json);
 	}
-	json_object_object_add(body, "items", array);
-	json_object_object_add(body, "total", json_object_new_int64((int64_t)count));
-	json_object_object_add(body, "limit", json_object_new_int64(limit));
-	json_object_object_add(body, "offset", json_object_new_int64(offset));
-	respond_json(ex, 200, body);
-	json_object_put(body);
-	resource_read_headers(ex, &ctx);
+	resource_respond_list(ex, &ctx, array, (int64_t)count, limit, offset);
 }

@@ -200,3 +200,18 @@ resource_value_from_text(const char *text, size_t len)
 	json_tokener_free(tok);
 	return value;
 }
+
+void
+resource_respond_list(struct exchange *ex, const struct store_ctx *ctx,
+    struct json_object *items, int64_t total, int64_t limit, int64_t offset)
+{
+	struct json_object *body = json_object_new_object();
+
+	json_object_object_add(body, "items", items);
+	json_object_object_add(body, "total", json_object_new_int64(total));
+	json_object_object_add(body, "limit", json_object_new_int64(limit));
+	json_object_object_add(body, "offset", json_object_new_int64(offset));
+	respond_json(ex, 200, body);
+	json_object_put(body);
+	resource_read_headers(ex, ctx);
+}

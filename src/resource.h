@@ -44,6 +44,13 @@ void	resource_store_error(struct exchange *ex, enum store_result rc,
  */
 struct json_object *resource_value_from_text(const char *text, size_t len);
 
+/*
+ * Answer a list page: 200 {"items", "total", "limit", "offset"} (API.md §1)
+ * with the read headers. Takes over items.
+ */
+void	resource_respond_list(struct exchange *ex, const struct store_ctx *ctx,
+	    struct json_object *items, int64_t total, int64_t limit, int64_t offset);
+
 /* ?force=true|false|1|0; -1 after answering 400. */
 int	resource_force(struct exchange *ex, int *force);
 /* ?limit= and ?offset=; -1 after answering 400. */

@@ -149,7 +149,7 @@ handle_token_create(struct exchange *ex)
 void
 handle_token_list(struct exchange *ex)
 {
-	struct json_object *body, *items;
+	struct json_object *items;
 	struct store_item *found;
 	struct store_ctx ctx;
 	enum store_result rc;
@@ -164,7 +164,6 @@ handle_token_list(struct exchange *ex)
 		resource_store_error(ex, rc, "token_not_found", "the token");
 		return;
 	}
-	body = json_object_new_object();
 	items = json_object_new_array();
 	for (i = 0; i < count; i++) {
 		struct json_object *doc = json_tokener_parse(found[i].value);
@@ -175,13 +174,7 @@ handle_token_list(struct exchange *ex)
 		json_object_object_del(doc, "expires");
 		json_object_array_add(items, doc);
 	}
-	json_object_object_add(body, "items", items);
-	json_object_object_add(body, "total", json_object_new_int64(total));
-	json_object_object_add(body, "limit", json_object_new_int64(limit));
-	json_object_object_add(body, "offset", json_object_new_int64(offset));
-	respond_json(ex, 200, body);
-	json_object_put(body);
-	resource_read_headers(ex, &ctx);
+	resource_respond_list(ex, &ctx, items, total, limit, offset);
 }
 
 void
