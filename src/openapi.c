@@ -83,6 +83,9 @@ operation(const struct route *r)
 	json_object_object_add(op, "summary", json_object_new_string(r->summary));
 	json_object_object_add(op, "x-dynconf-scope",
 	    json_object_new_string(scope_name(r->scope)));
+	if (r->flags & ROUTE_SCOPE_IN_HANDLER)
+		json_object_object_add(op, "x-dynconf-scope-by-request",
+		    json_object_new_boolean(1));
 	if (r->flags & ROUTE_SDK_KEY)
 		json_object_object_add(op, "x-dynconf-sdk-key",
 		    json_object_new_boolean(1));

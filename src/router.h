@@ -18,6 +18,12 @@ typedef void route_handler(struct exchange *ex);
 #define ROUTE_JSON_BODY		0x1
 /* An environment's SDK key may call it too (flag evaluation, API.md §2). */
 #define ROUTE_SDK_KEY		0x2
+/*
+ * The scope depends on the request (GET /v1/watch: on the prefix): the
+ * pipeline only authenticates, the handler checks with auth_allows(); the
+ * route's scope is what it needs when nothing narrower applies.
+ */
+#define ROUTE_SCOPE_IN_HANDLER	0x4
 
 struct route {
 	enum http_method	 method;

@@ -83,11 +83,9 @@ const struct route route_table[] = {
 	{ HTTP_GET, "/feature", SCOPE_FLAGS_READ, handle_feature_get, 0,
 	  "Seed form: read ?feature=KEY" },
 
-	/*
-	 * config:read for now; per-prefix scopes (flags:read for flags/, ...)
-	 * come with the authorization work, checked in the handler.
-	 */
-	{ HTTP_GET, "/v1/watch", SCOPE_CONFIG_READ, handle_watch, 0,
+	/* config:read, or flags:read / services:read for those folders. */
+	{ HTTP_GET, "/v1/watch", SCOPE_CONFIG_READ, handle_watch,
+	  ROUTE_SCOPE_IN_HANDLER,
 	  "Long-poll for changes under a resource folder" },
 };
 

@@ -36,6 +36,7 @@
 #include <json-c/json.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "conf.h"
 #include "keys.h"
 #include "resource.h"
@@ -337,6 +338,29 @@ respond_answer(struct exchange *ex, struct watch_answer *answer)
 	response_header(ex, "Cache-Control", "no-store");
 }
 
+/*
+ * A watch reads what its folder holds: flags/ needs flags:read, services/
+ * services:read, anything else (config/, or a prefix still to be refused)
+ * the route's config:read. Checked before the query is judged, so a
+ * principal without the scope learns nothing from the 400s.
+ */
+static int
+watch_allowed(struct exchange *ex)
+{
+	const char *prefix = query_get(ex, "prefix");
+	enum scope needed = SCOPE_CONFIG_READ;
+
+	if (prefix != NULL && strncmp(prefix, "flags/", 6) == 0)
+		needed = SCOPE_FLAGS_READ;
+	else if (prefix != NULL && strncmp(prefix, "services/", 9) == 0)
+		needed = SCOPE_SERVICES_READ;
+	if (auth_allows(ex, needed))
+		return 1;
+	auth_forbid(ex, scope_name(needed), arena_printf(&ex->arena,
+	    "watching this prefix needs the %s scope", scope_name(needed)));
+	return 0;
+}
+
 void
 handle_watch(struct exchange *ex)
 {
@@ -347,7 +371,8 @@ handle_watch(struct exchange *ex)
 
 	memset(&q, 0, sizeof(q));
 	memset(&answer, 0, sizeof(answer));
-	if (parse_prefix(ex, &q) == -1 || parse_numbers(ex, &q) == -1)
+	if (!watch_allowed(ex) || parse_prefix(ex, &q) == -1 ||
+	    parse_numbers(ex, &q) == -1)
 		return;
 	if (!store_ready()) {
 		respond_problem(ex, 503, "store_unavailable", "this node has not "

@@ -228,6 +228,25 @@ def test_sdk_keys(stack):
 # --------------------------------------------------------------------------
 # The matrix
 
+def test_watch_scope_follows_its_prefix(stack):
+    flags_reader = make_token(stack, ["flags:read"], name="watch-flags")["token"]
+    config_reader = make_token(stack, ["config:read"], name="watch-config")["token"]
+    query = "since=0&timeout=0"
+    ok = call(stack, "GET", f"/v1/watch?prefix=flags/default/&{query}", flags_reader)
+    assert ok.status in (200, 410), ok
+    harness.assert_problem(call(stack, "GET", f"/v1/watch?prefix=config/&{query}",
+                                flags_reader), 403, "insufficient_scope")
+    harness.assert_problem(call(stack, "GET", f"/v1/watch?prefix=flags/default/&{query}",
+                                config_reader), 403, "insufficient_scope")
+    harness.assert_problem(call(stack, "GET", f"/v1/watch?prefix=services/x/&{query}",
+                                config_reader), 403, "insufficient_scope")
+    ok = call(stack, "GET", f"/v1/watch?prefix=config/&{query}", config_reader)
+    assert ok.status in (200, 410), ok
+    # No prefix: the route's own config:read decides before the 400.
+    harness.assert_problem(call(stack, "GET", "/v1/watch", flags_reader), 403,
+                           "insufficient_scope")
+
+
 def routes(stack):
     doc = stack.request("GET", "/v1/openapi.json").json()
     for path, ops in doc["paths"].items():

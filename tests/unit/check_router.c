@@ -331,7 +331,12 @@ START_TEST(test_route_table_sane)
 		    "%s %s: no summary (the OpenAPI document needs one)",
 		    http_method_name(r->method), r->pattern);
 		ck_assert_msg((r->flags & ~(unsigned)(ROUTE_JSON_BODY |
-		    ROUTE_SDK_KEY)) == 0, "%s: unknown flags", r->pattern);
+		    ROUTE_SDK_KEY | ROUTE_SCOPE_IN_HANDLER)) == 0, "%s: unknown flags",
+		    r->pattern);
+		/* Only the watch decides its scope itself (by prefix). */
+		ck_assert_msg(!(r->flags & ROUTE_SCOPE_IN_HANDLER) ||
+		    strcmp(r->pattern, "/v1/watch") == 0,
+		    "%s: scope left to the handler", r->pattern);
 		ck_assert_msg(!(r->flags & ROUTE_JSON_BODY) ||
 		    r->method == HTTP_POST || r->method == HTTP_PUT ||
 		    r->method == HTTP_PATCH, "%s %s reads a body",
