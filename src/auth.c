@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,9 +20,11 @@
 #include "conf.h"
 #include "environment_resource.h"
 #include "jwt.h"
+#include "keys.h"
 #include "log.h"
 #include "resource.h"
 #include "router.h"
+#include "shared.h"
 #include "token.h"
 #include "util.h"
 
@@ -29,6 +32,96 @@
 #define BEARER_MAX_LEN		8192
 
 enum verdict { AUTH_OK, AUTH_INVALID, AUTH_FAILED };
+
+/*
+ * Credentials this process verified, by the SHA-256 of their text: while
+ * the replica has not changed since (neither the watcher's revision nor a
+ * responder's own write-through moved), a request skips the two replica
+ * reads. Any change at all, a revocation or rotation among them, makes
+ * every entry verify again, so the cache never outlives what it read.
+ */
+#define CREDENTIAL_SLOTS	256
+#define CREDENTIAL_TTL_US	5000000
+
+struct credential {
+	char		 sha256[SHA256_HEX_LEN + 1];	/* "" when empty */
+	enum principal_kind kind;
+	unsigned	 scopes;
+	int64_t		 expires;	/* unix seconds, 0 never (tokens) */
+	char		 environment[NAME_MAX_LEN + 1];	/* SDK keys */
+	int64_t		 verified_us;	/* monotonic */
+	int64_t		 replica_revision;	/* the replica as it was then */
+	uint64_t	 local_writes;
+};
+
+static int64_t
+replica_revision_now(void)
+{
+	return __atomic_load_n(&shared()->replica.revision, __ATOMIC_RELAXED);
+}
+
+static uint64_t
+local_writes_now(void)
+{
+	return __atomic_load_n(&shared()->replica.local_writes, __ATOMIC_RELAXED);
+}
+
+static struct credential credentials[CREDENTIAL_SLOTS];
+
+/* The slot is the hash's first byte (its first two lowercase hex digits). */
+static struct credential *
+credential_slot(const char *sha256)
+{
+	unsigned hi = sha256[0] <= '9' ? (unsigned)(sha256[0] - '0') :
+	    (unsigned)(sha256[0] - 'a' + 10);
+	unsigned lo = sha256[1] <= '9' ? (unsigned)(sha256[1] - '0') :
+	    (unsigned)(sha256[1] - 'a' + 10);
+
+	return &credentials[((hi << 4) | lo) % CREDENTIAL_SLOTS];
+}
+
+/* A fresh enough verdict for this hash: the principal is set from it. */
+static int
+credential_cached(struct exchange *ex, const char *sha256)
+{
+	struct credential *c = credential_slot(sha256);
+
+	if (c->sha256[0] == '\0' || strcmp(c->sha256, sha256) != 0 ||
+	    c->replica_revision != replica_revision_now() ||
+	    c->local_writes != local_writes_now() ||
+	    clock_monotonic_us() - c->verified_us >= CREDENTIAL_TTL_US ||
+	    (c->expires != 0 && c->expires <= clock_realtime_us() / 1000000))
+		return 0;
+	ex->principal.kind = c->kind;
+	ex->principal.scopes = c->scopes;
+	ex->principal.environment = c->kind == PRINCIPAL_SDK_KEY ?
+	    arena_strdup(&ex->arena, c->environment) : NULL;
+	return 1;
+}
+
+/*
+ * Remember a verdict reached from the replica as it was at (revision,
+ * writes), read before the lookups: a change landing during them then
+ * already invalidates the entry.
+ */
+static void
+credential_remember(const struct exchange *ex, const char *sha256, int64_t expires,
+    int64_t revision, uint64_t writes)
+{
+	struct credential *c = credential_slot(sha256);
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->sha256, sizeof(c->sha256), "%s", sha256);
+	c->replica_revision = revision;
+	c->local_writes = writes;
+	c->kind = ex->principal.kind;
+	c->scopes = ex->principal.scopes;
+	c->expires = expires;
+	if (ex->principal.environment != NULL)
+		snprintf(c->environment, sizeof(c->environment), "%s",
+		    ex->principal.environment);
+	c->verified_us = clock_monotonic_us();
+}
 
 static void
 respond_unauthenticated(struct exchange *ex, int invalid, const char *detail)
@@ -93,10 +186,16 @@ verify_api_token(struct exchange *ex, const char *text)
 	struct store_ctx ctx;
 	enum store_result rc;
 	enum verdict v = AUTH_INVALID;
+	int64_t revision;
+	uint64_t writes;
 
 	if (strlen(text) != TOKEN_TEXT_LEN)
 		return AUTH_INVALID;
 	sha256_hex(text, strlen(text), hash);
+	if (credential_cached(ex, hash))
+		return AUTH_OK;
+	revision = replica_revision_now();
+	writes = local_writes_now();
 	resource_store_ctx(ex, &ctx);
 	token_index_key(key, sizeof(key), hash);
 	if ((rc = store_get(&ctx, key, 0, &item)) != STORE_OK)
@@ -113,6 +212,7 @@ verify_api_token(struct exchange *ex, const char *text)
 	    (info.expires == 0 || info.expires > clock_realtime_us() / 1000000)) {
 		ex->principal.kind = PRINCIPAL_TOKEN;
 		ex->principal.scopes = scope_closure(info.scopes);
+		credential_remember(ex, hash, info.expires, revision, writes);
 		v = AUTH_OK;
 	}
 	json_object_put(doc);
@@ -126,14 +226,21 @@ verify_sdk_key(struct exchange *ex, const char *text)
 	struct store_ctx ctx;
 	enum store_result rc;
 	const char *env;
+	int64_t revision;
+	uint64_t writes;
 
 	sha256_hex(text, strlen(text), hash);
+	if (credential_cached(ex, hash))
+		return AUTH_OK;
+	revision = replica_revision_now();
+	writes = local_writes_now();
 	resource_store_ctx(ex, &ctx);
 	if ((rc = environment_of_sdk_key(ex, &ctx, hash, &env)) != STORE_OK)
 		return lookup_failed(ex, rc);
 	ex->principal.kind = PRINCIPAL_SDK_KEY;
 	ex->principal.environment = env;
 	ex->principal.scopes = 0;
+	credential_remember(ex, hash, 0, revision, writes);
 	return AUTH_OK;
 }
 

@@ -47,6 +47,7 @@ struct shared_replica {
 	int32_t		snapshot_loaded;
 	uint64_t	resyncs;
 	uint64_t	events_applied;
+	uint64_t	local_writes;		/* write-throughs by responders */
 };
 
 /*

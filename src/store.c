@@ -179,6 +179,8 @@ write_through(const struct store_item *item, int deleted)
 	if (store.replica != NULL && replica_write_through(store.replica, &event) == -1)
 		log_warn("replica write-through of %s failed; the watcher will bring it",
 		    item->key);
+	/* Whatever was derived from the replica (auth.c's cache) is stale now. */
+	__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELAXED);
 }
 
 /* A linearizable read from etcd that refreshes the replica. */

@@ -218,9 +218,14 @@ def test_sdk_keys(stack):
                                 b["sdk_key"]), 403, "insufficient_scope")
     harness.assert_problem(call(stack, "GET", "/v1/flags/f1?env=sdk-a", a["sdk_key"]),
                            403, "insufficient_scope")
-    # A rotated key stops working.
+    # A rotated key stops working (within a second everywhere, API.md §4).
     rotated = call(stack, "POST", "/v1/environments/sdk-a/rotate-key", stack.admin).json()
     SECRETS.append(rotated["sdk_key"])
+    started = time.monotonic()
+    harness.wait_until(lambda: call(stack, "GET", "/v1/flags/f1/evaluate",
+                                    a["sdk_key"]).status == 401,
+                       timeout=1.0, what="the old SDK key to be refused")
+    assert time.monotonic() - started < 1.0
     harness.assert_problem(call(stack, "GET", "/v1/flags/f1/evaluate", a["sdk_key"]), 401)
     assert call(stack, "GET", "/v1/flags/f1/evaluate", rotated["sdk_key"]).status == 200
 
