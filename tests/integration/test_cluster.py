@@ -77,12 +77,16 @@ class Cluster:
                 return self.clients.index(int(s["Endpoint"].rsplit(":", 1)[1]))
         raise RuntimeError("no leader")
 
-    def get(self, key):
+    def get_prefix(self, prefix):
+        """Every key under prefix: {key: (value bytes, mod_revision)}, one read."""
         out = harness.subprocess.run(
-            ["etcdctl", "--endpoints", self.endpoints, "get", key, "-w", "json"],
+            ["etcdctl", "--endpoints", self.endpoints, "get", "--prefix", prefix,
+             "-w", "json"],
             env=dict(os.environ, ETCDCTL_API="3"), capture_output=True, text=True,
-            timeout=10, check=True)
-        return json.loads(out.stdout)
+            timeout=60, check=True)
+        return {base64.b64decode(kv["key"]).decode(): (base64.b64decode(kv["value"]),
+                                                          int(kv["mod_revision"]))
+                for kv in json.loads(out.stdout).get("kvs", [])}
 
     def stop(self):
         for proc in self.procs:
@@ -165,16 +169,15 @@ def test_member_loss_keeps_service_and_loses_no_acknowledged_write():
             acknowledged = {}
             for w in writers:
                 acknowledged.update(w.acknowledged)
+            stored = cluster.get_prefix("/dynconf/config/audit/")
             missing = []
             for key, (value, revision) in acknowledged.items():
-                doc = cluster.get(f"/dynconf/config/{key}")
-                kvs = doc.get("kvs", [])
-                if not kvs:
+                if f"/dynconf/config/{key}" not in stored:
                     missing.append(key)
                     continue
-                got = json.loads(base64.b64decode(kvs[0]["value"]))
-                assert got == value, (key, got, value)
-                assert int(kvs[0]["mod_revision"]) == revision, (key, kvs[0], revision)
+                got, mod_revision = stored[f"/dynconf/config/{key}"]
+                assert json.loads(got) == value, (key, got, value)
+                assert mod_revision == revision, (key, mod_revision, revision)
             assert not missing, f"{len(missing)} acknowledged writes missing: {missing[:5]}"
             failed = len(outcomes) - len(ok)
             print(f"cluster audit: {len(acknowledged)} acknowledged writes all present; "
