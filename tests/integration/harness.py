@@ -1216,7 +1216,8 @@ def dev_admin_token(stack, path):
 
 
 def run_dev(args):
-    dev = (REPO / ".dev").resolve()
+    # DYNCONF_DEV_DIR: another place than .dev (the tests use a temporary one).
+    dev = Path(os.environ.get("DYNCONF_DEV_DIR") or REPO / ".dev").resolve()
     dev.mkdir(exist_ok=True)
     lock = open(dev / "dev-server.lock", "a+")
     try:
