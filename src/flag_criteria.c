@@ -87,6 +87,7 @@ struct rx_scan {
 	const char	*p, *end;
 	int		 depth;
 	int		 backref;
+	int		 stacked;	/* a repetition of a repetition: x**, x+{2} */
 };
 
 static size_t
@@ -158,6 +159,7 @@ static size_t
 rx_size(struct rx_scan *s)
 {
 	size_t total = 0, atom, bound;
+	int repeats;
 
 	if (++s->depth > 32)
 		return SIZE_MAX;
@@ -183,17 +185,24 @@ rx_size(struct rx_scan *s)
 			s->p++;
 			atom = 1;
 		}
-		/* glibc copies the atom for each of its repetitions: x+ is xx*. */
-		while (s->p < s->end) {
+		/*
+		 * glibc copies the atom for each of its repetitions: x+ is xx*.
+		 * Repeating a repetition (undefined in POSIX EREs) makes its
+		 * closure computation explode (x*** took a fuzzed regcomp past
+		 * 10 s): one repetition per atom.
+		 */
+		for (repeats = 0; s->p < s->end; repeats++) {
 			if (*s->p == '*' || *s->p == '?')
 				atom = sat_add(atom, 1);
 			else if (*s->p == '+')
 				atom = sat_mul(atom, 2);
 			else if (*s->p == '{' && (bound = rx_bound(s)) != 0) {
 				atom = sat_mul(atom, bound);
+				s->stacked |= repeats > 0;
 				continue;
 			} else
 				break;
+			s->stacked |= repeats > 0;
 			s->p++;
 		}
 		total = sat_add(total, atom);
@@ -206,7 +215,7 @@ rx_size(struct rx_scan *s)
 static regex_t *
 regex_compile(const char *pattern, size_t len, char *why, size_t whylen)
 {
-	struct rx_scan scan = { pattern, pattern + len, 0, 0 };
+	struct rx_scan scan = { pattern, pattern + len, 0, 0, 0 };
 	size_t size = 0;
 	regex_t *re;
 	int rc;
@@ -223,6 +232,11 @@ regex_compile(const char *pattern, size_t len, char *why, size_t whylen)
 	}
 	if (scan.backref) {
 		snprintf(why, whylen, "back-references are not allowed in a regex");
+		return NULL;
+	}
+	if (scan.stacked) {
+		snprintf(why, whylen, "a repetition may not be repeated (x**, x+{2}): "
+		    "group it first, (x+){2}");
 		return NULL;
 	}
 	if (size > FLAG_MAX_REGEX_SIZE) {

@@ -298,6 +298,13 @@ static const struct {
 	    "\"value\":1}", "criteria.a.regex", 0 },
 	{ "{\"criteria\":{\"a\":{\"regex\":\"(.?){600}\"}},\"value\":1}",
 	    "criteria.a.regex", 0 },
+	/* Stacked repetitions: regcomp's closure blows up (found by the fuzzer). */
+	{ "{\"criteria\":{\"a\":{\"regex\":\"x\\\\*****************\"}},\"value\":1}",
+	    "criteria.a.regex", 0 },
+	{ "{\"criteria\":{\"a\":{\"regex\":\"a+{2}\"}},\"value\":1}",
+	    "criteria.a.regex", 0 },
+	{ "{\"criteria\":{\"a\":{\"regex\":\"a?*\"}},\"value\":1}",
+	    "criteria.a.regex", 0 },
 	{ "{\"criteria\":{\"a\":{\"regex\":\"a++++++++++++++++++++++++++++++"
 	    "++++++++++++{1}\"}},\"value\":1}", "criteria.a.regex", 0 },
 	{ "{\"criteria\":{\"a\":{\"regex\":\"((((((((((a+)+)+)+)+)+)+)+)+)+)+\"}},"
