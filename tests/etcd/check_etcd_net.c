@@ -121,7 +121,8 @@ START_TEST(all_endpoints_dead)
 	t0 = clock_monotonic_us();
 	ck_assert_int_eq(etcd_range(c, "k", 1, NULL, &r, &err), ETCD_UNAVAILABLE);
 	elapsed = clock_monotonic_us() - t0;
-	ck_assert_msg(elapsed < 300000 + 150000, "took %lld us", (long long)elapsed);
+	/* The slack covers a loaded machine under ASan. */
+	ck_assert_msg(elapsed < 300000 + 300000, "took %lld us", (long long)elapsed);
 	/* Refused connections: a write is still "never happened", not unknown. */
 	ck_assert_int_eq(etcd_put(c, "k", 1, "v", 1, 0, NULL, &err),
 	    ETCD_UNAVAILABLE);

@@ -974,6 +974,11 @@ class Stack:
         for via in self.web_names:
             wait_until(lambda: self.request("GET", "/v1/health", via=via).status == 200,
                        what=f"/v1/health through {via}")
+        # With etcd up, tests start from a loaded replica (a slow machine, or
+        # a sanitizer build, may take a moment for the snapshot).
+        if self.etcd is not None and self.web_names and self.backend_name in ("pool", "spawn-fcgi"):
+            wait_until(lambda: self.request("GET", "/v1/ready", via=self.web_names[0]).status
+                       == 200, what="/v1/ready (the replica's snapshot)")
 
     def start_backend(self):
         if self.backend_name == "pool":
