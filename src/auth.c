@@ -50,21 +50,8 @@ struct credential {
 	int64_t		 expires;	/* unix seconds, 0 never (tokens) */
 	char		 environment[NAME_MAX_LEN + 1];	/* SDK keys */
 	int64_t		 verified_us;	/* monotonic */
-	int64_t		 replica_revision;	/* the replica as it was then */
-	uint64_t	 local_writes;
+	struct store_generation generation;	/* the replica as it was then */
 };
-
-static int64_t
-replica_revision_now(void)
-{
-	return __atomic_load_n(&shared()->replica.revision, __ATOMIC_RELAXED);
-}
-
-static uint64_t
-local_writes_now(void)
-{
-	return __atomic_load_n(&shared()->replica.local_writes, __ATOMIC_RELAXED);
-}
 
 static struct credential credentials[CREDENTIAL_SLOTS];
 
@@ -87,8 +74,7 @@ credential_cached(struct exchange *ex, const char *sha256)
 	struct credential *c = credential_slot(sha256);
 
 	if (c->sha256[0] == '\0' || strcmp(c->sha256, sha256) != 0 ||
-	    c->replica_revision != replica_revision_now() ||
-	    c->local_writes != local_writes_now() ||
+	    !store_generation_current(&c->generation) ||
 	    clock_monotonic_us() - c->verified_us >= CREDENTIAL_TTL_US ||
 	    (c->expires != 0 && c->expires <= clock_realtime_us() / 1000000))
 		return 0;
@@ -100,20 +86,18 @@ credential_cached(struct exchange *ex, const char *sha256)
 }
 
 /*
- * Remember a verdict reached from the replica as it was at (revision,
- * writes), read before the lookups: a change landing during them then
- * already invalidates the entry.
+ * Remember a verdict reached from the replica at generation, taken before
+ * the lookups: a change landing during them then already invalidates it.
  */
 static void
 credential_remember(const struct exchange *ex, const char *sha256, int64_t expires,
-    int64_t revision, uint64_t writes)
+    const struct store_generation *generation)
 {
 	struct credential *c = credential_slot(sha256);
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->sha256, sizeof(c->sha256), "%s", sha256);
-	c->replica_revision = revision;
-	c->local_writes = writes;
+	c->generation = *generation;
 	c->kind = ex->principal.kind;
 	c->scopes = ex->principal.scopes;
 	c->expires = expires;
@@ -186,16 +170,14 @@ verify_api_token(struct exchange *ex, const char *text)
 	struct store_ctx ctx;
 	enum store_result rc;
 	enum verdict v = AUTH_INVALID;
-	int64_t revision;
-	uint64_t writes;
+	struct store_generation generation;
 
 	if (strlen(text) != TOKEN_TEXT_LEN)
 		return AUTH_INVALID;
 	sha256_hex(text, strlen(text), hash);
 	if (credential_cached(ex, hash))
 		return AUTH_OK;
-	revision = replica_revision_now();
-	writes = local_writes_now();
+	generation = store_generation();
 	resource_store_ctx(ex, &ctx);
 	token_index_key(key, sizeof(key), hash);
 	if ((rc = store_get(&ctx, key, 0, &item)) != STORE_OK)
@@ -212,7 +194,7 @@ verify_api_token(struct exchange *ex, const char *text)
 	    (info.expires == 0 || info.expires > clock_realtime_us() / 1000000)) {
 		ex->principal.kind = PRINCIPAL_TOKEN;
 		ex->principal.scopes = scope_closure(info.scopes);
-		credential_remember(ex, hash, info.expires, revision, writes);
+		credential_remember(ex, hash, info.expires, &generation);
 		v = AUTH_OK;
 	}
 	json_object_put(doc);
@@ -226,21 +208,19 @@ verify_sdk_key(struct exchange *ex, const char *text)
 	struct store_ctx ctx;
 	enum store_result rc;
 	const char *env;
-	int64_t revision;
-	uint64_t writes;
+	struct store_generation generation;
 
 	sha256_hex(text, strlen(text), hash);
 	if (credential_cached(ex, hash))
 		return AUTH_OK;
-	revision = replica_revision_now();
-	writes = local_writes_now();
+	generation = store_generation();
 	resource_store_ctx(ex, &ctx);
 	if ((rc = environment_of_sdk_key(ex, &ctx, hash, &env)) != STORE_OK)
 		return lookup_failed(ex, rc);
 	ex->principal.kind = PRINCIPAL_SDK_KEY;
 	ex->principal.environment = env;
 	ex->principal.scopes = 0;
-	credential_remember(ex, hash, 0, revision, writes);
+	credential_remember(ex, hash, 0, &generation);
 	return AUTH_OK;
 }
 

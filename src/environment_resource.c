@@ -190,9 +190,49 @@ environment_of_sdk_key(struct exchange *ex, struct store_ctx *ctx,
 	return STORE_OK;
 }
 
+/*
+ * Environments this process found to exist, and the replica generation it
+ * found them at: while that generation is current they still exist, and a
+ * flag request needs no read of its environment.
+ */
+#define KNOWN_ENVIRONMENTS 16
+
+static struct {
+	char			 name[NAME_MAX_LEN + 1];
+	struct store_generation	 at;
+} known_environments[KNOWN_ENVIRONMENTS];
+
+static int
+environment_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KNOWN_ENVIRONMENTS; i++)
+		if (strcmp(known_environments[i].name, name) == 0)
+			return store_generation_current(&known_environments[i].at);
+	return 0;
+}
+
+static void
+environment_note(const char *name, const struct store_generation *at)
+{
+	static size_t next;
+	size_t i, slot = next;
+
+	for (i = 0; i < KNOWN_ENVIRONMENTS; i++)
+		if (strcmp(known_environments[i].name, name) == 0)
+			slot = i;
+	if (slot == next)
+		next = (next + 1) % KNOWN_ENVIRONMENTS;
+	snprintf(known_environments[slot].name, sizeof(known_environments[slot].name),
+	    "%s", name);
+	known_environments[slot].at = *at;
+}
+
 const char *
 environment_of_request(struct exchange *ex, struct store_ctx *ctx)
 {
+	struct store_generation generation;
 	const char *name = query_get(ex, "env");
 	struct environment env;
 	enum store_result rc;
@@ -214,6 +254,9 @@ environment_of_request(struct exchange *ex, struct store_ctx *ctx)
 		    "[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 		return NULL;
 	}
+	if (environment_known(name))
+		return name;
+	generation = store_generation();
 	rc = environment_read(ex, ctx, name, 0, &env);
 	if (rc == STORE_NOT_FOUND && strcmp(name, DEFAULT_ENVIRONMENT) == 0 &&
 	    (rc = ensure_default(ex, ctx)) == STORE_OK)
@@ -223,6 +266,7 @@ environment_of_request(struct exchange *ex, struct store_ctx *ctx)
 		    "the environment");
 		return NULL;
 	}
+	environment_note(name, &generation);
 	return name;
 }
 

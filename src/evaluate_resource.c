@@ -97,11 +97,11 @@ void
 handle_flag_evaluate(struct exchange *ex)
 {
 	struct json_object *context, *body;
-	struct store_item item;
 	struct store_ctx ctx;
 	const struct flag *flag;
 	enum store_result rc;
 	const char *env, *key = ex->params[0];
+	int64_t revision;
 
 	if (!name_valid(key)) {
 		respond_problem(ex, 400, "invalid_key", "a flag key matches "
@@ -112,13 +112,12 @@ handle_flag_evaluate(struct exchange *ex)
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
 	    request_context(ex, &context) == -1)
 		return;
-	rc = store_get(&ctx, arena_printf(&ex->arena, "flags/%s/%s", env, key), 0, &item);
-	if (rc == STORE_OK && (flag = flag_cache_get(&item)) == NULL)
-		rc = STORE_FAILED;
+	rc = flag_cache_read(&ctx, arena_printf(&ex->arena, "flags/%s/%s", env, key),
+	    0, &flag, &revision);
 	if (rc != STORE_OK) {
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
 	} else {
-		body = evaluation_json(key, flag, context, item.mod_revision);
+		body = evaluation_json(key, flag, context, revision);
 		respond_json(ex, 200, body);
 		json_object_put(body);
 	}

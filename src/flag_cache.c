@@ -19,6 +19,8 @@ struct cached_flag {
 	char		*store_key;	/* NULL: empty slot */
 	int64_t		 mod_revision;
 	struct flag	 flag;
+	int		 read_at_known;	/* read_at holds */
+	struct store_generation read_at;	/* the replica when last read */
 };
 
 static struct cached_flag slots[FLAG_CACHE_SLOTS];
@@ -73,7 +75,38 @@ flag_cache_get(const struct store_item *item)
 	json_object_put(doc);
 	slot->store_key = xstrdup(item->key);
 	slot->mod_revision = item->mod_revision;
+	slot->read_at_known = 0;
 	return &slot->flag;
+}
+
+enum store_result
+flag_cache_read(struct store_ctx *ctx, const char *store_key, int force,
+    const struct flag **flag, int64_t *mod_revision)
+{
+	struct cached_flag *slot = &slots[slot_of(store_key)];
+	struct store_generation generation;
+	struct store_item item;
+	enum store_result rc;
+
+	if (!force && slot->store_key != NULL && slot->read_at_known &&
+	    strcmp(slot->store_key, store_key) == 0 &&
+	    store_generation_current(&slot->read_at)) {
+		store_count_cached_read(ctx);
+		*flag = &slot->flag;
+		*mod_revision = slot->mod_revision;
+		return STORE_OK;
+	}
+	generation = store_generation();
+	if ((rc = store_get(ctx, store_key, force, &item)) != STORE_OK)
+		return rc;
+	if ((*flag = flag_cache_get(&item)) == NULL)
+		return STORE_FAILED;
+	*mod_revision = item.mod_revision;
+	/* A forced read came from etcd, not from the replica at generation. */
+	slot = &slots[slot_of(store_key)];
+	slot->read_at_known = !force;
+	slot->read_at = generation;
+	return STORE_OK;
 }
 
 void

@@ -245,8 +245,8 @@ flag_update(struct exchange *ex, const char *env, const char *key)
 static void
 flag_get(struct exchange *ex, const char *env, const char *key)
 {
-	struct store_item item;
 	struct store_ctx ctx;
+	int64_t revision;
 	const struct flag *flag;
 	enum store_result rc;
 	int force;
@@ -254,13 +254,12 @@ flag_get(struct exchange *ex, const char *env, const char *key)
 	if (resource_force(ex, &force) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
-	rc = store_get(&ctx, flag_store_key(ex, env, key), force, &item);
-	if (rc == STORE_OK && (flag = flag_cache_get(&item)) == NULL)
-		rc = STORE_FAILED;
+	rc = flag_cache_read(&ctx, flag_store_key(ex, env, key), force, &flag,
+	    &revision);
 	if (rc != STORE_OK)
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
 	else
-		respond_flag(ex, 200, flag, item.mod_revision);
+		respond_flag(ex, 200, flag, revision);
 	if (rc == STORE_OK || rc == STORE_NOT_FOUND)
 		resource_read_headers(ex, &ctx);
 }

@@ -105,6 +105,24 @@ store_ready(void)
 	return store.ready;
 }
 
+struct store_generation
+store_generation(void)
+{
+	struct store_generation g;
+
+	g.revision = __atomic_load_n(&shared()->replica.revision, __ATOMIC_ACQUIRE);
+	g.writes = __atomic_load_n(&shared()->replica.local_writes, __ATOMIC_ACQUIRE);
+	return g;
+}
+
+int
+store_generation_current(const struct store_generation *generation)
+{
+	struct store_generation now = store_generation();
+
+	return now.revision == generation->revision && now.writes == generation->writes;
+}
+
 static void
 count_cache(enum cache_state cache)
 {
@@ -113,6 +131,13 @@ count_cache(enum cache_state cache)
 	    cache == CACHE_STALE ? &m->cache_stale : &m->cache_bypass;
 
 	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+void
+store_count_cached_read(struct store_ctx *ctx)
+{
+	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
+	count_cache(ctx->cache);
 }
 
 static char *

@@ -132,6 +132,23 @@ struct store_event {
 enum store_result store_events_since(struct store_ctx *ctx, const char *prefix,
 	    int64_t since, int64_t limit, struct store_event **events, size_t *count);
 
+/*
+ * The replica's generation: it moves whenever the replica may have changed
+ * (the watcher applied something, or a responder wrote through). What a
+ * process derived from replica reads stays true while the generation it
+ * was read at is the current one: the caches of verified credentials,
+ * environments and parsed flags rely on that.
+ */
+struct store_generation {
+	int64_t		 revision;
+	uint64_t	 writes;
+};
+
+struct store_generation store_generation(void);
+int	store_generation_current(const struct store_generation *generation);
+/* A read answered from such a cache: set ctx->cache and count it like one. */
+void	store_count_cached_read(struct store_ctx *ctx);
+
 /* What the replica holds: its revision, and whether a full snapshot is in. */
 int64_t	store_replica_revision(void);
 int	store_ready(void);
