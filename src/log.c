@@ -24,7 +24,10 @@ static struct {
 	int		 fd;		/* -1: syslog */
 	char		 path[PATH_MAX];	/* a file target, for reopening */
 	const char	*role;
-} logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf" };
+	long		 pid;		/* 0: not known yet */
+	int64_t		 stamped_second;	/* the second "stamp" spells */
+	char		 stamp[32];
+} logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf", 0, -1, "" };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -85,6 +88,26 @@ void
 log_set_role(const char *role)
 {
 	logger.role = role;
+	logger.pid = (long)getpid();	/* roles are set right after fork */
+}
+
+/* The current second as RFC 3339, formatted once per second per process. */
+static const char *
+log_stamp(void)
+{
+	int64_t second = clock_realtime_us() / 1000000;
+
+	if (second != logger.stamped_second) {
+		format_rfc3339(second, logger.stamp, sizeof(logger.stamp));
+		logger.stamped_second = second;
+	}
+	return logger.stamp;
+}
+
+static long
+log_pid(void)
+{
+	return logger.pid != 0 ? logger.pid : (long)getpid();
 }
 
 static void
@@ -105,17 +128,15 @@ log_emit(int level, struct buf *line)
 static void
 log_prefix(struct buf *line, int level)
 {
-	char when[32];
-	int64_t now = clock_realtime_us();
+	const char *when = log_stamp();
 
-	format_rfc3339(now / 1000000, when, sizeof(when));
 	if (logger.format == LOG_FORMAT_JSON) {
 		buf_printf(line, "{\"time\":\"%s\",\"level\":\"%s\",\"pid\":%ld,"
-		    "\"role\":", when, level_names[level], (long)getpid());
+		    "\"role\":", when, level_names[level], log_pid());
 		buf_json_string(line, logger.role);
 	} else if (logger.fd != -1) {
 		buf_printf(line, "%s %s %s[%ld] ", when, level_names[level],
-		    logger.role, (long)getpid());
+		    logger.role, log_pid());
 	} else {
 		buf_printf(line, "%s %s: ", level_names[level], logger.role);
 	}
