@@ -92,8 +92,9 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 	[ST_EVENT_ADD] = "INSERT INTO events (revision, key, deleted, value,"
 	    " create_revision, version, lease, updated_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_EVENT_TRIM_POINT] = "SELECT seq, revision FROM events ORDER BY seq DESC"
-	    " LIMIT 1 OFFSET ?1",
+	/* seq grows by one per event: the cut is found by rowid, not by an OFFSET scan. */
+	[ST_EVENT_TRIM_POINT] = "SELECT seq, revision FROM events WHERE seq <="
+	    " (SELECT max(seq) FROM events) - ?1 ORDER BY seq DESC LIMIT 1",
 	[ST_EVENT_TRIM] = "DELETE FROM events WHERE seq <= ?1",
 	[ST_EVENTS_SINCE] = "SELECT key, deleted, value, create_revision, revision,"
 	    " version, lease, updated_at FROM events WHERE revision > ?1"
