@@ -21,6 +21,7 @@ struct cached_flag {
 	struct flag	 flag;
 	int		 read_at_known;	/* read_at holds */
 	struct store_generation read_at;	/* the replica when last read */
+	char		*text;		/* the flag as answered, made on demand */
 };
 
 static struct cached_flag slots[FLAG_CACHE_SLOTS];
@@ -43,7 +44,9 @@ slot_clear(struct cached_flag *slot)
 		return;
 	flag_free(&slot->flag);
 	free(slot->store_key);
+	free(slot->text);
 	slot->store_key = NULL;
+	slot->text = NULL;
 }
 
 const struct flag *
@@ -107,6 +110,29 @@ flag_cache_read(struct store_ctx *ctx, const char *store_key, int force,
 	slot->read_at_known = !force;
 	slot->read_at = generation;
 	return STORE_OK;
+}
+
+const char *
+flag_cache_text(const struct flag *flag)
+{
+	struct cached_flag *slot;
+	struct json_object *doc;
+	size_t i;
+
+	/* A cached flag is embedded in its slot: find the slot. */
+	for (i = 0; i < FLAG_CACHE_SLOTS; i++)
+		if (&slots[i].flag == flag)
+			break;
+	if (i == FLAG_CACHE_SLOTS || slots[i].store_key == NULL)
+		return NULL;
+	slot = &slots[i];
+	if (slot->text == NULL) {
+		doc = flag_to_json(&slot->flag, slot->mod_revision);
+		slot->text = xstrdup(json_object_to_json_string_ext(doc,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(doc);
+	}
+	return slot->text;
 }
 
 void

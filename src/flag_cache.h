@@ -25,6 +25,12 @@ const struct flag *flag_cache_get(const struct store_item *item);
 enum store_result flag_cache_read(struct store_ctx *ctx, const char *store_key,
 	    int force, const struct flag **flag, int64_t *mod_revision);
 
+/*
+ * The JSON text of a cached flag (as flag_to_json with its revision), made
+ * once per revision; NULL when flag is not one of the cache's.
+ */
+const char *flag_cache_text(const struct flag *flag);
+
 /* Drop everything (tests, and a process about to exit). */
 void	flag_cache_clear(void);
 

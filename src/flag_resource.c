@@ -246,6 +246,7 @@ static void
 flag_get(struct exchange *ex, const char *env, const char *key)
 {
 	struct store_ctx ctx;
+	const char *text;
 	int64_t revision;
 	const struct flag *flag;
 	enum store_result rc;
@@ -258,7 +259,13 @@ flag_get(struct exchange *ex, const char *env, const char *key)
 	    &revision);
 	if (rc != STORE_OK)
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
-	else
+	else if ((text = flag_cache_text(flag)) != NULL) {
+		/* Served as made once per revision: the JSON work is not redone. */
+		ex->res.status = 200;
+		ex->res.content_type = "application/json";
+		buf_puts(&ex->res.body, text);
+		resource_etag(ex, revision);
+	} else
 		respond_flag(ex, 200, flag, revision);
 	if (rc == STORE_OK || rc == STORE_NOT_FOUND)
 		resource_read_headers(ex, &ctx);
