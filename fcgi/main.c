@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,11 @@ run_inherited(const struct options *opt)
 	if (metrics_attach(conf.server.metrics_file) == -1)
 		log_warn("metrics are per process: %s is not usable",
 		    conf.server.metrics_file);
-	return responder_run(STDIN_FILENO, conf.server.max_requests, opt->config_path);
+	/* No master here to replace a responder that retires: never retire. */
+	if (conf.server.max_requests != 0)
+		log_info("server.max_requests ignored under spawn-fcgi: nothing "
+		    "would start a responder that exits");
+	return responder_run(STDIN_FILENO, 0, opt->config_path);
 }
 
 static int
@@ -225,11 +230,16 @@ run_standalone(const struct options *opt)
 int
 main(int argc, char **argv)
 {
+	static char config_path[PATH_MAX];
 	struct options opt;
 	char err[512];
 
 	if (parse_options(argc, argv, &opt) == -1)
 		return 2;
+	/* Reloads happen after daemonize() has moved to "/": keep a full path. */
+	if (opt.config_path != NULL && opt.config_path[0] != '/' &&
+	    realpath(opt.config_path, config_path) != NULL)
+		opt.config_path = config_path;
 	if (conf_load(&conf, opt.config_path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "dynconf-fcgi: %s\n", err);
 		return 1;

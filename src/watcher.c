@@ -26,6 +26,7 @@
 #define RETRY_MAX_US 1000000
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t reopen_log;	/* SIGUSR1: log rotation */
 
 struct watcher {
 	struct etcd_client	*etcd;
@@ -39,10 +40,12 @@ struct watcher {
 };
 
 static void
-on_stop(int signo)
+on_signal(int signo)
 {
-	(void)signo;
-	stopping = 1;
+	if (signo == SIGUSR1)
+		reopen_log = 1;
+	else
+		stopping = 1;
 }
 
 static void
@@ -244,6 +247,10 @@ watch_forever(struct watcher *w)
 	while (!stopping) {
 		int rc;
 
+		if (reopen_log) {
+			reopen_log = 0;
+			log_reopen();
+		}
 		if (need_snapshot) {
 			if (load_snapshot(w) == -1) {
 				sleep_us(retry);
@@ -275,9 +282,11 @@ watcher_run(void)
 
 	memset(&w, 0, sizeof(w));
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
+	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* The master forwards SIGUSR1 for log rotation: reopen, don't die. */
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	log_set_role("watcher");
