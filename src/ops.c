@@ -32,24 +32,28 @@ replica_lag_ms(void)
 	return lag <= HEALTH_IN_STEP_US ? 0 : lag / 1000;
 }
 
+/*
+ * Every field is a number or a fixed word, so the body is printed directly:
+ * health is what load balancers poll, and json-c's object building and
+ * serialising was a fifth of a responder's work for it.
+ */
 void
 handle_health(struct exchange *ex)
 {
-	struct json_object *body = json_object_new_object();
 	int64_t lag = replica_lag_ms();
 
-	json_object_object_add(body, "status", json_object_new_string("ok"));
-	json_object_object_add(body, "version", json_object_new_string(PACKAGE_VERSION));
-	json_object_object_add(body, "etcd", json_object_new_string(
-	    store_etcd_up() ? "up" : "down"));
-	json_object_object_add(body, "replica_revision",
-	    json_object_new_int64(store_replica_revision()));
-	json_object_object_add(body, "replica_lag_ms", lag < 0 ? NULL :
-	    json_object_new_int64(lag));
-	json_object_object_add(body, "circuit_breaker", json_object_new_string(
-	    breaker_state_name(breaker_state())));
-	respond_json(ex, 200, body);
-	json_object_put(body);
+	ex->res.status = 200;
+	ex->res.content_type = "application/json";
+	buf_printf(&ex->res.body, "{\"status\":\"ok\",\"version\":\"%s\","
+	    "\"etcd\":\"%s\",\"replica_revision\":%lld,\"replica_lag_ms\":",
+	    PACKAGE_VERSION, store_etcd_up() ? "up" : "down",
+	    (long long)store_replica_revision());
+	if (lag < 0)
+		buf_puts(&ex->res.body, "null");
+	else
+		buf_printf(&ex->res.body, "%lld", (long long)lag);
+	buf_printf(&ex->res.body, ",\"circuit_breaker\":\"%s\"}",
+	    breaker_state_name(breaker_state()));
 	response_header(ex, "Cache-Control", "no-store");
 }
 
