@@ -112,7 +112,7 @@ static enum store_result
 environment_insert(struct exchange *ex, struct store_ctx *ctx, const char *name,
     const char **sdk_key, char *created_at, size_t created_len, int64_t *revision)
 {
-	struct store_check check = { STORE_CHECK_ABSENT, NULL, 0 };
+	struct store_check check = { .kind = STORE_CHECK_ABSENT };
 	struct store_op ops[2];
 	const char *hash;
 	size_t failed;

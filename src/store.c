@@ -337,52 +337,39 @@ store_list(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	return STORE_OK;
 }
 
-/* The compare that expresses a condition; false when there is none. */
-static int
-condition_compare(const struct store_condition *condition, const char *key,
-    size_t len, struct etcd_compare *cmp)
+/*
+ * Single-key writes are one-check transactions: the condition becomes a
+ * check, and a failed check says why from whether the key is there.
+ */
+static size_t
+condition_check(const struct store_condition *condition, const char *key,
+    struct store_check *check)
 {
-	memset(cmp, 0, sizeof(*cmp));
-	cmp->key = key;
-	cmp->key_len = len;
+	memset(check, 0, sizeof(*check));
+	check->key = key;
+	check->revision = condition->revision;
 	switch (condition->kind) {
 	case STORE_IF_ANY:
+		return 0;
 	case STORE_IF_ABSENT:
-		cmp->target = ETCD_CMP_CREATE;
-		cmp->result = ETCD_CMP_EQUAL;
-		cmp->number = 0;
-		return 1;
+		check->kind = STORE_CHECK_ABSENT;
+		break;
 	case STORE_IF_PRESENT:
-		cmp->target = ETCD_CMP_CREATE;
-		cmp->result = ETCD_CMP_GREATER;
-		cmp->number = 0;
-		return 1;
+		check->kind = STORE_CHECK_PRESENT;
+		break;
 	case STORE_IF_REVISION:
-		cmp->target = ETCD_CMP_MOD;
-		cmp->result = ETCD_CMP_EQUAL;
-		cmp->number = condition->revision;
-		return 1;
-	}
-	return 0;
-}
-
-/* Why a conditional write's compare failed: absent, present, or moved on. */
-static enum store_result
-condition_failure(const struct store_condition *condition,
-    const struct etcd_txn_result *result)
-{
-	switch (condition->kind) {
-	case STORE_IF_ABSENT:
-		return STORE_EXISTS;
-	case STORE_IF_PRESENT:
-		return STORE_NOT_FOUND;
-	case STORE_IF_REVISION:
-		return result->count > 0 && result->results[0].range.count > 0 ?
-		    STORE_STALE : STORE_NOT_FOUND;
-	case STORE_IF_ANY:
+		check->kind = STORE_CHECK_REVISION;
 		break;
 	}
-	return STORE_FAILED;
+	return 1;
+}
+
+static enum store_result
+check_failure(const struct store_check *check)
+{
+	if (check->kind == STORE_CHECK_ABSENT)
+		return STORE_EXISTS;
+	return check->found ? STORE_STALE : STORE_NOT_FOUND;
 }
 
 enum store_result
@@ -390,65 +377,32 @@ store_put(struct store_ctx *ctx, const char *key, const char *value,
     size_t value_len, int64_t lease, const struct store_condition *condition,
     struct store_item *item, int *created)
 {
-	struct etcd_compare cmp;
-	struct etcd_op put, fallback;
-	struct etcd_txn txn;
-	struct etcd_txn_result result;
-	struct etcd_error error;
-	const struct etcd_kv *prev = NULL;
-	size_t len;
-	char *k = full_key(ctx, key, &len);
+	struct store_check check;
+	struct store_op op;
+	enum store_result rc;
+	size_t nchecks = condition_check(condition, key, &check), failed;
+	int64_t revision;
 
-	if (store_open() == -1)
-		return STORE_FAILED;
-	condition_compare(condition, k, len, &cmp);
-	memset(&put, 0, sizeof(put));
-	put.type = ETCD_OP_PUT;
-	put.key = k;
-	put.key_len = len;
-	put.value = value;
-	put.value_len = value_len;
-	put.lease = lease;
-	put.prev_kv = 1;
-	/* Create-or-replace puts on both branches; the branch says which it was. */
-	fallback = put;
-	if (condition->kind == STORE_IF_REVISION) {
-		memset(&fallback, 0, sizeof(fallback));
-		fallback.type = ETCD_OP_RANGE;
-		fallback.key = k;
-		fallback.key_len = len;
-	}
-	memset(&txn, 0, sizeof(txn));
-	txn.compare = &cmp;
-	txn.ncompare = 1;
-	txn.success = &put;
-	txn.nsuccess = 1;
-	txn.failure = &fallback;
-	txn.nfailure = condition->kind == STORE_IF_ANY ||
-	    condition->kind == STORE_IF_REVISION ? 1 : 0;
-	memset(&result, 0, sizeof(result));
-	etcd_set_deadline(store.etcd, call_deadline(ctx));
-	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
-		return from_etcd_error(&error, "txn");
-	if (!result.succeeded && condition->kind != STORE_IF_ANY) {
-		enum store_result rc = condition_failure(condition, &result);
-
-		etcd_txn_result_free(&result);
+	memset(&op, 0, sizeof(op));
+	op.kind = STORE_OP_PUT;
+	op.key = key;
+	op.value = value;
+	op.value_len = value_len;
+	op.lease = lease;
+	rc = store_commit(ctx, &check, nchecks, &op, 1, &revision, &failed);
+	if (rc == STORE_STALE)
+		return check_failure(&check);
+	if (rc != STORE_OK)
 		return rc;
-	}
-	if (result.count > 0 && result.results[0].range.count > 0)
-		prev = &result.results[0].range.kvs[0];
-	*created = prev == NULL;
+	*created = !op.existed;
 	item->key = arena_strdup(ctx->arena, key);
 	item->value = arena_strndup(ctx->arena, value, value_len);
 	item->value_len = value_len;
-	item->mod_revision = result.revision;
-	item->create_revision = prev ? prev->create_revision : result.revision;
-	item->version = prev ? prev->version + 1 : 1;
+	item->mod_revision = revision;
+	item->create_revision = op.create_revision;
+	item->version = op.version;
 	item->lease = lease;
 	item->updated_at = clock_realtime_us();
-	etcd_txn_result_free(&result);
-	write_through(item, 0);
 	return STORE_OK;
 }
 
@@ -456,55 +410,21 @@ enum store_result
 store_delete(struct store_ctx *ctx, const char *key,
     const struct store_condition *condition, int64_t *revision)
 {
-	struct etcd_compare cmp;
-	struct etcd_op del, probe;
-	struct etcd_txn txn;
-	struct etcd_txn_result result;
-	struct etcd_error error;
 	struct store_condition present = { STORE_IF_PRESENT, 0 };
-	struct store_item gone;
-	size_t len;
-	char *k = full_key(ctx, key, &len);
+	struct store_check check;
+	struct store_op op;
+	enum store_result rc;
+	size_t failed;
 
-	if (store_open() == -1)
-		return STORE_FAILED;
+	/* Deleting what is not there is a 404, whatever the condition. */
 	if (condition->kind != STORE_IF_REVISION)
 		condition = &present;
-	condition_compare(condition, k, len, &cmp);
-	memset(&del, 0, sizeof(del));
-	del.type = ETCD_OP_DELETE;
-	del.key = k;
-	del.key_len = len;
-	memset(&probe, 0, sizeof(probe));
-	probe.type = ETCD_OP_RANGE;
-	probe.key = k;
-	probe.key_len = len;
-	memset(&txn, 0, sizeof(txn));
-	txn.compare = &cmp;
-	txn.ncompare = 1;
-	txn.success = &del;
-	txn.nsuccess = 1;
-	txn.failure = &probe;
-	txn.nfailure = 1;
-	memset(&result, 0, sizeof(result));
-	etcd_set_deadline(store.etcd, call_deadline(ctx));
-	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
-		return from_etcd_error(&error, "txn");
-	if (!result.succeeded) {
-		enum store_result rc = condition_failure(condition, &result);
-
-		etcd_txn_result_free(&result);
-		return rc;
-	}
-	*revision = result.revision;
-	etcd_txn_result_free(&result);
-	memset(&gone, 0, sizeof(gone));
-	gone.key = key;
-	gone.value = "";
-	gone.mod_revision = *revision;
-	gone.updated_at = clock_realtime_us();
-	write_through(&gone, 1);
-	return STORE_OK;
+	condition_check(condition, key, &check);
+	memset(&op, 0, sizeof(op));
+	op.kind = STORE_OP_DELETE;
+	op.key = key;
+	rc = store_commit(ctx, &check, 1, &op, 1, revision, &failed);
+	return rc == STORE_STALE ? check_failure(&check) : rc;
 }
 
 enum store_result
@@ -586,11 +506,13 @@ op_for(struct store_ctx *ctx, const struct store_op *op, struct etcd_op *eop)
 
 /* Which check failed, from the failure branch's reads (one per check). */
 static size_t
-first_failed_check(const struct store_check *checks, size_t nchecks,
+first_failed_check(struct store_check *checks, size_t nchecks,
     const struct etcd_txn_result *result)
 {
 	size_t i;
 
+	for (i = 0; i < nchecks && i < result->count; i++)
+		checks[i].found = result->results[i].range.count > 0;
 	for (i = 0; i < nchecks && i < result->count; i++) {
 		const struct etcd_range_result *r = &result->results[i].range;
 		int present = r->count > 0;
@@ -616,7 +538,7 @@ first_failed_check(const struct store_check *checks, size_t nchecks,
 
 /* Bring the replica up to the committed ops at once (read your own write). */
 static void
-commit_write_through(struct store_ctx *ctx, const struct store_op *ops,
+commit_write_through(struct store_ctx *ctx, struct store_op *ops,
     size_t nops, const struct etcd_txn_result *result)
 {
 	size_t i;
@@ -635,6 +557,8 @@ commit_write_through(struct store_ctx *ctx, const struct store_op *ops,
 		item.mod_revision = result->revision;
 		item.create_revision = prev ? prev->create_revision : result->revision;
 		item.version = prev ? prev->version + 1 : 1;
+		ops[i].create_revision = item.create_revision;
+		ops[i].version = item.version;
 		item.lease = ops[i].lease;
 		item.updated_at = clock_realtime_us();
 		if (ops[i].kind == STORE_OP_DELETE_PREFIX) {
@@ -655,7 +579,7 @@ commit_write_through(struct store_ctx *ctx, const struct store_op *ops,
 }
 
 enum store_result
-store_commit(struct store_ctx *ctx, const struct store_check *checks,
+store_commit(struct store_ctx *ctx, struct store_check *checks,
     size_t nchecks, struct store_op *ops, size_t nops, int64_t *revision,
     size_t *failed)
 {

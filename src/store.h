@@ -96,6 +96,7 @@ struct store_check {
 	enum store_check_kind	 kind;
 	const char		*key;
 	int64_t			 revision;
+	int			 found;		/* out, on STORE_STALE: key exists */
 };
 
 enum store_op_kind { STORE_OP_PUT, STORE_OP_DELETE, STORE_OP_DELETE_PREFIX };
@@ -107,6 +108,8 @@ struct store_op {
 	size_t			 value_len;
 	int64_t			 lease;
 	int			 existed;	/* out, PUT and DELETE: the key was there */
+	int64_t			 create_revision;	/* out, PUT */
+	int64_t			 version;	/* out, PUT */
 };
 
 /*
@@ -115,7 +118,7 @@ struct store_op {
  * that did not hold. Puts and deletes are written through to the replica.
  */
 enum store_result store_commit(struct store_ctx *ctx,
-	    const struct store_check *checks, size_t nchecks, struct store_op *ops,
+	    struct store_check *checks, size_t nchecks, struct store_op *ops,
 	    size_t nops, int64_t *revision, size_t *failed);
 
 /* A change the replica's event log kept, for /v1/watch. */

@@ -109,7 +109,7 @@ handle_token_create(struct exchange *ex)
 	struct token_request r;
 	struct token_minted t;
 	struct store_ctx ctx;
-	struct store_check check = { STORE_CHECK_ABSENT, NULL, 0 };
+	struct store_check check = { .kind = STORE_CHECK_ABSENT };
 	struct store_op ops[2];
 	enum store_result rc;
 	char *doc, key[64], index[128];
@@ -133,8 +133,8 @@ handle_token_create(struct exchange *ex)
 	token_index_key(index, sizeof(index), t.sha256);
 	check.key = key;
 	memset(ops, 0, sizeof(ops));
-	ops[0] = (struct store_op){ STORE_OP_PUT, key, doc, strlen(doc), 0, 0 };
-	ops[1] = (struct store_op){ STORE_OP_PUT, index, t.id, strlen(t.id), 0, 0 };
+	ops[0] = (struct store_op){ .kind = STORE_OP_PUT, .key = key, .value = doc, .value_len = strlen(doc) };
+	ops[1] = (struct store_op){ .kind = STORE_OP_PUT, .key = index, .value = t.id, .value_len = strlen(t.id) };
 	resource_store_ctx(ex, &ctx);
 	rc = store_commit(&ctx, &check, 1, ops, 2, &revision, &failed);
 	if (rc == STORE_OK)
@@ -180,7 +180,7 @@ handle_token_list(struct exchange *ex)
 void
 handle_token_delete(struct exchange *ex)
 {
-	struct store_check check = { STORE_CHECK_REVISION, NULL, 0 };
+	struct store_check check = { .kind = STORE_CHECK_REVISION };
 	struct store_op ops[2];
 	struct store_item item;
 	struct store_ctx ctx;
