@@ -97,10 +97,16 @@ buf_printf(struct buf *b, const char *fmt, ...)
 void
 buf_json_string(struct buf *b, const char *s)
 {
-	const unsigned char *p;
+	buf_json_string_len(b, s, strlen(s));
+}
+
+void
+buf_json_string_len(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char *p, *end = (const unsigned char *)s + len;
 
 	buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+	for (p = (const unsigned char *)s; p < end; p++) {
 		switch (*p) {
 		case '"':
 			buf_puts(b, "\\\"");

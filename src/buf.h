@@ -25,5 +25,7 @@ void	buf_printf(struct buf *b, const char *fmt, ...)
 void	buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Append s as a quoted JSON string, escaping what JSON requires. */
 void	buf_json_string(struct buf *b, const char *s);
+/* The same for s[0..len), which may hold NUL bytes (written as \u0000). */
+void	buf_json_string_len(struct buf *b, const char *s, size_t len);
 
 #endif

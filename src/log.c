@@ -74,6 +74,8 @@ log_reopen(void)
 	if (logger.fd > STDERR_FILENO)
 		close(logger.fd);
 	logger.fd = fd;
+	/* Each process says so: rotation can be checked without sending requests. */
+	log_info("log file reopened");
 }
 
 int

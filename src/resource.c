@@ -8,6 +8,8 @@
 
 #include <json-c/json.h>
 
+#include "api.h"
+#include "json_check.h"
 #include "resource.h"
 #include "util.h"
 
@@ -174,31 +176,41 @@ resource_pagination(struct exchange *ex, int64_t *limit, int64_t *offset)
 	return 0;
 }
 
+/*
+ * Stored text counts as JSON when the strict check passes it (so NaN or
+ * overlong UTF-8 written with etcdctl is shown as a string, never passed on
+ * as broken JSON), nested no deeper than a request body may be.
+ */
+static int
+value_is_json(const char *text, size_t len)
+{
+	return json_check(text, len, API_MAX_JSON_DEPTH) == JSON_CHECK_OK;
+}
+
 struct json_object *
 resource_value_from_text(const char *text, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *value;
+	struct json_tokener *tok;
+	struct json_object *value = NULL;
 
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (!value_is_json(text, len))
+		return json_object_new_string_len(text, (int)len);
+	/* json-c counts the innermost scalar as a level of its own. */
+	tok = json_tokener_new_ex(API_MAX_JSON_DEPTH + 1);
 	value = json_tokener_parse_ex(tok, text, (int)len);
-	if (value != NULL && json_tokener_get_parse_end(tok) != len) {
-		json_object_put(value);	/* trailing text: not one JSON value */
-		value = NULL;
-	} else if (value == NULL &&
-	    json_tokener_get_error(tok) == json_tokener_continue) {
-		/* A bare number has no end until the input does: say so with a NUL. */
-		value = json_tokener_parse_ex(tok, "", 1);
-	}
-	if (value != NULL && json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(value);
-		value = NULL;
-	}
-	/* A lone "null" parses to NULL with success: it is JSON null. */
-	if (value == NULL && !(len == 4 && memcmp(text, "null", 4) == 0))
-		value = json_object_new_string_len(text, (int)len);
+	if (value == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		value = json_tokener_parse_ex(tok, "", 1);	/* a bare number ends here */
 	json_tokener_free(tok);
-	return value;
+	return value;	/* NULL for JSON null */
+}
+
+void
+resource_put_value(struct buf *out, const char *text, size_t len)
+{
+	if (value_is_json(text, len))
+		buf_append(out, text, len);
+	else
+		buf_json_string_len(out, text, len);
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "http.h"
 #include "store.h"
 
@@ -43,6 +44,8 @@ void	resource_store_error(struct exchange *ex, enum store_result rc,
  * JSON null).
  */
 struct json_object *resource_value_from_text(const char *text, size_t len);
+/* The same value written as JSON text onto out: what json-c would print. */
+void	resource_put_value(struct buf *out, const char *text, size_t len);
 
 /*
  * Answer a list page: 200 {"items", "total", "limit", "offset"} (API.md §1)

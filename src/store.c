@@ -16,6 +16,7 @@
 #include "replica.h"
 #include "shared.h"
 #include "store.h"
+#include "store_cache.h"
 #include "util.h"
 
 static struct {
@@ -78,6 +79,7 @@ store_close(void)
 {
 	replica_close(store.replica);
 	etcd_client_free(store.etcd);
+	store_cache_clear();
 	memset(&store, 0, sizeof(store));
 }
 
@@ -205,7 +207,7 @@ write_through(const struct store_item *item, int deleted)
 		log_warn("replica write-through of %s failed; the watcher will bring it",
 		    item->key);
 	/* Whatever was derived from the replica (auth.c's cache) is stale now. */
-	__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELEASE);
 }
 
 /* A linearizable read from etcd that refreshes the replica. */
@@ -261,6 +263,7 @@ enum store_result
 store_get(struct store_ctx *ctx, const char *key, int force,
     struct store_item *item)
 {
+	struct store_generation read_at;
 	struct replica_row row;
 	enum store_result rc;
 	int found;
@@ -273,14 +276,18 @@ store_get(struct store_ctx *ctx, const char *key, int force,
 			count_cache(ctx->cache);
 		return rc;
 	}
-	if ((found = replica_get(store.replica, key, ctx->arena, &row)) == -1)
-		return STORE_FAILED;
+	/* Taken before the read: a change committed meanwhile retires the entry. */
+	read_at = store_generation();
+	if (!store_cache_lookup(key, &read_at, ctx->arena, item, &found)) {
+		if ((found = replica_get(store.replica, key, ctx->arena, &row)) == -1)
+			return STORE_FAILED;
+		if (found)
+			item_from_row(&row, item);
+		store_cache_keep(key, found ? item : NULL, &read_at);
+	}
 	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
 	count_cache(ctx->cache);
-	if (!found)
-		return STORE_NOT_FOUND;
-	item_from_row(&row, item);
-	return STORE_OK;
+	return found ? STORE_OK : STORE_NOT_FOUND;
 }
 
 /* A cold node lists from etcd: the first offset + limit keys, in key order. */

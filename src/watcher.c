@@ -62,7 +62,8 @@ publish_applied(struct watcher *w)
 	struct shared_replica *sr = &shared()->replica;
 	int64_t now = clock_monotonic_us();
 
-	__atomic_store_n(&sr->revision, w->applied, __ATOMIC_RELAXED);
+	/* Released: a reader that sees this revision sees what was committed. */
+	__atomic_store_n(&sr->revision, w->applied, __ATOMIC_RELEASE);
 	__atomic_store_n(&sr->current_at_us, now, __ATOMIC_RELAXED);
 	__atomic_store_n(&sr->heard_at_us, now, __ATOMIC_RELAXED);
 	__atomic_store_n(&sr->etcd_up, 1, __ATOMIC_RELAXED);
