@@ -141,9 +141,10 @@ struct etcd_event {
 };
 
 /*
- * Called for each watch response that carries events or progress: the
- * header revision and the events in order. Return 0 to go on, non-zero to
- * stop watching (etcd_watch then returns ETCD_OK).
+ * Called for the watch responses that carry events or progress, once for
+ * all of those that arrived in one read: the last one's header revision and
+ * all their events in order. Return 0 to go on, non-zero to stop watching
+ * (etcd_watch then returns ETCD_OK).
  */
 typedef int (*etcd_watch_fn)(void *ctx, int64_t revision,
     const struct etcd_event *events, size_t count);

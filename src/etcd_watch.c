@@ -29,6 +29,9 @@
 #include "etcd_impl.h"
 #include "util.h"
 
+/* More events than this waiting for on_progress are handed over at once. */
+#define WATCH_BATCH_MAX 4096
+
 struct watch {
 	struct etcd_client	*client;
 	etcd_watch_fn		 fn;
@@ -41,6 +44,11 @@ struct watch {
 	int			 idle_expired;
 	int64_t			 idle_us;
 	int64_t			 last_frame_us;
+	/* Events of the responses in one read, handed to fn in one call. */
+	struct etcd_event	*pending;
+	size_t			 npending;
+	int64_t			 pending_revision;
+	int			 has_pending;
 };
 
 static struct json_object *
@@ -125,16 +133,39 @@ events_free(struct etcd_event *events, size_t count)
 }
 
 /* One watch response: events or progress go to the caller's fn. */
+/*
+ * Hand the responses gathered since the last call to fn, all in one call.
+ * libcurl passes each HTTP chunk (one response) to on_data separately, but
+ * calls on_progress only after it has read all that was waiting: flushing
+ * there lets a watcher that fell behind catch up in one replica transaction
+ * instead of one per response. 1 when fn said stop.
+ */
+static int
+flush(struct watch *w)
+{
+	int stop;
+
+	if (!w->has_pending)
+		return 0;
+	stop = w->fn(w->ctx, w->pending_revision, w->pending, w->npending);
+	events_free(w->pending, w->npending);
+	w->pending = NULL;
+	w->npending = 0;
+	w->has_pending = 0;
+	if (stop != 0)
+		finish(w, ETCD_OK, 0, "");
+	return stop != 0;
+}
+
 static int
 deliver(struct watch *w, struct json_object *result)
 {
 	struct json_object *array = NULL;
 	struct etcd_event *events;
 	size_t count;
-	int stop;
 
 	if (etcd_json_bool(result, "canceled"))
-		return canceled(w, result);
+		return flush(w) ? 1 : canceled(w, result);
 	json_object_object_get_ex(result, "events", &array);
 	if (array != NULL && !json_object_is_type(array, json_type_array))
 		array = NULL;
@@ -148,11 +179,16 @@ deliver(struct watch *w, struct json_object *result)
 		free(events);
 		return 0;
 	}
-	stop = w->fn(w->ctx, etcd_header_revision(result), events, count);
-	events_free(events, count);
-	if (stop != 0)
-		finish(w, ETCD_OK, 0, "");
-	return stop != 0;
+	if (count > 0) {
+		w->pending = xrealloc(w->pending,
+		    (w->npending + count) * sizeof(*w->pending));
+		memcpy(w->pending + w->npending, events, count * sizeof(*events));
+		w->npending += count;
+	}
+	free(events);	/* the kvs now belong to pending */
+	w->pending_revision = etcd_header_revision(result);
+	w->has_pending = 1;
+	return 0;
 }
 
 static int
@@ -189,7 +225,8 @@ on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct watch *w = arg;
 
-	if (etcd_frames_feed(&w->frames, data, size * nmemb, on_frame, w) == 0)
+	if (etcd_frames_feed(&w->frames, data, size * nmemb, on_frame, w) == 0 &&
+	    (w->npending < WATCH_BATCH_MAX || flush(w) == 0))
 		return size * nmemb;
 	if (!w->done)
 		finish(w, ETCD_ERROR, 0, "watch: not a stream of JSON objects");
@@ -202,6 +239,8 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 {
 	struct watch *w = arg;
 
+	if (flush(w))
+		return 1;
 	if (w->idle_us <= 0 ||
 	    clock_monotonic_us() - w->last_frame_us < w->idle_us)
 		return 0;
@@ -240,6 +279,13 @@ stream(struct watch *w, const char *body, int idle_timeout_ms)
 	curl_easy_setopt(c->watch_curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
 	etcd_frames_free(&w->frames);
+	/* What came just before the stream ended is still etcd's history. */
+	if (!w->done)
+		flush(w);
+	events_free(w->pending, w->npending);
+	w->pending = NULL;
+	w->npending = 0;
+	w->has_pending = 0;
 	buf_free(&url);
 	if (w->done)
 		return 0;

@@ -193,6 +193,14 @@ write_through(const struct store_item *item, int deleted)
 {
 	struct replica_event event;
 
+	/*
+	 * Under load the watcher has usually applied the change before etcd's
+	 * answer reaches us: then there is nothing to write, and not taking
+	 * SQLite's write lock keeps the responders from queueing on it.
+	 */
+	if (__atomic_load_n(&shared()->replica.revision, __ATOMIC_ACQUIRE) >=
+	    item->mod_revision)
+		return;
 	memset(&event, 0, sizeof(event));
 	event.deleted = deleted;
 	event.row.key = item->key;

@@ -213,6 +213,46 @@ racing_writer(const char *key, int64_t rev, int barrier, const char *value)
 	return won;
 }
 
+/* No compare, one op: sent as a plain put or delete, answered as a txn. */
+START_TEST(txn_single_op_without_compare)
+{
+	struct etcd_client *c = test_client(NULL, 0);
+	struct etcd_txn_result r;
+	struct etcd_op op;
+	char key[256];
+	int64_t first;
+
+	test_key(key, "txn/single");
+	op = op_of(ETCD_OP_PUT, key, "one");
+	ck_assert_int_eq(run_txn(c, NULL, 0, &op, 1, NULL, 0, &r), 1);
+	ck_assert_uint_eq(r.count, 1);
+	ck_assert_int_eq(r.results[0].type, ETCD_OP_PUT);
+	ck_assert_uint_eq(r.results[0].range.count, 0);	/* nothing before */
+	first = r.revision;
+	ck_assert_int_gt(first, 0);
+	etcd_txn_result_free(&r);
+	op = op_of(ETCD_OP_PUT, key, "two");
+	ck_assert_int_eq(run_txn(c, NULL, 0, &op, 1, NULL, 0, &r), 1);
+	ck_assert_int_gt(r.revision, first);
+	ck_assert_uint_eq(r.results[0].range.count, 1);
+	ck_assert_str_eq(r.results[0].range.kvs[0].value, "one");
+	ck_assert_int_eq(r.results[0].range.kvs[0].mod_revision, first);
+	ck_assert_int_eq(r.results[0].range.kvs[0].version, 1);
+	etcd_txn_result_free(&r);
+	op = op_of(ETCD_OP_DELETE, key, NULL);
+	ck_assert_int_eq(run_txn(c, NULL, 0, &op, 1, NULL, 0, &r), 1);
+	ck_assert_int_eq(r.results[0].type, ETCD_OP_DELETE);
+	ck_assert_int_eq(r.results[0].deleted, 1);
+	ck_assert_uint_eq(r.results[0].range.count, 1);
+	ck_assert_str_eq(r.results[0].range.kvs[0].value, "two");
+	etcd_txn_result_free(&r);
+	ck_assert_int_eq(run_txn(c, NULL, 0, &op, 1, NULL, 0, &r), 1);
+	ck_assert_int_eq(r.results[0].deleted, 0);
+	etcd_txn_result_free(&r);
+	etcd_client_free(c);
+}
+END_TEST
+
 START_TEST(txn_conflict)
 {
 	struct etcd_client *c = test_client(NULL, 0);
@@ -371,6 +411,7 @@ suite_txn_lease(void)
 	tcase_add_test(tc, txn_value);
 	tcase_add_test(tc, txn_lease);
 	tcase_add_test(tc, txn_conflict);
+	tcase_add_test(tc, txn_single_op_without_compare);
 	tcase_add_test(tc, txn_invalid_compare);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lease");
