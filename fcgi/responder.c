@@ -184,8 +184,14 @@ static int
 wait_for_connection(int epoll_fd, const sigset_t *waiting_mask)
 {
 	struct epoll_event ev;
+	int n;
 
-	if (epoll_pwait(epoll_fd, &ev, 1, -1, waiting_mask) == -1)
+	/* Out of work: the held request lines go out before the wait. */
+	if ((n = epoll_pwait(epoll_fd, &ev, 1, 0, waiting_mask)) == 0) {
+		log_flush();
+		n = epoll_pwait(epoll_fd, &ev, 1, -1, waiting_mask);
+	}
+	if (n == -1)
 		return errno == EINTR ? 0 : -1;
 	return 1;
 }
@@ -268,5 +274,6 @@ responder_run(int listen_fd, long long max_requests, const char *config_path)
 	}
 	FCGX_Free(&fr, 1);
 	close(epoll_fd);
+	log_flush();
 	return failed;
 }

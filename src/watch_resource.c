@@ -39,6 +39,7 @@
 #include "auth.h"
 #include "conf.h"
 #include "keys.h"
+#include "log.h"
 #include "resource.h"
 #include "shared.h"
 #include "store.h"
@@ -308,6 +309,7 @@ watch_wait(const struct watch_query *q, struct watch_answer *answer)
 	int64_t until = clock_monotonic_us() + q->timeout_us, now;
 	enum store_result rc;
 
+	log_flush();	/* the lines held so far should not wait with us */
 	while ((now = clock_monotonic_us()) < until) {
 		nap(until - now < WATCH_POLL_US ? until - now : WATCH_POLL_US);
 		if (store_replica_revision() == answer->seen)

@@ -29,6 +29,7 @@ Suite	*route_table_suite(void);
 Suite	*api_suite(void);
 Suite	*metrics_suite(void);
 Suite	*store_cache_suite(void);
+Suite	*log_suite(void);
 Suite	*openapi_suite(void);
 Suite	*replica_suite(void);
 Suite	*flag_suite(void);
