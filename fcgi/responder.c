@@ -200,7 +200,7 @@ static int
 watch_listener(int listen_fd)
 {
 	struct epoll_event ev;
-	int epoll_fd, flags;
+	int epoll_fd, flags, rc;
 
 	if ((flags = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1)
@@ -210,7 +210,13 @@ watch_listener(int listen_fd)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 	ev.data.fd = listen_fd;
-	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev) == -1) {
+	rc = epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
+	if (rc == -1 && errno == EINVAL) {
+		/* Kernels before 4.5 know no EPOLLEXCLUSIVE: every responder wakes. */
+		ev.events = EPOLLIN;
+		rc = epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev);
+	}
+	if (rc == -1) {
 		close(epoll_fd);
 		return -1;
 	}

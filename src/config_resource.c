@@ -26,7 +26,7 @@ config_json(const struct store_item *item)
 	format_rfc3339(item->updated_at / 1000000, when, sizeof(when));
 	json_object_object_add(obj, "key", json_object_new_string(
 	    item->key + strlen(CONFIG_FOLDER)));
-	json_object_object_add(obj, "value", resource_value_from_text(item->value,
+	json_object_object_add(obj, "value", resource_value_json(item->value,
 	    item->value_len));
 	json_object_object_add(obj, "revision", json_object_new_int64(item->mod_revision));
 	json_object_object_add(obj, "updated_at", json_object_new_string(when));

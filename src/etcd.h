@@ -142,9 +142,10 @@ struct etcd_event {
 
 /*
  * Called for the watch responses that carry events or progress, once for
- * all of those that arrived in one read: the last one's header revision and
- * all their events in order. Return 0 to go on, non-zero to stop watching
- * (etcd_watch then returns ETCD_OK).
+ * all of those that arrived together: all their events in order, and the
+ * last one's header revision (which, when that response carries events,
+ * does not promise that nothing below it is still to come). Return 0 to go
+ * on, non-zero to stop watching (etcd_watch then returns ETCD_OK).
  */
 typedef int (*etcd_watch_fn)(void *ctx, int64_t revision,
     const struct etcd_event *events, size_t count);

@@ -29,8 +29,12 @@
 #include "etcd_impl.h"
 #include "util.h"
 
-/* More events than this waiting for on_progress are handed over at once. */
-#define WATCH_BATCH_MAX 4096
+/*
+ * Events wait for on_progress at most this many, or this long: libcurl
+ * calls it after every pass of reads, but promises only "frequently".
+ */
+#define WATCH_BATCH_MAX		4096
+#define WATCH_BATCH_MAX_AGE_US	50000
 
 struct watch {
 	struct etcd_client	*client;
@@ -48,6 +52,7 @@ struct watch {
 	struct etcd_event	*pending;
 	size_t			 npending;
 	int64_t			 pending_revision;
+	int64_t			 pending_since_us;
 	int			 has_pending;
 };
 
@@ -132,13 +137,12 @@ events_free(struct etcd_event *events, size_t count)
 	free(events);
 }
 
-/* One watch response: events or progress go to the caller's fn. */
 /*
  * Hand the responses gathered since the last call to fn, all in one call.
- * libcurl passes each HTTP chunk (one response) to on_data separately, but
- * calls on_progress only after it has read all that was waiting: flushing
- * there lets a watcher that fell behind catch up in one replica transaction
- * instead of one per response. 1 when fn said stop.
+ * libcurl passes each HTTP chunk (one response) to on_data separately, and
+ * calls on_progress after each pass of up to 100 reads: flushing there lets
+ * a watcher that fell behind catch up in one replica transaction instead of
+ * one per response. 1 when fn said stop.
  */
 static int
 flush(struct watch *w)
@@ -157,6 +161,7 @@ flush(struct watch *w)
 	return stop != 0;
 }
 
+/* One watch response: its events or progress join the pending ones. */
 static int
 deliver(struct watch *w, struct json_object *result)
 {
@@ -186,6 +191,8 @@ deliver(struct watch *w, struct json_object *result)
 		w->npending += count;
 	}
 	free(events);	/* the kvs now belong to pending */
+	if (!w->has_pending)
+		w->pending_since_us = clock_monotonic_us();
 	w->pending_revision = etcd_header_revision(result);
 	w->has_pending = 1;
 	return 0;
@@ -224,10 +231,14 @@ static size_t
 on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct watch *w = arg;
+	int overdue;
 
-	if (etcd_frames_feed(&w->frames, data, size * nmemb, on_frame, w) == 0 &&
-	    (w->npending < WATCH_BATCH_MAX || flush(w) == 0))
-		return size * nmemb;
+	if (etcd_frames_feed(&w->frames, data, size * nmemb, on_frame, w) == 0) {
+		overdue = w->npending >= WATCH_BATCH_MAX || (w->has_pending &&
+		    w->last_frame_us - w->pending_since_us >= WATCH_BATCH_MAX_AGE_US);
+		if (!overdue || flush(w) == 0)
+			return size * nmemb;
+	}
 	if (!w->done)
 		finish(w, ETCD_ERROR, 0, "watch: not a stream of JSON objects");
 	return 0;	/* abort the transfer */

@@ -6,15 +6,19 @@
  * Request lines are held back a little, as nginx's access_log buffer= does:
  * a busy responder writes dozens with one write(2) instead of one each (a
  * write per request cost 5-8% of the rps of a flag read at info level).
- * They are written when the buffer fills, when the oldest is a second old,
- * when the responder runs out of work (log_flush), and before any other
- * line, so that the file keeps the order things happened in. A responder
- * that crashes loses what it held: at most a second's worth.
+ * They are written when the buffer fills, when a new one comes and the
+ * oldest is a second old, when the responder runs out of work (log_flush),
+ * and before any other line of the process, so that each process's lines
+ * keep their order (across the pool, lines may be up to a second apart
+ * from where they happened). The buffer is PIPE_BUF long: when the log is
+ * stderr on a pipe, a write that size is still atomic and whole. A
+ * responder that crashes loses what it held: at most a second's worth.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +41,7 @@ static struct {
 	char		 stamp[32];
 } logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf", 0, -1, "" };
 
-#define HELD_MAX	8192
+#define HELD_MAX	PIPE_BUF
 #define HELD_MAX_AGE_US	1000000
 
 static struct {

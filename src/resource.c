@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "api.h"
 #include "json_check.h"
@@ -178,8 +179,9 @@ resource_pagination(struct exchange *ex, int64_t *limit, int64_t *offset)
 
 /*
  * Stored text counts as JSON when the strict check passes it (so NaN or
- * overlong UTF-8 written with etcdctl is shown as a string, never passed on
- * as broken JSON), nested no deeper than a request body may be.
+ * overlong UTF-8 written with etcdctl is shown as a string, not passed on
+ * as broken JSON), nested no deeper than a request body may be. Bytes of a
+ * string that are not UTF-8 are passed on as they are, as json-c would.
  */
 static int
 value_is_json(const char *text, size_t len)
@@ -187,21 +189,38 @@ value_is_json(const char *text, size_t len)
 	return json_check(text, len, API_MAX_JSON_DEPTH) == JSON_CHECK_OK;
 }
 
-struct json_object *
-resource_value_from_text(const char *text, size_t len)
+/* json-c prints the value as resource_put_value does, byte for byte. */
+static int
+print_stored_value(struct json_object *jso, struct printbuf *pb, int level,
+    int flags)
 {
-	struct json_tokener *tok;
-	struct json_object *value = NULL;
+	const char *text = json_object_get_string(jso);
+	size_t len = (size_t)json_object_get_string_len(jso);
+	struct buf out;
 
-	if (!value_is_json(text, len))
-		return json_object_new_string_len(text, (int)len);
-	/* json-c counts the innermost scalar as a level of its own. */
-	tok = json_tokener_new_ex(API_MAX_JSON_DEPTH + 1);
-	value = json_tokener_parse_ex(tok, text, (int)len);
-	if (value == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		value = json_tokener_parse_ex(tok, "", 1);	/* a bare number ends here */
-	json_tokener_free(tok);
-	return value;	/* NULL for JSON null */
+	(void)level;
+	(void)flags;
+	if (value_is_json(text, len))
+		return printbuf_memappend(pb, text, (int)len) < 0 ? -1 : 0;
+	buf_init(&out);
+	buf_json_string_len(&out, text, len);
+	printbuf_memappend(pb, out.data, (int)out.len);
+	buf_free(&out);
+	return 0;
+}
+
+/*
+ * Not parsed: the stored text is carried in a json-c string whose printing
+ * is print_stored_value, so that a list, a watch event and a single read
+ * all show a value exactly alike.
+ */
+struct json_object *
+resource_value_json(const char *text, size_t len)
+{
+	struct json_object *value = json_object_new_string_len(text, (int)len);
+
+	json_object_set_serializer(value, print_stored_value, NULL, NULL);
+	return value;
 }
 
 void

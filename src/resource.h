@@ -40,11 +40,11 @@ void	resource_store_error(struct exchange *ex, enum store_result rc,
 
 /*
  * A stored value as the API shows it (API.md §6): the JSON it holds, or
- * the text as a JSON string when it is not JSON. A new reference (NULL for
- * JSON null).
+ * the text as a JSON string when it is not JSON. For output only: a new
+ * json-c object that prints as resource_put_value writes.
  */
-struct json_object *resource_value_from_text(const char *text, size_t len);
-/* The same value written as JSON text onto out: what json-c would print. */
+struct json_object *resource_value_json(const char *text, size_t len);
+/* The same value written as JSON text onto out. */
 void	resource_put_value(struct buf *out, const char *text, size_t len);
 
 /*

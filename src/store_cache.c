@@ -12,8 +12,8 @@
 #include "store_cache.h"
 #include "util.h"
 
+/* At most 512 x 16 KB = 8 MB per process; bigger values are never kept. */
 #define STORE_CACHE_SLOTS	512
-/* Bigger values are read from the replica every time: memory stays bounded. */
 #define STORE_CACHE_MAX_VALUE	(16 * 1024)
 
 struct cached_read {

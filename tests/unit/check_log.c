@@ -103,7 +103,7 @@ START_TEST(test_a_full_buffer_is_written)
 	char id[32], *text;
 	int i;
 
-	/* 8 KB hold about 80 of these: 200 must have pushed most of them out. */
+	/* 4 KB hold about 40 of these: 200 must have pushed most of them out. */
 	for (i = 0; i < 200; i++) {
 		snprintf(id, sizeof(id), "n%d", i);
 		log_request(id, "GET", "/v1/flags/some-flag-key", 200, 1);
