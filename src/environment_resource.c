@@ -8,10 +8,10 @@
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "arena.h"
 #include "auth.h"
+#include "digest.h"
 #include "environment_resource.h"
 #include "keys.h"
 #include "resource.h"
@@ -43,18 +43,14 @@ sdk_index_key(struct exchange *ex, const char *hash)
 static int
 new_sdk_key(struct exchange *ex, const char **key, const char **hash)
 {
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	char hex[SDK_KEY_BYTES * 2 + 1], *k;
-	size_t i;
+	char hex[SDK_KEY_BYTES * 2 + 1], digest[DIGEST_SHA256_HEX_LEN + 1], *k;
 
 	if (random_hex(hex, SDK_KEY_BYTES) == -1)
 		return -1;
 	k = arena_printf(&ex->arena, SDK_KEY_PREFIX "%s", hex);
-	SHA256((const unsigned char *)k, strlen(k), digest);
-	for (i = 0; i < sizeof(digest); i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	digest_sha256_hex(k, strlen(k), digest);
 	*key = k;
-	*hash = arena_strdup(&ex->arena, hex);
+	*hash = arena_strdup(&ex->arena, digest);
 	return 0;
 }
 

@@ -44,6 +44,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "digest.h"
 #include "eval.h"
 #include "flag_impl.h"
 
@@ -249,28 +250,6 @@ eval_criteria(const struct flag_criteria *criteria, struct json_object *context)
 	return 1;
 }
 
-/*
- * One SHA-256 context per thread, made on first use and then reused, so
- * that a split allocates nothing. OpenSSL 3 would look the digest up again
- * on every EVP_sha256() init: fetch it once too.
- */
-static EVP_MD_CTX *
-bucket_ctx(void)
-{
-	static _Thread_local EVP_MD_CTX *ctx;
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-	static _Thread_local EVP_MD *md;
-
-	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
-		return NULL;
-#else
-	const EVP_MD *md = EVP_sha256();
-#endif
-	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
-		return NULL;
-	return EVP_DigestInit_ex(ctx, md, NULL) == 1 ? ctx : NULL;
-}
-
 double
 eval_bucket(const char *flag_key, const char *targeting_key)
 {
@@ -281,7 +260,7 @@ eval_bucket(const char *flag_key, const char *targeting_key)
 	int i;
 
 	/* The NUL keeps ("ab", "c") and ("a", "bc") apart. */
-	if ((ctx = bucket_ctx()) == NULL ||
+	if ((ctx = digest_sha256_begin()) == NULL ||
 	    EVP_DigestUpdate(ctx, flag_key, strlen(flag_key) + 1) != 1 ||
 	    EVP_DigestUpdate(ctx, targeting_key, strlen(targeting_key)) != 1 ||
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 8) {

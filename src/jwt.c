@@ -22,6 +22,7 @@
 #include <openssl/sha.h>
 
 #include "conf.h"
+#include "digest.h"
 #include "jwt.h"
 #include "log.h"
 #include "scope.h"
@@ -43,7 +44,7 @@ static struct {
 } ring;
 
 struct cached {
-	unsigned char	 hash[SHA256_DIGEST_LENGTH];
+	unsigned char	 hash[DIGEST_SHA256_LEN];
 	int64_t		 exp, nbf;
 	unsigned	 scopes;
 	int		 used;
@@ -427,7 +428,7 @@ jwt_verify(const char *token, unsigned *scopes, const char **why)
 	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.') != NULL)
 		return -1;
 	memset(&fresh, 0, sizeof(fresh));
-	SHA256((const unsigned char *)token, len, fresh.hash);
+	digest_sha256(token, len, fresh.hash);
 	slot = &cache[fresh.hash[0] % JWT_CACHE_SLOTS];
 	if (slot->used && CRYPTO_memcmp(slot->hash, fresh.hash,
 	    sizeof(fresh.hash)) == 0) {

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <openssl/sha.h>
 
+#include "digest.h"
 #include "scope.h"
 #include "token.h"
 #include "util.h"
@@ -17,12 +18,7 @@
 void
 sha256_hex(const void *data, size_t len, char *out)
 {
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	size_t i;
-
-	SHA256(data, len, digest);
-	for (i = 0; i < sizeof(digest); i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	digest_sha256_hex(data, len, out);
 }
 
 int

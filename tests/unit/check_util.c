@@ -17,6 +17,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "digest.h"
 #include "util.h"
 
 #include "check_suites.h"
@@ -227,6 +228,26 @@ START_TEST(test_xstrndup)
 }
 END_TEST
 
+/* FIPS 180-2 vectors; twice each, as the context is reused. */
+START_TEST(test_sha256_vectors)
+{
+	static const struct { const char *in, *hex; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	char hex[DIGEST_SHA256_HEX_LEN + 1];
+	size_t i, round;
+
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			digest_sha256_hex(v[i].in, strlen(v[i].in), hex);
+			ck_assert_str_eq(hex, v[i].hex);
+		}
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -242,6 +263,7 @@ util_suite(void)
 	    (int)ARRAY_SIZE(random_hex_lengths));
 	tcase_add_test(tc, test_random_hex_too_long);
 	tcase_add_test(tc, test_random_hex_distinct);
+	tcase_add_test(tc, test_sha256_vectors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("time");
