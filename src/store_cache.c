@@ -34,15 +34,11 @@ value_copy(char *dst, const char *value, size_t len)
 	return dst;
 }
 
-/* FNV-1a: only spreads keys over slots, nothing depends on its values. */
+/* Only spreads keys over slots: nothing depends on the hash's values. */
 static size_t
 slot_of(const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-	return (size_t)(h % STORE_CACHE_SLOTS);
+	return (size_t)(string_hash(key) % STORE_CACHE_SLOTS);
 }
 
 static void

@@ -125,6 +125,16 @@ format_rfc3339(int64_t unix_seconds, char *out, size_t outlen)
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+uint64_t
+string_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 int
 random_bytes(void *buf, size_t len)
 {

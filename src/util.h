@@ -33,6 +33,9 @@ int64_t clock_realtime_us(void);
 /* Format a UNIX time (seconds) as RFC 3339 UTC into out (at least 21 bytes). */
 void format_rfc3339(int64_t unix_seconds, char *out, size_t outlen);
 
+/* FNV-1a of s: for spreading keys over hash slots, never for security. */
+uint64_t string_hash(const char *s);
+
 /* Fill buf with len cryptographically random bytes; returns 0 or -1. */
 int random_bytes(void *buf, size_t len);
 
