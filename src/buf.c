@@ -95,6 +95,23 @@ buf_printf(struct buf *b, const char *fmt, ...)
 }
 
 void
+buf_put_int(struct buf *b, long long n)
+{
+	char digits[24];
+	size_t at = sizeof(digits);
+	unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n :
+	    (unsigned long long)n;
+
+	do {
+		digits[--at] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (n < 0)
+		digits[--at] = '-';
+	buf_append(b, digits + at, sizeof(digits) - at);
+}
+
+void
 buf_json_string(struct buf *b, const char *s)
 {
 	buf_json_string_len(b, s, strlen(s));

@@ -23,6 +23,8 @@ void	buf_putc(struct buf *b, char c);
 void	buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Append n in decimal: for hot paths, where printf's parsing shows. */
+void	buf_put_int(struct buf *b, long long n);
 /* Append s as a quoted JSON string, escaping what JSON requires. */
 void	buf_json_string(struct buf *b, const char *s);
 /* The same for s[0..len), which may hold NUL bytes (written as \u0000). */

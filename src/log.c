@@ -207,8 +207,15 @@ log_prefix(struct buf *line, int level)
 		    "\"role\":", when, level_names[level], log_pid());
 		buf_json_string(line, logger.role);
 	} else if (logger.fd != -1) {
-		buf_printf(line, "%s %s %s[%ld] ", when, level_names[level],
-		    logger.role, log_pid());
+		/* Written piece by piece: this runs for every request line. */
+		buf_puts(line, when);
+		buf_putc(line, ' ');
+		buf_puts(line, level_names[level]);
+		buf_putc(line, ' ');
+		buf_puts(line, logger.role);
+		buf_putc(line, '[');
+		buf_put_int(line, log_pid());
+		buf_puts(line, "] ");
 	} else {
 		buf_printf(line, "%s %s: ", level_names[level], logger.role);
 	}
@@ -271,8 +278,16 @@ log_request(const char *request_id, const char *method, const char *path,
 		    (long long)micros);
 	} else {
 		/* The path is the raw, still percent-encoded one: no newlines. */
-		buf_printf(&line, "request id=%s method=%s path=%s status=%d us=%lld",
-		    request_id, method, path, status, (long long)micros);
+		buf_puts(&line, "request id=");
+		buf_puts(&line, request_id);
+		buf_puts(&line, " method=");
+		buf_puts(&line, method);
+		buf_puts(&line, " path=");
+		buf_puts(&line, path);
+		buf_puts(&line, " status=");
+		buf_put_int(&line, status);
+		buf_puts(&line, " us=");
+		buf_put_int(&line, micros);
 	}
 	log_hold(&line);
 	buf_free(&line);

@@ -121,15 +121,17 @@ router_match(const struct route *table, size_t count, enum http_method method,
 		return ROUTER_NOT_FOUND;	/* no route is that deep */
 	}
 	for (i = 0; i < count; i++) {
-		const struct route *r = &table[i];
-
-		if (r->method == wanted) {
-			if (!pattern_match(r->pattern, &sp, arena, params))
-				continue;
-			*route = r;
+		if (table[i].method == wanted &&
+		    pattern_match(table[i].pattern, &sp, arena, params)) {
+			*route = &table[i];
 			return ROUTER_FOUND;
 		}
-		if (!(*allowed & r->method) &&
+	}
+	/* Only a miss pays for finding which methods the path has (405's Allow). */
+	for (i = 0; i < count; i++) {
+		const struct route *r = &table[i];
+
+		if (r->method != wanted && !(*allowed & r->method) &&
 		    pattern_match(r->pattern, &sp, arena, scratch))
 			*allowed |= r->method;
 	}

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -228,6 +229,25 @@ START_TEST(test_xstrndup)
 }
 END_TEST
 
+START_TEST(test_buf_put_int)
+{
+	static const long long values[] = { 0, 7, -7, 10, 1234567890123LL,
+	    LLONG_MAX, LLONG_MIN };
+	char want[32];
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		buf_init(&b);
+		buf_put_int(&b, values[i]);
+		buf_putc(&b, '\0');
+		snprintf(want, sizeof(want), "%lld", values[i]);
+		ck_assert_str_eq(b.data, want);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 /* FIPS 180-2 vectors; twice each, as the context is reused. */
 START_TEST(test_sha256_vectors)
 {
@@ -264,6 +284,7 @@ util_suite(void)
 	tcase_add_test(tc, test_random_hex_too_long);
 	tcase_add_test(tc, test_random_hex_distinct);
 	tcase_add_test(tc, test_sha256_vectors);
+	tcase_add_test(tc, test_buf_put_int);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("time");
