@@ -155,10 +155,13 @@ parse_json_body(struct exchange *ex)
 		respond_problem(ex, 400, "invalid_json", "the body is not valid JSON");
 		return -1;
 	}
-	/* json-c counts a value inside the innermost container as a level. */
+	/*
+	 * json-c counts a value inside the innermost container as a level.
+	 * json_check has validated the UTF-8 already, more strictly than
+	 * JSON_TOKENER_VALIDATE_UTF8 would, so json-c need not again.
+	 */
 	tok = json_tokener_new_ex(API_MAX_JSON_DEPTH + 1);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	/*
 	 * Hand json-c the terminating NUL too (ex->body has one and no NUL
 	 * inside): it ends a top-level number or literal, which json-c would
