@@ -387,6 +387,17 @@ handle_environment_get(struct exchange *ex)
 	resource_read_headers(ex, &ctx);
 }
 
+/* A commit guarded by the environment's revision failed: 409 if it moved. */
+static void
+respond_commit_failed(struct exchange *ex, enum store_result rc)
+{
+	if (rc == STORE_STALE)
+		respond_problem(ex, 409, "revision_mismatch", "the environment "
+		    "changed meanwhile; try again");
+	else
+		resource_store_error(ex, rc, "environment_not_found", "the environment");
+}
+
 void
 handle_environment_delete(struct exchange *ex)
 {
@@ -431,13 +442,8 @@ handle_environment_delete(struct exchange *ex)
 		    "holds flags; delete them first or pass ?cascade=true");
 		return;
 	}
-	if (rc == STORE_STALE) {
-		respond_problem(ex, 409, "revision_mismatch", "the environment "
-		    "changed meanwhile; try again");
-		return;
-	}
 	if (rc != STORE_OK) {
-		resource_store_error(ex, rc, "environment_not_found", "the environment");
+		respond_commit_failed(ex, rc);
 		return;
 	}
 	respond_empty(ex, 204);
@@ -476,13 +482,8 @@ handle_environment_rotate_key(struct exchange *ex)
 	ops[2].value = environment_text(ex, env.name, hash, env.created_at);
 	ops[2].value_len = strlen(ops[2].value);
 	rc = store_commit(&ctx, &check, 1, ops, 3, &revision, &failed);
-	if (rc == STORE_STALE) {
-		respond_problem(ex, 409, "revision_mismatch", "the environment "
-		    "changed meanwhile; try again");
-		return;
-	}
 	if (rc != STORE_OK) {
-		resource_store_error(ex, rc, "environment_not_found", "the environment");
+		respond_commit_failed(ex, rc);
 		return;
 	}
 	respond_environment(ex, 200, env.name, sdk_key, env.created_at, revision);

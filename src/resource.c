@@ -194,19 +194,17 @@ static int
 print_stored_value(struct json_object *jso, struct printbuf *pb, int level,
     int flags)
 {
-	const char *text = json_object_get_string(jso);
-	size_t len = (size_t)json_object_get_string_len(jso);
 	struct buf out;
+	int rc;
 
 	(void)level;
 	(void)flags;
-	if (value_is_json(text, len))
-		return printbuf_memappend(pb, text, (int)len) < 0 ? -1 : 0;
 	buf_init(&out);
-	buf_json_string_len(&out, text, len);
-	printbuf_memappend(pb, out.data, (int)out.len);
+	resource_put_value(&out, json_object_get_string(jso),
+	    (size_t)json_object_get_string_len(jso));
+	rc = printbuf_memappend(pb, out.data, (int)out.len) < 0 ? -1 : 0;
 	buf_free(&out);
-	return 0;
+	return rc;
 }
 
 /*

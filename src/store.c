@@ -293,8 +293,7 @@ store_get(struct store_ctx *ctx, const char *key, int force,
 			item_from_row(&row, item);
 		store_cache_keep(key, found ? item : NULL, &read_at);
 	}
-	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
-	count_cache(ctx->cache);
+	store_count_cached_read(ctx);
 	return found ? STORE_OK : STORE_NOT_FOUND;
 }
 
@@ -347,8 +346,7 @@ store_list(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	for (i = 0; i < n; i++)
 		item_from_row(&rows[i], &(*items)[i]);
 	*count = (size_t)n;
-	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
-	count_cache(ctx->cache);
+	store_count_cached_read(ctx);
 	return STORE_OK;
 }
 
