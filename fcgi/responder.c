@@ -26,6 +26,8 @@
 #include <fcgiapp.h>
 
 #include "api.h"
+#include "arena.h"
+#include "buf.h"
 #include "conf.h"
 #include "http.h"
 #include "log.h"
@@ -79,68 +81,148 @@ read_fcgi_body(void *ctx, char *dst, size_t len)
 	return n;
 }
 
+/* The CGI parameters a request reads. */
+enum param {
+	PARAM_REQUEST_URI,
+	PARAM_SCRIPT_NAME,
+	PARAM_PATH_INFO,
+	PARAM_REQUEST_METHOD,
+	PARAM_QUERY_STRING,
+	PARAM_CONTENT_TYPE,
+	PARAM_CONTENT_LENGTH,
+	PARAM_AUTHORIZATION,
+	PARAM_IF_MATCH,
+	PARAM_IF_NONE_MATCH,
+	PARAM_REQUEST_ID,
+	PARAM_REMOTE_ADDR,
+	PARAM_COUNT
+};
+
+static const struct {
+	const char	*name;
+	size_t		 len;
+} param_names[PARAM_COUNT] = {
+#define PARAM_NAME(s) { s, sizeof(s) - 1 }
+	[PARAM_REQUEST_URI] = PARAM_NAME("REQUEST_URI"),
+	[PARAM_SCRIPT_NAME] = PARAM_NAME("SCRIPT_NAME"),
+	[PARAM_PATH_INFO] = PARAM_NAME("PATH_INFO"),
+	[PARAM_REQUEST_METHOD] = PARAM_NAME("REQUEST_METHOD"),
+	[PARAM_QUERY_STRING] = PARAM_NAME("QUERY_STRING"),
+	[PARAM_CONTENT_TYPE] = PARAM_NAME("CONTENT_TYPE"),
+	[PARAM_CONTENT_LENGTH] = PARAM_NAME("CONTENT_LENGTH"),
+	[PARAM_AUTHORIZATION] = PARAM_NAME("HTTP_AUTHORIZATION"),
+	[PARAM_IF_MATCH] = PARAM_NAME("HTTP_IF_MATCH"),
+	[PARAM_IF_NONE_MATCH] = PARAM_NAME("HTTP_IF_NONE_MATCH"),
+	[PARAM_REQUEST_ID] = PARAM_NAME("HTTP_X_REQUEST_ID"),
+	[PARAM_REMOTE_ADDR] = PARAM_NAME("REMOTE_ADDR"),
+#undef PARAM_NAME
+};
+
+/*
+ * All the parameters in one pass over the environment (FCGX_GetParam
+ * scans it once per name). The first of a repeated name counts, as with
+ * FCGX_GetParam.
+ */
+static void
+read_params(char **envp, const char *value[PARAM_COUNT])
+{
+	const char *eq;
+	size_t len;
+	int i;
+
+	memset(value, 0, PARAM_COUNT * sizeof(value[0]));
+	for (; *envp != NULL; envp++) {
+		if ((eq = strchr(*envp, '=')) == NULL)
+			continue;
+		len = (size_t)(eq - *envp);
+		for (i = 0; i < PARAM_COUNT; i++)
+			if (param_names[i].len == len && value[i] == NULL &&
+			    memcmp(param_names[i].name, *envp, len) == 0) {
+				value[i] = eq + 1;
+				break;
+			}
+	}
+}
+
 /*
  * nginx sends REQUEST_URI (raw path and query); Apache's mod_proxy_fcgi
  * sends it too, but when a deployment strips it, SCRIPT_NAME + PATH_INFO
  * still name the path.
  */
 static const char *
-request_path(FCGX_Request *fr, struct arena *arena)
+request_path(const char *const value[PARAM_COUNT], struct arena *arena)
 {
-	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
-	const char *script, *info;
+	const char *uri = value[PARAM_REQUEST_URI];
+	const char *script = value[PARAM_SCRIPT_NAME];
+	const char *info = value[PARAM_PATH_INFO];
 
 	if (uri != NULL && uri[0] == '/')
 		return arena_strndup(arena, uri, strcspn(uri, "?"));
-	script = FCGX_GetParam("SCRIPT_NAME", fr->envp);
-	info = FCGX_GetParam("PATH_INFO", fr->envp);
-	return arena_printf(arena, "%s%s", script ? script : "", info ? info : "");
+	return arena_concat(arena, script ? script : "", info ? info : "",
+	    (char *)NULL);
 }
 
 static void
 fill_request(struct exchange *ex, FCGX_Request *fr)
 {
 	struct request *req = &ex->req;
-	const char *length = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
-	const char *errstr = NULL;
+	const char *value[PARAM_COUNT];
+	const char *length, *errstr = NULL;
 
+	read_params(fr->envp, value);
 	/* Copied: the log line is written after FCGX_Finish_r frees the params. */
-	req->method = arena_strdup(&ex->arena,
-	    FCGX_GetParam("REQUEST_METHOD", fr->envp) ? FCGX_GetParam("REQUEST_METHOD", fr->envp) : "");
-	req->path = request_path(fr, &ex->arena);
-	req->query = FCGX_GetParam("QUERY_STRING", fr->envp);
-	req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+	req->method = arena_strdup(&ex->arena, value[PARAM_REQUEST_METHOD] ?
+	    value[PARAM_REQUEST_METHOD] : "");
+	req->path = request_path(value, &ex->arena);
+	req->query = value[PARAM_QUERY_STRING];
+	req->content_type = value[PARAM_CONTENT_TYPE];
 	req->content_length = -1;
-	if (length != NULL && *length != '\0') {
+	if ((length = value[PARAM_CONTENT_LENGTH]) != NULL && *length != '\0') {
 		req->content_length = strtonum(length, 0, INT64_MAX, &errstr);
 		if (errstr != NULL)
 			req->content_length = -1;
 	}
-	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
-	req->if_match = FCGX_GetParam("HTTP_IF_MATCH", fr->envp);
-	req->if_none_match = FCGX_GetParam("HTTP_IF_NONE_MATCH", fr->envp);
-	req->request_id = FCGX_GetParam("HTTP_X_REQUEST_ID", fr->envp);
-	req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	req->authorization = value[PARAM_AUTHORIZATION];
+	req->if_match = value[PARAM_IF_MATCH];
+	req->if_none_match = value[PARAM_IF_NONE_MATCH];
+	req->request_id = value[PARAM_REQUEST_ID];
+	req->remote_addr = value[PARAM_REMOTE_ADDR];
 	req->read_body = read_fcgi_body;
 	req->body_ctx = fr->in;
 }
 
+/*
+ * The header block, built in one buffer and handed to libfcgi at once (its
+ * printf showed in profiles). The buffer is kept for the next response.
+ */
 static void
 write_response(struct exchange *ex, FCGX_Request *fr)
 {
+	static struct buf head;
 	const struct response *res = &ex->res;
 	size_t i;
 
-	FCGX_FPrintF(fr->out, "Status: %d %s\r\n", res->status,
-	    http_status_text(res->status));
-	/* libfcgi's own printf knows no %zu: it would eat the next header. */
-	if (res->content_type != NULL)
-		FCGX_FPrintF(fr->out, "Content-Type: %s\r\nContent-Length: %lu\r\n",
-		    res->content_type, (unsigned long)res->body.len);
-	for (i = 0; i < res->nheaders; i++)
-		FCGX_FPrintF(fr->out, "%s: %s\r\n", res->headers[i].name,
-		    res->headers[i].value);
-	FCGX_PutS("\r\n", fr->out);
+	buf_reset(&head);
+	buf_puts(&head, "Status: ");
+	buf_put_int(&head, res->status);
+	buf_putc(&head, ' ');
+	buf_puts(&head, http_status_text(res->status));
+	buf_puts(&head, "\r\n");
+	if (res->content_type != NULL) {
+		buf_puts(&head, "Content-Type: ");
+		buf_puts(&head, res->content_type);
+		buf_puts(&head, "\r\nContent-Length: ");
+		buf_put_int(&head, (long long)res->body.len);
+		buf_puts(&head, "\r\n");
+	}
+	for (i = 0; i < res->nheaders; i++) {
+		buf_puts(&head, res->headers[i].name);
+		buf_puts(&head, ": ");
+		buf_puts(&head, res->headers[i].value);
+		buf_puts(&head, "\r\n");
+	}
+	buf_puts(&head, "\r\n");
+	FCGX_PutStr(head.data, (int)head.len, fr->out);
 	if (res->content_type != NULL && ex->method != HTTP_HEAD && res->body.len > 0)
 		FCGX_PutStr(res->body.data, (int)res->body.len, fr->out);
 }

@@ -128,6 +128,29 @@ read_body(struct exchange *ex)
 	return 0;
 }
 
+/*
+ * The tokener parsing request bodies: one per process, reset for each body
+ * (a new one allocates its parse stack every time).
+ */
+static struct json_tokener *
+body_tokener(void)
+{
+	static struct json_tokener *tok;
+
+	if (tok == NULL) {
+		/*
+		 * json-c counts a value inside the innermost container as a
+		 * level. json_check has validated the UTF-8 already, more
+		 * strictly than JSON_TOKENER_VALIDATE_UTF8 would, so json-c
+		 * need not again.
+		 */
+		if ((tok = json_tokener_new_ex(API_MAX_JSON_DEPTH + 1)) != NULL)
+			json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	} else
+		json_tokener_reset(tok);
+	return tok;
+}
+
 static int
 parse_json_body(struct exchange *ex)
 {
@@ -155,13 +178,10 @@ parse_json_body(struct exchange *ex)
 		respond_problem(ex, 400, "invalid_json", "the body is not valid JSON");
 		return -1;
 	}
-	/*
-	 * json-c counts a value inside the innermost container as a level.
-	 * json_check has validated the UTF-8 already, more strictly than
-	 * JSON_TOKENER_VALIDATE_UTF8 would, so json-c need not again.
-	 */
-	tok = json_tokener_new_ex(API_MAX_JSON_DEPTH + 1);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if ((tok = body_tokener()) == NULL) {
+		respond_problem(ex, 500, "internal_error", "out of memory");
+		return -1;
+	}
 	/*
 	 * Hand json-c the terminating NUL too (ex->body has one and no NUL
 	 * inside): it ends a top-level number or literal, which json-c would
@@ -174,7 +194,6 @@ parse_json_body(struct exchange *ex)
 	if (jerr == json_tokener_success &&
 	    json_tokener_get_parse_end(tok) != ex->body_len)
 		jerr = json_tokener_error_parse_unexpected;
-	json_tokener_free(tok);
 	if (jerr == json_tokener_success)
 		return 0;
 	if (ex->json != NULL) {

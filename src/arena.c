@@ -29,10 +29,31 @@ arena_init(struct arena *a)
 	a->head = NULL;
 }
 
+/*
+ * One standard block kept from the last arena freed, for the next request:
+ * a request that fits in one block then allocates nothing from malloc,
+ * whose handling of 8 KiB chunks showed in profiles. Responders serve one
+ * request at a time; nothing here is shared between threads. Under
+ * AddressSanitizer nothing is kept, so that a use after arena_free() is
+ * still caught.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define ARENA_KEEP_SPARE 0
+#else
+#define ARENA_KEEP_SPARE 1
+#endif
+static struct arena_block *spare_block;
+
 static struct arena_block *
 arena_new_block(struct arena *a, size_t size)
 {
-	struct arena_block *block = xmalloc(sizeof(*block) + size);
+	struct arena_block *block;
+
+	if (size == ARENA_BLOCK_SIZE && spare_block != NULL) {
+		block = spare_block;
+		spare_block = NULL;
+	} else
+		block = xmalloc(sizeof(*block) + size);
 
 	block->used = 0;
 	block->size = size;
@@ -114,6 +135,30 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+char *
+arena_concat(struct arena *a, const char *first, ...)
+{
+	va_list ap;
+	const char *s;
+	size_t len = 0, n;
+	char *p, *out;
+
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *))
+		len += strlen(s);
+	va_end(ap);
+	out = p = arena_alloc(a, len + 1);
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *)) {
+		n = strlen(s);
+		memcpy(p, s, n);
+		p += n;
+	}
+	va_end(ap);
+	*p = '\0';
+	return out;
+}
+
 void
 arena_free(struct arena *a)
 {
@@ -121,7 +166,11 @@ arena_free(struct arena *a)
 
 	while (block != NULL) {
 		next = block->next;
-		free(block);
+		if (ARENA_KEEP_SPARE && spare_block == NULL &&
+		    block->size == ARENA_BLOCK_SIZE)
+			spare_block = block;
+		else
+			free(block);
 		block = next;
 	}
 	a->head = NULL;

@@ -52,8 +52,11 @@ respond_item(struct exchange *ex, int status, const struct store_item *item)
 	buf_json_string(body, item->key + strlen(CONFIG_FOLDER));
 	buf_puts(body, ",\"value\":");
 	resource_put_value(body, item->value, item->value_len);
-	buf_printf(body, ",\"revision\":%lld,\"updated_at\":\"%s\"}",
-	    (long long)item->mod_revision, when);
+	buf_puts(body, ",\"revision\":");
+	buf_put_int(body, item->mod_revision);
+	buf_puts(body, ",\"updated_at\":\"");
+	buf_puts(body, when);
+	buf_puts(body, "\"}");
 	resource_etag(ex, item->mod_revision);
 }
 
@@ -69,7 +72,7 @@ config_store_key(struct exchange *ex)
 		    CONFIG_KEY_MAX_SEGMENTS, CONFIG_KEY_MAX_LEN);
 		return NULL;
 	}
-	return arena_printf(&ex->arena, CONFIG_FOLDER "%s", key);
+	return arena_concat(&ex->arena, CONFIG_FOLDER, key, (char *)NULL);
 }
 
 /* The body must be {"value": <any JSON>} and nothing else; -1 after 400. */
@@ -193,7 +196,7 @@ handle_config_list(struct exchange *ex)
 	if (resource_pagination(ex, &limit, &offset) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
-	rc = store_list(&ctx, arena_printf(&ex->arena, CONFIG_FOLDER "%s", prefix),
+	rc = store_list(&ctx, arena_concat(&ex->arena, CONFIG_FOLDER, prefix, (char *)NULL),
 	    limit, offset, &found, &count, &total);
 	if (rc != STORE_OK) {
 		resource_store_error(ex, rc, "config_not_found", "the config entry");

@@ -30,13 +30,13 @@ struct environment {
 static const char *
 environment_key(struct exchange *ex, const char *name)
 {
-	return arena_printf(&ex->arena, "environments/%s", name);
+	return arena_concat(&ex->arena, "environments/", name, (char *)NULL);
 }
 
 static const char *
 sdk_index_key(struct exchange *ex, const char *hash)
 {
-	return arena_printf(&ex->arena, "index/sdk_keys/%s", hash);
+	return arena_concat(&ex->arena, "index/sdk_keys/", hash, (char *)NULL);
 }
 
 /* A new SDK key and its hex SHA-256, both in the arena. */
@@ -47,7 +47,7 @@ new_sdk_key(struct exchange *ex, const char **key, const char **hash)
 
 	if (random_hex(hex, SDK_KEY_BYTES) == -1)
 		return -1;
-	k = arena_printf(&ex->arena, SDK_KEY_PREFIX "%s", hex);
+	k = arena_concat(&ex->arena, SDK_KEY_PREFIX, hex, (char *)NULL);
 	digest_sha256_hex(k, strlen(k), digest);
 	*key = k;
 	*hash = arena_strdup(&ex->arena, digest);
@@ -425,12 +425,12 @@ handle_environment_delete(struct exchange *ex)
 	checks[0].revision = env.revision;
 	/* Without cascade the environment must hold no flag when etcd commits. */
 	checks[1].kind = STORE_CHECK_PREFIX_EMPTY;
-	checks[1].key = arena_printf(&ex->arena, "flags/%s/", env.name);
+	checks[1].key = arena_concat(&ex->arena, "flags/", env.name, "/", (char *)NULL);
 	if (all) {
 		ops[nops].kind = STORE_OP_DELETE_PREFIX;
 		ops[nops++].key = checks[1].key;
 		ops[nops].kind = STORE_OP_DELETE_PREFIX;
-		ops[nops++].key = arena_printf(&ex->arena, "identities/%s/", env.name);
+		ops[nops++].key = arena_concat(&ex->arena, "identities/", env.name, "/", (char *)NULL);
 	}
 	ops[nops].kind = STORE_OP_DELETE;
 	ops[nops++].key = checks[0].key;

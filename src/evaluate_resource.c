@@ -98,8 +98,11 @@ put_evaluation(struct buf *out, const char *key, const struct flag *flag,
 		buf_json_string(out, result.variant);
 	else
 		buf_puts(out, "null");
-	buf_printf(out, ",\"reason\":\"%s\",\"revision\":%lld}",
-	    eval_reason_name(result.reason), (long long)revision);
+	buf_puts(out, ",\"reason\":\"");
+	buf_puts(out, eval_reason_name(result.reason));
+	buf_puts(out, "\",\"revision\":");
+	buf_put_int(out, revision);
+	buf_putc(out, '}');
 }
 
 /* A 200 JSON answer whose body the caller writes. */
@@ -131,7 +134,7 @@ handle_flag_evaluate(struct exchange *ex)
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
 	    request_context(ex, &context) == -1)
 		return;
-	rc = flag_cache_read(&ctx, arena_printf(&ex->arena, "flags/%s/%s", env, key),
+	rc = flag_cache_read(&ctx, arena_concat(&ex->arena, "flags/", env, "/", key, (char *)NULL),
 	    0, &flag, &revision);
 	if (rc != STORE_OK) {
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
@@ -158,7 +161,7 @@ handle_evaluate_all(struct exchange *ex)
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
 	    request_context(ex, &context) == -1)
 		return;
-	rc = store_list(&ctx, arena_printf(&ex->arena, "flags/%s/", env), 100000, 0,
+	rc = store_list(&ctx, arena_concat(&ex->arena, "flags/", env, "/", (char *)NULL), 100000, 0,
 	    &items, &count, &total);
 	if (rc != STORE_OK) {
 		json_object_put(context);

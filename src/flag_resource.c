@@ -27,7 +27,7 @@ enum revision_source { REVISION_NONE, REVISION_BODY, REVISION_IF_MATCH };
 static const char *
 flag_store_key(struct exchange *ex, const char *env, const char *key)
 {
-	return arena_printf(&ex->arena, "flags/%s/%s", env, key);
+	return arena_concat(&ex->arena, "flags/", env, "/", key, (char *)NULL);
 }
 
 static int
@@ -192,7 +192,7 @@ flag_write(struct exchange *ex, const char *env, struct flag *flag,
 	stamp_times(&ctx, store_key, flag);
 	memset(checks, 0, sizeof(checks));
 	checks[0].kind = STORE_CHECK_PRESENT;
-	checks[0].key = arena_printf(&ex->arena, "environments/%s", env);
+	checks[0].key = arena_concat(&ex->arena, "environments/", env, (char *)NULL);
 	if (condition->kind != STORE_IF_ANY) {
 		checks[1].key = store_key;
 		checks[1].kind = condition->kind == STORE_IF_ABSENT ? STORE_CHECK_ABSENT :
@@ -490,7 +490,7 @@ collect_flags(struct exchange *ex, struct store_ctx *ctx, const char *env,
 	int64_t total;
 	size_t n, i;
 
-	rc = store_list(ctx, arena_printf(&ex->arena, "flags/%s/%s", env, prefix),
+	rc = store_list(ctx, arena_concat(&ex->arena, "flags/", env, "/", prefix, (char *)NULL),
 	    100000, 0, &items, &n, &total);
 	if (rc != STORE_OK)
 		return rc;

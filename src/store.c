@@ -145,7 +145,7 @@ store_count_cached_read(struct store_ctx *ctx)
 static char *
 full_key(struct store_ctx *ctx, const char *key, size_t *len)
 {
-	char *k = arena_printf(ctx->arena, "%s%s", conf.etcd.prefix, key);
+	char *k = arena_concat(ctx->arena, conf.etcd.prefix, key, (char *)NULL);
 
 	*len = strlen(k);
 	return k;

@@ -544,6 +544,13 @@ START_TEST(test_arena_strings)
 	ck_assert_uint_eq(strlen(r), sizeof(big) + 1);
 	ck_assert_int_eq(r[0], '<');
 	ck_assert_int_eq(r[sizeof(big)], '>');
+	ck_assert_str_eq(arena_concat(&a, "flags/", "dev", "/", "x", (char *)NULL),
+	    "flags/dev/x");
+	ck_assert_str_eq(arena_concat(&a, "", (char *)NULL), "");
+	ck_assert_str_eq(arena_concat(&a, "only", (char *)NULL), "only");
+	r = arena_concat(&a, "<", big, ">", (char *)NULL);
+	ck_assert_uint_eq(strlen(r), sizeof(big) + 1);
+	ck_assert_int_eq(r[sizeof(big)], '>');
 	ck_assert_ptr_nonnull(arena_alloc(&a, 0));
 	ck_assert_ptr_ne(arena_alloc(&a, 0), arena_alloc(&a, 0));
 	arena_free(&a);
