@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,17 +112,17 @@ flag_cache_read(struct store_ctx *ctx, const char *store_key, int force,
 const char *
 flag_cache_text(const struct flag *flag)
 {
+	uintptr_t at = (uintptr_t)flag, first = (uintptr_t)&slots[0].flag;
 	struct cached_flag *slot;
 	struct json_object *doc;
-	size_t i;
 
-	/* A cached flag is embedded in its slot: find the slot. */
-	for (i = 0; i < FLAG_CACHE_SLOTS; i++)
-		if (&slots[i].flag == flag)
-			break;
-	if (i == FLAG_CACHE_SLOTS || slots[i].store_key == NULL)
+	/* A cached flag is embedded in its slot: its address names the slot. */
+	if (at < first || at - first >= sizeof(slots) ||
+	    (at - first) % sizeof(slots[0]) != 0)
 		return NULL;
-	slot = &slots[i];
+	slot = &slots[(at - first) / sizeof(slots[0])];
+	if (slot->store_key == NULL)
+		return NULL;
 	if (slot->text == NULL) {
 		doc = flag_to_json(&slot->flag, slot->mod_revision);
 		slot->text = xstrdup(json_object_to_json_string_ext(doc,

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "flag.h"
+#include "flag_cache.h"
 #include "flag_impl.h"
 #include "util.h"
 
@@ -696,6 +697,39 @@ START_TEST(test_printed_form)
 }
 END_TEST
 
+/* A cached flag's text is its printed form; a flag not in the cache has none. */
+START_TEST(test_cache_text)
+{
+	struct store_item item;
+	struct flag_errors errors;
+	struct json_object *out;
+	const struct flag *cached;
+	struct flag other;
+	const char *text;
+
+	memset(&item, 0, sizeof(item));
+	item.key = "flags/default/k";
+	item.value = printed[_i].in;
+	item.value_len = strlen(printed[_i].in);
+	item.mod_revision = printed[_i].revision;
+	cached = flag_cache_get(&item);
+	ck_assert_ptr_nonnull(cached);
+	text = flag_cache_text(cached);
+	ck_assert_ptr_nonnull(text);
+	out = flag_to_json(cached, printed[_i].revision);
+	ck_assert_str_eq(text, json_object_to_json_string_ext(out,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+	ck_assert_ptr_eq(flag_cache_text(cached), text);	/* made once */
+	ck_assert_int_eq(parse_text(printed[_i].in, "k", &other, &errors), 0);
+	ck_assert_ptr_null(flag_cache_text(&other));
+	ck_assert_ptr_null(flag_cache_text((const struct flag *)
+	    ((const char *)cached + 1)));
+	flag_free(&other);
+	flag_cache_clear();
+}
+END_TEST
+
 Suite *
 flag_suite(void)
 {
@@ -727,6 +761,7 @@ flag_suite(void)
 	tc = tcase_create("print");
 	tcase_add_loop_test(tc, test_round_trip, 0, ARRAY_SIZE(valid_docs));
 	tcase_add_loop_test(tc, test_printed_form, 0, ARRAY_SIZE(printed));
+	tcase_add_loop_test(tc, test_cache_text, 0, ARRAY_SIZE(printed));
 	suite_add_tcase(s, tc);
 	return s;
 }
