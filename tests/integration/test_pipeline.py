@@ -33,6 +33,13 @@ def test_health_answers_ok_with_version(stack):
     doc = resp.json()
     assert doc["status"] == "ok", doc
     assert isinstance(doc["version"], str) and doc["version"], doc
+    assert set(doc) == {"status", "version", "etcd", "replica_revision",
+                        "replica_lag_ms", "circuit_breaker"}, doc
+    assert doc["etcd"] in ("up", "down"), doc
+    assert isinstance(doc["replica_revision"], int), doc
+    assert doc["replica_lag_ms"] is None or isinstance(doc["replica_lag_ms"], int), doc
+    assert doc["circuit_breaker"] in ("closed", "open", "half_open"), doc
+    assert resp.headers["cache-control"] == "no-store", resp.headers
     assert harness.REQUEST_ID.fullmatch(resp.headers["x-request-id"]), resp.headers
 
 
