@@ -43,6 +43,29 @@ def test_health_answers_ok_with_version(stack):
     assert harness.REQUEST_ID.fullmatch(resp.headers["x-request-id"]), resp.headers
 
 
+def test_path_from_script_name_and_path_info_without_request_uri(stack):
+    """A front end that sends no REQUEST_URI still names the path."""
+    params = harness.cgi_params("GET", "/v1/health")
+    del params["REQUEST_URI"]
+    params["SCRIPT_NAME"], params["PATH_INFO"] = "/v1", "/health"
+    resp = harness.fcgi_request(stack.socket_path, params)
+    assert resp.status == 200 and resp.json()["status"] == "ok", resp.raw
+    params["SCRIPT_NAME"], params["PATH_INFO"] = "/v1/nothing", "/here"
+    assert harness.fcgi_request(stack.socket_path, params).status == 404
+
+
+def test_header_block_over_fastcgi(stack):
+    """Status, type, length and the handler's headers, each on its own line."""
+    resp = harness.fcgi_request(stack.socket_path, harness.cgi_params(
+        "GET", "/v1/health", headers={"X-Request-Id": "abc-123"}))
+    lines = resp.raw.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    assert lines[0] == "Status: 200 OK", lines
+    assert "Content-Type: application/json" in lines, lines
+    assert f"Content-Length: {len(resp.body)}" in lines, lines
+    assert "X-Request-Id: abc-123" in lines, lines
+    assert "Cache-Control: no-store" in lines, lines
+
+
 def test_head_health_has_no_body(stack):
     resp = stack.request("HEAD", "/v1/health")
     assert resp.status == 200 and resp.body == b"", resp
