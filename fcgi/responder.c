@@ -131,7 +131,7 @@ read_params(char **envp, const char *value[PARAM_COUNT])
 	int i;
 
 	memset(value, 0, PARAM_COUNT * sizeof(value[0]));
-	for (; *envp != NULL; envp++) {
+	for (; envp != NULL && *envp != NULL; envp++) {
 		if ((eq = strchr(*envp, '=')) == NULL)
 			continue;
 		len = (size_t)(eq - *envp);
@@ -191,37 +191,45 @@ fill_request(struct exchange *ex, FCGX_Request *fr)
 	req->body_ctx = fr->in;
 }
 
+/* The CGI header block, ending with its blank line. */
+static void
+put_header_block(struct buf *head, const struct response *res)
+{
+	size_t i;
+
+	buf_puts(head, "Status: ");
+	buf_put_int(head, res->status);
+	buf_putc(head, ' ');
+	buf_puts(head, http_status_text(res->status));
+	buf_puts(head, "\r\n");
+	if (res->content_type != NULL) {
+		buf_puts(head, "Content-Type: ");
+		buf_puts(head, res->content_type);
+		buf_puts(head, "\r\nContent-Length: ");
+		buf_put_int(head, (long long)res->body.len);
+		buf_puts(head, "\r\n");
+	}
+	for (i = 0; i < res->nheaders; i++) {
+		buf_puts(head, res->headers[i].name);
+		buf_puts(head, ": ");
+		buf_puts(head, res->headers[i].value);
+		buf_puts(head, "\r\n");
+	}
+	buf_puts(head, "\r\n");
+}
+
 /*
- * The header block, built in one buffer and handed to libfcgi at once (its
- * printf showed in profiles). The buffer is kept for the next response.
+ * The header block is built in one buffer and handed to libfcgi at once
+ * (its printf showed in profiles); the buffer is kept for the next response.
  */
 static void
 write_response(struct exchange *ex, FCGX_Request *fr)
 {
 	static struct buf head;
 	const struct response *res = &ex->res;
-	size_t i;
 
 	buf_reset(&head);
-	buf_puts(&head, "Status: ");
-	buf_put_int(&head, res->status);
-	buf_putc(&head, ' ');
-	buf_puts(&head, http_status_text(res->status));
-	buf_puts(&head, "\r\n");
-	if (res->content_type != NULL) {
-		buf_puts(&head, "Content-Type: ");
-		buf_puts(&head, res->content_type);
-		buf_puts(&head, "\r\nContent-Length: ");
-		buf_put_int(&head, (long long)res->body.len);
-		buf_puts(&head, "\r\n");
-	}
-	for (i = 0; i < res->nheaders; i++) {
-		buf_puts(&head, res->headers[i].name);
-		buf_puts(&head, ": ");
-		buf_puts(&head, res->headers[i].value);
-		buf_puts(&head, "\r\n");
-	}
-	buf_puts(&head, "\r\n");
+	put_header_block(&head, res);
 	FCGX_PutStr(head.data, (int)head.len, fr->out);
 	if (res->content_type != NULL && ex->method != HTTP_HEAD && res->body.len > 0)
 		FCGX_PutStr(res->body.data, (int)res->body.len, fr->out);

@@ -129,8 +129,8 @@ read_body(struct exchange *ex)
 }
 
 /*
- * The tokener parsing request bodies: one per process, reset for each body
- * (a new one allocates its parse stack every time).
+ * The tokener parsing request bodies: one per process, reset after each
+ * body (a new one allocates its parse stack every time).
  */
 static struct json_tokener *
 body_tokener(void)
@@ -146,8 +146,7 @@ body_tokener(void)
 		 */
 		if ((tok = json_tokener_new_ex(API_MAX_JSON_DEPTH + 1)) != NULL)
 			json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	} else
-		json_tokener_reset(tok);
+	}
 	return tok;
 }
 
@@ -194,6 +193,8 @@ parse_json_body(struct exchange *ex)
 	if (jerr == json_tokener_success &&
 	    json_tokener_get_parse_end(tok) != ex->body_len)
 		jerr = json_tokener_error_parse_unexpected;
+	/* What a failed parse built goes now, not at the next body. */
+	json_tokener_reset(tok);
 	if (jerr == json_tokener_success)
 		return 0;
 	if (ex->json != NULL) {

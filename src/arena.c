@@ -33,11 +33,11 @@ arena_init(struct arena *a)
  * One standard block kept from the last arena freed, for the next request:
  * a request that fits in one block then allocates nothing from malloc,
  * whose handling of 8 KiB chunks showed in profiles. Responders serve one
- * request at a time; nothing here is shared between threads. Under
- * AddressSanitizer nothing is kept, so that a use after arena_free() is
- * still caught.
+ * request at a time; nothing here is shared between threads. A sanitized
+ * build (configure --enable-sanitizers, with gcc or clang) keeps nothing,
+ * so that a use after arena_free() is still caught.
  */
-#ifdef __SANITIZE_ADDRESS__
+#if defined(DYNCONF_SANITIZED) || defined(__SANITIZE_ADDRESS__)
 #define ARENA_KEEP_SPARE 0
 #else
 #define ARENA_KEEP_SPARE 1

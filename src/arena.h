@@ -20,8 +20,11 @@ char	*arena_strdup(struct arena *a, const char *s);
 char	*arena_strndup(struct arena *a, const char *s, size_t n);
 char	*arena_printf(struct arena *a, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* first and the strings after it, up to a NULL, joined: for keys built on
- * every request, where printf's parsing shows. */
+/*
+ * first and the strings after it, up to a NULL, joined: for keys built on
+ * every request, where printf's parsing shows. The NULL ends the list, so
+ * none of the strings may be NULL.
+ */
 char	*arena_concat(struct arena *a, const char *first, ...)
 	    __attribute__((sentinel));
 void	 arena_free(struct arena *a);

@@ -181,7 +181,9 @@ handle_evaluate_all(struct exchange *ex)
 		put_evaluation(body, items[i].key + skip, flag, context,
 		    items[i].mod_revision);
 	}
-	buf_printf(body, "],\"revision\":%lld}", (long long)store_replica_revision());
+	buf_puts(body, "],\"revision\":");
+	buf_put_int(body, store_replica_revision());
+	buf_putc(body, '}');
 	json_object_put(context);
 	resource_read_headers(ex, &ctx);
 }

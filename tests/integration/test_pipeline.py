@@ -66,6 +66,24 @@ def test_header_block_over_fastcgi(stack):
     assert "Cache-Control: no-store" in lines, lines
 
 
+def test_header_block_of_head_and_of_an_empty_answer(stack):
+    """HEAD: the GET's length and no body. 204: no type, no length, no body."""
+    get = harness.fcgi_request(stack.socket_path, harness.cgi_params("GET", "/v1/health"))
+    head = harness.fcgi_request(stack.socket_path, harness.cgi_params("HEAD", "/v1/health"))
+    lines = head.raw.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    assert lines[0] == "Status: 200 OK", lines
+    assert f"Content-Length: {len(get.body)}" in lines and len(get.body) > 0, lines
+    assert head.body == b"", head.raw
+    assert stack.request("PUT", "/v1/config/pipeline/gone", body='{"value": 1}',
+                         headers={"Content-Type": "application/json"}).status == 201
+    gone = harness.fcgi_request(stack.socket_path,
+                                harness.cgi_params("DELETE", "/v1/config/pipeline/gone"))
+    lines = gone.raw.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    assert lines[0] == "Status: 204 No Content", lines
+    assert not any(line.startswith(("Content-Type", "Content-Length")) for line in lines), lines
+    assert gone.body == b"", gone.raw
+
+
 def test_head_health_has_no_body(stack):
     resp = stack.request("HEAD", "/v1/health")
     assert resp.status == 200 and resp.body == b"", resp

@@ -559,6 +559,37 @@ START_TEST(test_arena_strings)
 END_TEST
 
 /*
+ * A block kept from a freed arena for the next one comes back zeroed, and
+ * two live arenas never share one.
+ */
+START_TEST(test_arena_reuse)
+{
+	struct arena first, second, third;
+	unsigned char *p, *q, *r;
+	size_t i;
+
+	arena_init(&first);
+	p = arena_alloc(&first, 100);
+	memset(p, 0xAB, 100);
+	arena_free(&first);
+	arena_init(&second);
+	arena_init(&third);
+	q = arena_alloc(&second, 100);
+	r = arena_alloc(&third, 100);
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(q[i] | r[i], 0);
+	memset(q, 0x11, 100);
+	memset(r, 0x22, 100);
+	for (i = 0; i < 100; i++) {
+		ck_assert_int_eq(q[i], 0x11);
+		ck_assert_int_eq(r[i], 0x22);
+	}
+	arena_free(&second);
+	arena_free(&third);
+}
+END_TEST
+
+/*
  * A size so large that rounding it up wraps around must not hand back a
  * tiny block: out of memory aborts, as xmalloc does.
  */
@@ -592,6 +623,7 @@ arena_suite(void)
 	tcase_add_test(tc, test_arena_small);
 	tcase_add_loop_test(tc, test_arena_large, 0, (int)ARRAY_SIZE(arena_large_sizes));
 	tcase_add_test(tc, test_arena_strings);
+	tcase_add_test(tc, test_arena_reuse);
 	/* Death tests need a child to die in. */
 	if (fork_env == NULL || strcmp(fork_env, "no") != 0) {
 		tcase_add_test_raise_signal(tc, test_arena_overflow, SIGABRT);
