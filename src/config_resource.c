@@ -196,7 +196,8 @@ handle_config_list(struct exchange *ex)
 	if (resource_pagination(ex, &limit, &offset) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
-	rc = store_list(&ctx, arena_concat(&ex->arena, CONFIG_FOLDER, prefix, (char *)NULL),
+	rc = store_list(&ctx,
+	    arena_concat(&ex->arena, CONFIG_FOLDER, prefix, (char *)NULL),
 	    limit, offset, &found, &count, &total);
 	if (rc != STORE_OK) {
 		resource_store_error(ex, rc, "config_not_found", "the config entry");

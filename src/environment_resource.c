@@ -425,12 +425,13 @@ handle_environment_delete(struct exchange *ex)
 	checks[0].revision = env.revision;
 	/* Without cascade the environment must hold no flag when etcd commits. */
 	checks[1].kind = STORE_CHECK_PREFIX_EMPTY;
-	checks[1].key = arena_concat(&ex->arena, "flags/", env.name, "/", (char *)NULL);
+	checks[1].key = flag_store_key(&ex->arena, env.name, "");
 	if (all) {
 		ops[nops].kind = STORE_OP_DELETE_PREFIX;
 		ops[nops++].key = checks[1].key;
 		ops[nops].kind = STORE_OP_DELETE_PREFIX;
-		ops[nops++].key = arena_concat(&ex->arena, "identities/", env.name, "/", (char *)NULL);
+		ops[nops++].key = arena_concat(&ex->arena, "identities/",
+		    env.name, "/", (char *)NULL);
 	}
 	ops[nops].kind = STORE_OP_DELETE;
 	ops[nops++].key = checks[0].key;

@@ -134,7 +134,7 @@ handle_flag_evaluate(struct exchange *ex)
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
 	    request_context(ex, &context) == -1)
 		return;
-	rc = flag_cache_read(&ctx, arena_concat(&ex->arena, "flags/", env, "/", key, (char *)NULL),
+	rc = flag_cache_read(&ctx, flag_store_key(&ex->arena, env, key),
 	    0, &flag, &revision);
 	if (rc != STORE_OK) {
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
@@ -153,7 +153,7 @@ handle_evaluate_all(struct exchange *ex)
 	struct store_item *items;
 	struct store_ctx ctx;
 	enum store_result rc;
-	const char *env;
+	const char *env, *folder;
 	size_t count, i, skip, written;
 	int64_t total;
 
@@ -161,14 +161,14 @@ handle_evaluate_all(struct exchange *ex)
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
 	    request_context(ex, &context) == -1)
 		return;
-	rc = store_list(&ctx, arena_concat(&ex->arena, "flags/", env, "/", (char *)NULL), 100000, 0,
-	    &items, &count, &total);
+	folder = flag_store_key(&ex->arena, env, "");
+	rc = store_list(&ctx, folder, 100000, 0, &items, &count, &total);
 	if (rc != STORE_OK) {
 		json_object_put(context);
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
 		return;
 	}
-	skip = strlen("flags/") + strlen(env) + 1;
+	skip = strlen(folder);
 	body = start_answer(ex);
 	buf_puts(body, "{\"flags\":[");
 	for (i = 0, written = 0; i < count; i++) {

@@ -24,12 +24,6 @@
 /* Where a write's revision requirement came from: it decides 409 vs 412. */
 enum revision_source { REVISION_NONE, REVISION_BODY, REVISION_IF_MATCH };
 
-static const char *
-flag_store_key(struct exchange *ex, const char *env, const char *key)
-{
-	return arena_concat(&ex->arena, "flags/", env, "/", key, (char *)NULL);
-}
-
 static int
 flag_key_ok(struct exchange *ex, const char *key)
 {
@@ -184,7 +178,7 @@ flag_write(struct exchange *ex, const char *env, struct flag *flag,
 	struct store_ctx ctx;
 	struct json_object *doc;
 	enum store_result rc;
-	const char *store_key = flag_store_key(ex, env, flag->key);
+	const char *store_key = flag_store_key(&ex->arena, env, flag->key);
 	size_t nchecks = 1, failed = 0;
 	int64_t revision;
 
@@ -255,8 +249,8 @@ flag_get(struct exchange *ex, const char *env, const char *key)
 	if (resource_force(ex, &force) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
-	rc = flag_cache_read(&ctx, flag_store_key(ex, env, key), force, &flag,
-	    &revision);
+	rc = flag_cache_read(&ctx, flag_store_key(&ex->arena, env, key), force,
+	    &flag, &revision);
 	if (rc != STORE_OK)
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
 	else if ((text = flag_cache_text(flag)) != NULL) {
@@ -321,8 +315,8 @@ handle_flag_delete(struct exchange *ex)
 	    (env = environment_of_request(ex, &ctx)) == NULL ||
 	    resource_condition(ex, STORE_IF_PRESENT, &condition) == -1)
 		return;
-	rc = store_delete(&ctx, flag_store_key(ex, env, ex->params[0]), &condition,
-	    &revision);
+	rc = store_delete(&ctx, flag_store_key(&ex->arena, env, ex->params[0]),
+	    &condition, &revision);
 	if (rc != STORE_OK)
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
 	else
@@ -490,7 +484,7 @@ collect_flags(struct exchange *ex, struct store_ctx *ctx, const char *env,
 	int64_t total;
 	size_t n, i;
 
-	rc = store_list(ctx, arena_concat(&ex->arena, "flags/", env, "/", prefix, (char *)NULL),
+	rc = store_list(ctx, flag_store_key(&ex->arena, env, prefix),
 	    100000, 0, &items, &n, &total);
 	if (rc != STORE_OK)
 		return rc;

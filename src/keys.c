@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "arena.h"
 #include "keys.h"
 
 static int
@@ -72,4 +73,10 @@ int
 config_prefix_valid(const char *prefix)
 {
 	return prefix != NULL && segments_valid(prefix, 1, 1);
+}
+
+const char *
+flag_store_key(struct arena *arena, const char *env, const char *key)
+{
+	return arena_concat(arena, "flags/", env, "/", key, (char *)NULL);
 }

@@ -19,4 +19,13 @@ int	config_key_valid(const char *key);
 /* A list prefix: empty, or a config key, optionally ending in '/', or a partial last segment. */
 int	config_prefix_valid(const char *prefix);
 
+struct arena;
+
+/*
+ * The store key of flag key in environment env: "flags/ENV/KEY". With key
+ * "", the environment's folder of flags; with part of a key, a prefix.
+ */
+const char *flag_store_key(struct arena *arena, const char *env,
+	    const char *key);
+
 #endif

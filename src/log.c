@@ -261,11 +261,11 @@ void
 log_request(const char *request_id, const char *method, const char *path,
     int status, int64_t micros)
 {
-	struct buf line;
+	static struct buf line;	/* kept: one per request, no malloc for it */
 
 	if (logger.level < LOG_LEVEL_INFO)
 		return;
-	buf_init(&line);
+	buf_reset(&line);
 	log_prefix(&line, LOG_LEVEL_INFO);
 	if (logger.format == LOG_FORMAT_JSON) {
 		buf_puts(&line, ",\"request_id\":");
@@ -274,8 +274,11 @@ log_request(const char *request_id, const char *method, const char *path,
 		buf_json_string(&line, method);
 		buf_puts(&line, ",\"path\":");
 		buf_json_string(&line, path);
-		buf_printf(&line, ",\"status\":%d,\"us\":%lld}", status,
-		    (long long)micros);
+		buf_puts(&line, ",\"status\":");
+		buf_put_int(&line, status);
+		buf_puts(&line, ",\"us\":");
+		buf_put_int(&line, micros);
+		buf_putc(&line, '}');
 	} else {
 		/* The path is the raw, still percent-encoded one: no newlines. */
 		buf_puts(&line, "request id=");
@@ -290,5 +293,4 @@ log_request(const char *request_id, const char *method, const char *path,
 		buf_put_int(&line, micros);
 	}
 	log_hold(&line);
-	buf_free(&line);
 }

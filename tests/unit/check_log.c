@@ -142,6 +142,27 @@ START_TEST(test_reopen_writes_the_held_lines_first)
 }
 END_TEST
 
+/* In JSON format a request line is one object, with the fields as numbers. */
+START_TEST(test_request_line_as_json)
+{
+	struct conf c;
+	char err[256], *text;
+
+	ck_assert_int_eq(conf_load(&c, NULL, err, sizeof(err)), 0);
+	snprintf(c.log.target, sizeof(c.log.target), "%s", logpath);
+	c.log.level = LOG_LEVEL_INFO;
+	c.log.format = LOG_FORMAT_JSON;
+	ck_assert_int_eq(log_open(&c), 0);
+	log_request("r\"2", "POST", "/v1/evaluate", 201, 1234567);
+	log_flush();
+	text = logged();
+	ck_assert_msg(strstr(text, ",\"request_id\":\"r\\\"2\",\"method\":\"POST\","
+	    "\"path\":\"/v1/evaluate\",\"status\":201,\"us\":1234567}\n") != NULL,
+	    "logged: %s", text);
+	free(text);
+}
+END_TEST
+
 Suite *
 log_suite(void)
 {
@@ -153,6 +174,7 @@ log_suite(void)
 	tcase_add_test(tc, test_other_lines_keep_the_order);
 	tcase_add_test(tc, test_a_full_buffer_is_written);
 	tcase_add_test(tc, test_reopen_writes_the_held_lines_first);
+	tcase_add_test(tc, test_request_line_as_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
