@@ -60,9 +60,8 @@ socket_owner(const struct conf *c, uid_t *uid, gid_t *gid, char *err,
 }
 
 static int
-listen_unix(const struct conf *c, char *err, size_t errlen)
+listen_unix(const struct conf *c, const char *path, char *err, size_t errlen)
 {
-	const char *path = c->server.listen;
 	struct sockaddr_un sun;
 	struct stat st;
 	uid_t uid;
@@ -97,16 +96,16 @@ fail:
 }
 
 static int
-listen_tcp(const struct conf *c, char *err, size_t errlen)
+listen_tcp(const struct conf *c, const char *spec, char *err, size_t errlen)
 {
 	char host[256];
-	const char *spec = c->server.listen, *colon = strrchr(spec, ':');
+	const char *colon = strrchr(spec, ':');
 	struct addrinfo hints, *res = NULL;
 	size_t hostlen;
 	int fd = -1, one = 1, gai;
 
 	if (colon == NULL) {
-		snprintf(err, errlen, "server.listen: %s is neither a path nor host:port",
+		snprintf(err, errlen, "%s is neither a socket path nor host:port",
 		    spec);
 		return -1;
 	}
@@ -116,7 +115,7 @@ listen_tcp(const struct conf *c, char *err, size_t errlen)
 		hostlen -= 2;
 	}
 	if (hostlen >= sizeof(host)) {
-		snprintf(err, errlen, "server.listen: host too long");
+		snprintf(err, errlen, "%s: host too long", spec);
 		return -1;
 	}
 	memcpy(host, spec, hostlen);
@@ -126,8 +125,7 @@ listen_tcp(const struct conf *c, char *err, size_t errlen)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((gai = getaddrinfo(hostlen ? host : NULL, colon + 1, &hints, &res)) != 0) {
-		snprintf(err, errlen, "server.listen %s: %s", c->server.listen,
-		    gai_strerror(gai));
+		snprintf(err, errlen, "%s: %s", spec, gai_strerror(gai));
 		return -1;
 	}
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
@@ -135,8 +133,7 @@ listen_tcp(const struct conf *c, char *err, size_t errlen)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, c->server.backlog) == -1) {
-		snprintf(err, errlen, "server.listen %s: %s", c->server.listen,
-		    strerror(errno));
+		snprintf(err, errlen, "%s: %s", spec, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		fd = -1;
@@ -146,9 +143,9 @@ listen_tcp(const struct conf *c, char *err, size_t errlen)
 }
 
 int
-listen_open(const struct conf *c, char *err, size_t errlen)
+listen_open(const struct conf *c, const char *spec, char *err, size_t errlen)
 {
-	if (c->server.listen[0] == '/')
-		return listen_unix(c, err, errlen);
-	return listen_tcp(c, err, errlen);
+	if (spec[0] == '/')
+		return listen_unix(c, spec, err, errlen);
+	return listen_tcp(c, spec, err, errlen);
 }

@@ -192,16 +192,19 @@ run_inherited(const struct options *opt)
 	if (conf.server.max_requests != 0)
 		log_info("server.max_requests ignored under spawn-fcgi: nothing "
 		    "would start a responder that exits");
-	return responder_run(STDIN_FILENO, 0, opt->config_path);
+	return responder_run(STDIN_FILENO, 0, opt->config_path, -1);
 }
 
 static int
 run_standalone(const struct options *opt)
 {
 	char err[512];
-	int fd, rc;
+	int fd, write_fd = -1, rc;
 
-	if ((fd = listen_open(&conf, err, sizeof(err))) == -1) {
+	if ((fd = listen_open(&conf, conf.server.listen, err, sizeof(err))) == -1 ||
+	    (conf.server.write_listen[0] != '\0' &&
+	    (write_fd = listen_open(&conf, conf.server.write_listen, err,
+	    sizeof(err))) == -1)) {
 		log_error("%s", err);
 		return 1;
 	}
@@ -219,11 +222,13 @@ run_standalone(const struct options *opt)
 	}
 	if (conf.auth.mode == AUTH_MODE_OFF)
 		log_warn("auth.mode = off: every endpoint is open; for development only");
-	rc = pool_run(fd, opt->config_path);
+	rc = pool_run(fd, write_fd, opt->config_path);
 	if (conf.server.pidfile[0] != '\0')
 		unlink(conf.server.pidfile);
 	if (conf.server.listen[0] == '/')
 		unlink(conf.server.listen);
+	if (conf.server.write_listen[0] == '/')
+		unlink(conf.server.write_listen);
 	return rc;
 }
 

@@ -1,10 +1,21 @@
 /*
  * The pool master; see pool.h.
  *
+ * Responders come in groups, one per listening socket: the read group on
+ * server.listen and, when server.write_listen is set, the write group on
+ * it. The web server sends writes to the write group, so requests waiting
+ * on etcd (a leader election can hold them for seconds) never keep a read
+ * from a free responder.
+ *
  * Each slot holds one responder of the current generation. A reload starts a
  * new generation: new responders are forked with the new configuration
- * before the old ones are asked to finish, and the socket stays open in the
+ * before the old ones are asked to finish, and the sockets stay open in the
  * master throughout, so no connection is ever refused.
+ *
+ * Long-poll watches hold a read responder while they wait. So that they
+ * never starve other requests, the read group grows by one spare responder
+ * per waiting watch (up to server.max_watches); a spare leaves after
+ * SPARE_IDLE_MS without a connection.
  */
 #include "config.h"
 
@@ -23,6 +34,7 @@
 #include "pool.h"
 #include "responder.h"
 #include "util.h"
+#include "watch_resource.h"
 #include "watcher.h"
 
 #define MAX_RESPONDERS 256
@@ -30,6 +42,9 @@
 #define BACKOFF_FIRST_US 100000
 #define BACKOFF_MAX_US 10000000
 #define TERM_REPEAT_US 200000
+#define SPARE_IDLE_MS 10000
+/* How often the master looks at the number of waiting watches. */
+#define WATCH_POLL_US 50000
 
 struct responder {
 	pid_t	 pid;		/* 0: empty slot */
@@ -39,12 +54,21 @@ struct responder {
 	int	 quick_deaths;	/* consecutive deaths right after start */
 };
 
+enum group_kind { GROUP_READ, GROUP_WRITE, GROUP_COUNT };
+
+struct group {
+	const char		*name;		/* in log lines */
+	int			 fd;		/* -1: this group is not run */
+	int			 base;		/* configured responders */
+	int			 size;		/* slots in use: base + spares */
+	int64_t			 forced_at_us;	/* last spawn despite back-off */
+	struct responder	 slots[MAX_RESPONDERS];
+};
+
 struct pool {
-	int			 listen_fd;
 	const char		*config_path;
 	unsigned		 generation;
-	int			 size;
-	struct responder	 slots[MAX_RESPONDERS];
+	struct group		 groups[GROUP_COUNT];
 	struct responder	 watcher;	/* keeps the replica current */
 	/* Responders of older generations, finishing their last request. */
 	pid_t			 retiring[MAX_RESPONDERS * 4];
@@ -88,24 +112,38 @@ install_signals(void)
 	return 0;
 }
 
+/* Close every listening socket but keep's (-1: all of them). */
+static void
+close_listeners(struct pool *pool, int keep)
+{
+	int g;
+
+	for (g = 0; g < GROUP_COUNT; g++)
+		if (pool->groups[g].fd != -1 && pool->groups[g].fd != keep)
+			close(pool->groups[g].fd);
+}
+
 /* In the child: forget the master's signal handling and serve. */
 static void
-become_responder(struct pool *pool)
+become_responder(struct pool *pool, struct group *group, int spare)
 {
-	log_set_role("responder");
-	_exit(responder_run(pool->listen_fd, conf.server.max_requests, NULL));
+	close_listeners(pool, group->fd);
+	log_set_role(group->name);
+	_exit(responder_run(group->fd, conf.server.max_requests, NULL,
+	    spare ? SPARE_IDLE_MS : -1));
 }
 
 /* In the child: the replica's watcher. */
 static void
 become_watcher(struct pool *pool)
 {
-	close(pool->listen_fd);
+	close_listeners(pool, -1);
 	_exit(watcher_run());
 }
 
+/* Fork a child into slot: the watcher, or a responder of group. */
 static void
-spawn(struct pool *pool, struct responder *slot)
+spawn(struct pool *pool, struct group *group, struct responder *slot)
 {
 	sigset_t handled, saved;
 	size_t i;
@@ -127,9 +165,9 @@ spawn(struct pool *pool, struct responder *slot)
 		close(signal_pipe[0]);
 		close(signal_pipe[1]);
 		sigprocmask(SIG_SETMASK, &saved, NULL);
-		if (slot == &pool->watcher)
+		if (group == NULL)
 			become_watcher(pool);
-		become_responder(pool);
+		become_responder(pool, group, slot - group->slots >= group->base);
 	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid == -1) {
@@ -144,13 +182,23 @@ spawn(struct pool *pool, struct responder *slot)
 }
 
 static int
-live_responders(const struct pool *pool)
+live_in_group(const struct group *group)
 {
 	int i, n = 0;
 
-	for (i = 0; i < pool->size; i++)
-		if (pool->slots[i].pid != 0)
+	for (i = 0; i < group->size; i++)
+		if (group->slots[i].pid != 0)
 			n++;
+	return n;
+}
+
+static int
+live_responders(const struct pool *pool)
+{
+	int g, n = 0;
+
+	for (g = 0; g < GROUP_COUNT; g++)
+		n += live_in_group(&pool->groups[g]);
 	return n;
 }
 
@@ -160,25 +208,82 @@ live_children(const struct pool *pool)
 	return live_responders(pool) + (pool->watcher.pid != 0);
 }
 
+/*
+ * How many slots of the group should hold a responder: the read group
+ * takes one spare per waiting watch, up to max_watches. Slots above that
+ * are not refilled; their spares are not killed either, they leave once
+ * idle.
+ */
+static int
+slots_wanted(struct group *group, int read_group)
+{
+	int64_t waiting = read_group ? watch_waiting() : 0;
+	int want;
+
+	if (waiting > conf.server.max_watches)
+		waiting = conf.server.max_watches;
+	want = group->base + (int)waiting;
+	if (want > MAX_RESPONDERS)
+		want = MAX_RESPONDERS;
+	while (group->size > want && group->slots[group->size - 1].pid == 0)
+		group->size--;
+	if (want > group->size)
+		group->size = want;
+	return want;
+}
+
+/*
+ * Back-off must never leave a group with no responder at all: then the
+ * slot due soonest is filled anyway, at most once per BACKOFF_FIRST_US.
+ */
+static void
+keep_one_alive(struct pool *pool, struct group *group, int64_t now)
+{
+	struct responder *soonest = NULL;
+	int i;
+
+	if (live_in_group(group) > 0 || now - group->forced_at_us < BACKOFF_FIRST_US)
+		return;
+	for (i = 0; i < group->base; i++)
+		if (group->slots[i].pid == 0 && (soonest == NULL ||
+		    group->slots[i].respawn_at_us < soonest->respawn_at_us))
+			soonest = &group->slots[i];
+	if (soonest == NULL)
+		return;
+	log_warn("every %s is backing off after crashes; starting one anyway",
+	    group->name);
+	group->forced_at_us = now;
+	spawn(pool, group, soonest);
+}
+
 static void
 fill_slots(struct pool *pool)
 {
 	int64_t now = clock_monotonic_us();
-	int i;
+	int g, i, want;
 
 	if (pool->stopping)
 		return;
 	if (pool->watcher.pid == 0 && pool->watcher.respawn_at_us <= now)
-		spawn(pool, &pool->watcher);
-	for (i = 0; i < pool->size; i++)
-		if (pool->slots[i].pid == 0 && pool->slots[i].respawn_at_us <= now)
-			spawn(pool, &pool->slots[i]);
+		spawn(pool, NULL, &pool->watcher);
+	for (g = 0; g < GROUP_COUNT; g++) {
+		struct group *group = &pool->groups[g];
+
+		if (group->fd == -1)
+			continue;
+		want = slots_wanted(group, g == GROUP_READ);
+		for (i = 0; i < want; i++)
+			if (group->slots[i].pid == 0 &&
+			    group->slots[i].respawn_at_us <= now)
+				spawn(pool, group, &group->slots[i]);
+		keep_one_alive(pool, group, now);
+	}
 	metrics_set_responders(live_responders(pool));
 }
 
-/* A responder of the current generation died: decide when to replace it. */
+/* A child of the current generation died: decide when to replace it. */
 static void
-slot_died(struct responder *slot, int index, int status, int64_t now)
+slot_died(struct responder *slot, const char *what, int status, int64_t now)
 {
 	int crashed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	int64_t lived = now - slot->started_us, delay;
@@ -191,49 +296,65 @@ slot_died(struct responder *slot, int index, int status, int64_t now)
 	}
 	if (lived >= QUICK_DEATH_US) {
 		if (slot->quick_deaths > 0)
-			log_info("slot %d recovered", index);
+			log_info("%s recovered", what);
 		slot->quick_deaths = 0;
 		slot->respawn_at_us = now;
 		if (WIFSIGNALED(status))
-			log_warn("responder killed by signal %d; replacing it",
+			log_warn("%s killed by signal %d; replacing it", what,
 			    WTERMSIG(status));
 		else
-			log_warn("responder exited with status %d; replacing it",
+			log_warn("%s exited with status %d; replacing it", what,
 			    WEXITSTATUS(status));
 		return;
 	}
 	/* Crash loop: back off, and say so once per burst. */
 	if (slot->quick_deaths++ == 0)
-		log_error("slot %d (-1: watcher) died %.3f s after start; backing "
-		    "off restarts", index, lived / 1e6);
+		log_error("%s died %.3f s after it started; backing off its "
+		    "restarts", what, lived / 1e6);
 	delay = BACKOFF_FIRST_US << (slot->quick_deaths > 7 ? 7 : slot->quick_deaths - 1);
 	slot->respawn_at_us = now + (delay > BACKOFF_MAX_US ? BACKOFF_MAX_US : delay);
+}
+
+/* The slot of a responder of the current generation, or NULL. */
+static struct responder *
+find_slot(struct pool *pool, pid_t pid, char *what, size_t whatlen)
+{
+	int g, i;
+
+	for (g = 0; g < GROUP_COUNT; g++)
+		for (i = 0; i < pool->groups[g].size; i++)
+			if (pool->groups[g].slots[i].pid == pid) {
+				snprintf(what, whatlen, "%s %d (pid %ld)",
+				    pool->groups[g].name, i, (long)pid);
+				return &pool->groups[g].slots[i];
+			}
+	return NULL;
 }
 
 static void
 reap(struct pool *pool)
 {
 	int64_t now = clock_monotonic_us();
+	struct responder *slot;
+	char what[64];
 	pid_t pid;
-	int status, i;
+	int status;
 	size_t r;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == pool->watcher.pid) {
+			snprintf(what, sizeof(what), "the watcher (pid %ld)", (long)pid);
+			slot = &pool->watcher;
+		} else {
+			slot = find_slot(pool, pid, what, sizeof(what));
+		}
+		if (slot != NULL) {
 			if (pool->stopping)
-				pool->watcher.pid = 0;
+				slot->pid = 0;
 			else
-				slot_died(&pool->watcher, -1, status, now);
+				slot_died(slot, what, status, now);
 			continue;
 		}
-		for (i = 0; i < pool->size; i++)
-			if (pool->slots[i].pid == pid) {
-				if (pool->stopping)
-					pool->slots[i].pid = 0;
-				else
-					slot_died(&pool->slots[i], i, status, now);
-				break;
-			}
 		for (r = 0; r < pool->nretiring; r++)
 			if (pool->retiring[r] == pid) {
 				pool->retiring[r] = pool->retiring[--pool->nretiring];
@@ -246,13 +367,14 @@ static void
 signal_all(struct pool *pool, int signo)
 {
 	size_t r;
-	int i;
+	int g, i;
 
 	if (pool->watcher.pid != 0)
 		kill(pool->watcher.pid, signo);
-	for (i = 0; i < pool->size; i++)
-		if (pool->slots[i].pid != 0)
-			kill(pool->slots[i].pid, signo);
+	for (g = 0; g < GROUP_COUNT; g++)
+		for (i = 0; i < pool->groups[g].size; i++)
+			if (pool->groups[g].slots[i].pid != 0)
+				kill(pool->groups[g].slots[i].pid, signo);
 	for (r = 0; r < pool->nretiring; r++)
 		kill(pool->retiring[r], signo);
 }
@@ -268,49 +390,63 @@ retire(struct pool *pool, pid_t pid)
 	kill(pid, SIGTERM);
 }
 
+/* The new generation of group: fresh slots first, then the old ones retire. */
 static void
-reload(struct pool *pool)
+renew_group(struct pool *pool, struct group *group, int base)
 {
-	struct conf fresh;
-	char err[512];
-	int i, old_size = pool->size;
+	int i, old_size = group->size;
 
-	if (conf_load(&fresh, pool->config_path, err, sizeof(err)) == -1) {
-		log_error("reload failed, keeping the running configuration: %s", err);
-		return;
-	}
-	if (strcmp(fresh.server.listen, conf.server.listen) != 0)
-		log_warn("server.listen changed; it takes effect at the next restart");
-	conf = fresh;
-	log_open(&conf);
-	if (conf.auth.mode == AUTH_MODE_OFF)
-		log_warn("auth.mode = off: every endpoint is open; for development only");
-	pool->generation++;
-	pool->size = conf.server.processes;
-	/* The new generation first, then the old one is asked to finish. */
+	group->base = group->size = group->fd == -1 ? 0 : base;
 	for (i = 0; i < MAX_RESPONDERS; i++) {
-		struct responder *slot = &pool->slots[i];
+		struct responder *slot = &group->slots[i];
 		pid_t old = slot->pid;
 
 		slot->pid = 0;
 		slot->quick_deaths = 0;
 		slot->respawn_at_us = 0;
-		if (i < pool->size)
-			spawn(pool, slot);
+		if (i < group->size)
+			spawn(pool, group, slot);
 		if (old != 0)
 			retire(pool, old);
+		else if (i >= old_size && i >= group->size)
+			break;
 	}
+}
+
+static void
+reload(struct pool *pool)
+{
+	struct conf fresh;
+	char err[512];
+	int old_size = pool->groups[GROUP_READ].base;
+
+	if (conf_load(&fresh, pool->config_path, err, sizeof(err)) == -1) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (strcmp(fresh.server.listen, conf.server.listen) != 0 ||
+	    strcmp(fresh.server.write_listen, conf.server.write_listen) != 0)
+		log_warn("server.listen or server.write_listen changed; it takes "
+		    "effect at the next restart");
+	conf = fresh;
+	log_open(&conf);
+	if (conf.auth.mode == AUTH_MODE_OFF)
+		log_warn("auth.mode = off: every endpoint is open; for development only");
+	pool->generation++;
+	renew_group(pool, &pool->groups[GROUP_READ], conf.server.processes);
+	renew_group(pool, &pool->groups[GROUP_WRITE], conf.server.write_processes);
 	/* The watcher may need new etcd settings: it is replaced too. */
 	if (pool->watcher.pid != 0) {
 		retire(pool, pool->watcher.pid);
 		pool->watcher.pid = 0;
 		pool->watcher.respawn_at_us = 0;
-		spawn(pool, &pool->watcher);
+		spawn(pool, NULL, &pool->watcher);
 	}
 	pool->retire_deadline_us = clock_monotonic_us() +
 	    (int64_t)conf.server.shutdown_timeout * 1000000;
-	log_info("configuration reloaded: %d responders (were %d)", pool->size,
-	    old_size);
+	log_info("configuration reloaded: %d responders (were %d), %d writers",
+	    pool->groups[GROUP_READ].base, old_size,
+	    pool->groups[GROUP_WRITE].base);
 }
 
 static void
@@ -357,16 +493,18 @@ handle_signals(struct pool *pool)
 static int
 poll_timeout_ms(const struct pool *pool)
 {
-	int64_t now = clock_monotonic_us(), next = now + 1000000;
-	int i;
+	int64_t now = clock_monotonic_us(), next = now + WATCH_POLL_US;
+	int g, i;
 
 	if (pool->stopping || pool->nretiring > 0)
 		next = now + TERM_REPEAT_US;
 	if (pool->watcher.pid == 0 && pool->watcher.respawn_at_us < next)
 		next = pool->watcher.respawn_at_us;
-	for (i = 0; i < pool->size; i++)
-		if (pool->slots[i].pid == 0 && pool->slots[i].respawn_at_us < next)
-			next = pool->slots[i].respawn_at_us;
+	for (g = 0; g < GROUP_COUNT; g++)
+		for (i = 0; i < pool->groups[g].size; i++)
+			if (pool->groups[g].slots[i].pid == 0 &&
+			    pool->groups[g].slots[i].respawn_at_us < next)
+				next = pool->groups[g].slots[i].respawn_at_us;
 	return next <= now ? 0 : (int)((next - now + 999) / 1000);
 }
 
@@ -392,21 +530,32 @@ press_leavers(struct pool *pool)
 		    SIGKILL : SIGTERM);
 }
 
+static void
+init_group(struct group *group, const char *name, int fd, int base)
+{
+	group->name = name;
+	group->fd = fd;
+	group->base = group->size = fd == -1 ? 0 : base;
+}
+
 int
-pool_run(int listen_fd, const char *config_path)
+pool_run(int read_fd, int write_fd, const char *config_path)
 {
 	static struct pool pool;
 	struct pollfd pfd;
 
-	pool.listen_fd = listen_fd;
 	pool.config_path = config_path;
-	pool.size = conf.server.processes;
+	init_group(&pool.groups[GROUP_READ], "responder", read_fd,
+	    conf.server.processes);
+	init_group(&pool.groups[GROUP_WRITE], "writer", write_fd,
+	    conf.server.write_processes);
 	if (install_signals() == -1) {
 		log_error("signal pipe: %s", strerror(errno));
 		return 1;
 	}
 	log_set_role("master");
-	log_info("dynconf %s: %d responders", PACKAGE_VERSION, pool.size);
+	log_info("dynconf %s: %d responders, %d writers", PACKAGE_VERSION,
+	    pool.groups[GROUP_READ].base, pool.groups[GROUP_WRITE].base);
 	fill_slots(&pool);
 	while (!pool.stopping || live_children(&pool) > 0 || pool.nretiring > 0) {
 		pfd.fd = signal_pipe[0];

@@ -268,10 +268,11 @@ reload_config(const char *config_path)
 
 /*
  * Wait until a connection may be accepted; the served signals are
- * deliverable only in here. 1: readable, 0: a signal came, -1: error.
+ * deliverable only in here. 1: readable, 0: a signal came, -1: error,
+ * -2: idle for idle_ms (-1: wait for ever).
  */
 static int
-wait_for_connection(int epoll_fd, const sigset_t *waiting_mask)
+wait_for_connection(int epoll_fd, const sigset_t *waiting_mask, int idle_ms)
 {
 	struct epoll_event ev;
 	int n;
@@ -279,7 +280,9 @@ wait_for_connection(int epoll_fd, const sigset_t *waiting_mask)
 	/* Out of work: the held request lines go out before the wait. */
 	if ((n = epoll_pwait(epoll_fd, &ev, 1, 0, waiting_mask)) == 0) {
 		log_flush();
-		n = epoll_pwait(epoll_fd, &ev, 1, -1, waiting_mask);
+		n = epoll_pwait(epoll_fd, &ev, 1, idle_ms, waiting_mask);
+		if (n == 0)
+			return -2;
 	}
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;
@@ -314,7 +317,8 @@ watch_listener(int listen_fd)
 }
 
 int
-responder_run(int listen_fd, long long max_requests, const char *config_path)
+responder_run(int listen_fd, long long max_requests, const char *config_path,
+    int idle_exit_ms)
 {
 	FCGX_Request fr;
 	sigset_t served_mask, waiting_mask;
@@ -339,7 +343,9 @@ responder_run(int listen_fd, long long max_requests, const char *config_path)
 	while (!stop_requested && (max_requests == 0 || served < max_requests)) {
 		int ready, rc;
 
-		ready = wait_for_connection(epoll_fd, &waiting_mask);
+		ready = wait_for_connection(epoll_fd, &waiting_mask, idle_exit_ms);
+		if (ready == -2)
+			break;	/* a spare nobody needed for a while */
 		if (reopen_requested) {
 			reopen_requested = 0;
 			log_reopen();

@@ -11,8 +11,10 @@
  * Serve requests on listen_fd until SIGTERM/SIGINT (the request in flight
  * finishes first) or until max_requests were served (0: no limit).
  * config_path, when not NULL, is re-read on SIGHUP (spawn-fcgi mode, where
- * no master does it). Returns the process exit status.
+ * no master does it). A responder with idle_exit_ms >= 0 (a spare) leaves
+ * after waiting that long for a connection. Returns the exit status.
  */
-int	responder_run(int listen_fd, long long max_requests, const char *config_path);
+int	responder_run(int listen_fd, long long max_requests, const char *config_path,
+	    int idle_exit_ms);
 
 #endif

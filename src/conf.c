@@ -57,16 +57,18 @@ static const char *const auth_modes[] = { "on", "off", NULL };
 
 static const struct conf_setting conf_table[] = {
 	STR(server, listen, server.listen, "/run/dynconf/dynconf.sock"),
+	STR(server, write_listen, server.write_listen, "/run/dynconf/dynconf-write.sock"),
 	NUM(server, socket_mode, CONF_OCTAL, server.socket_mode, 0, 0777, "0660"),
 	STR(server, socket_owner, server.socket_owner, ""),
 	STR(server, socket_group, server.socket_group, ""),
 	NUM(server, backlog, CONF_INT, server.backlog, 1, 65535, "1024"),
 	NUM(server, processes, CONF_INT, server.processes, 0, 256, "0"),
+	NUM(server, write_processes, CONF_INT, server.write_processes, 0, 256, "0"),
 	NUM(server, max_requests, CONF_LONG, server.max_requests, 0, 1000000000, "100000"),
 	NUM(server, shutdown_timeout, CONF_INT, server.shutdown_timeout, 1, 3600, "30"),
 	NUM(server, max_body, CONF_LONG, server.max_body, 1024, 1073741824, "1048576"),
 	NUM(server, request_timeout, CONF_INT, server.request_timeout, 100, 600000, "10000"),
-	NUM(server, max_watches, CONF_INT, server.max_watches, 0, 4096, "0"),
+	NUM(server, max_watches, CONF_INT, server.max_watches, 1, 200, "64"),
 	STR(server, user, server.user, ""),
 	STR(server, group, server.group, ""),
 	STR(server, pidfile, server.pidfile, ""),
@@ -287,10 +289,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 
 		c->server.processes = cpus > 0 && cpus <= 256 ? (int)cpus : 1;
 	}
-	/* Waiting watches must leave responders for everything else. */
-	if (c->server.max_watches == 0)
-		c->server.max_watches = c->server.processes > 1 ?
-		    c->server.processes / 2 : 1;
+	if (c->server.write_processes == 0)
+		c->server.write_processes = c->server.processes;
 	if (c->etcd.prefix[0] != '/' ||
 	    c->etcd.prefix[strlen(c->etcd.prefix) - 1] != '/') {
 		snprintf(err, errlen, "%s: etcd.prefix must start and end with '/'",

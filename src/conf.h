@@ -20,16 +20,18 @@ enum auth_mode { AUTH_MODE_ON, AUTH_MODE_OFF };
 struct conf {
 	struct {
 		char		listen[CONF_STRING_MAX];
+		char		write_listen[CONF_STRING_MAX];	/* "": none */
 		int		socket_mode;
 		char		socket_owner[64];
 		char		socket_group[64];
 		int		backlog;
 		int		processes;	/* 0 in the file: one per CPU */
+		int		write_processes;	/* 0 in the file: as processes */
 		long long	max_requests;	/* 0: never recycle */
 		int		shutdown_timeout;	/* seconds */
 		long long	max_body;	/* bytes */
 		int		request_timeout;	/* milliseconds */
-		int		max_watches;	/* 0 in the file: half the responders */
+		int		max_watches;	/* waiting at once, per node */
 		char		user[64];
 		char		group[64];
 		char		pidfile[PATH_MAX];

@@ -233,17 +233,22 @@ environment_of_request(struct exchange *ex, struct store_ctx *ctx)
 	struct environment env;
 	enum store_result rc;
 
+	/* An empty ?env= is a script's unset variable, never "default". */
+	if (name != NULL && *name == '\0') {
+		respond_problem(ex, 400, "invalid_key", "env is empty; leave it "
+		    "out for the default environment");
+		return NULL;
+	}
 	if (ex->principal.kind == PRINCIPAL_SDK_KEY) {
 		/* An SDK key evaluates in its own environment only. */
-		if (name != NULL && *name != '\0' &&
-		    strcmp(name, ex->principal.environment) != 0) {
+		if (name != NULL && strcmp(name, ex->principal.environment) != 0) {
 			auth_forbid(ex, "flags:read", "this SDK key belongs "
 			    "to another environment");
 			return NULL;
 		}
 		name = ex->principal.environment;
 	}
-	if (name == NULL || *name == '\0')
+	if (name == NULL)
 		name = DEFAULT_ENVIRONMENT;
 	if (!name_valid(name)) {
 		respond_problem(ex, 400, "invalid_key", "env must match "

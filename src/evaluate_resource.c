@@ -46,7 +46,8 @@ request_context(struct exchange *ex, struct json_object **context)
 				    json_object_new_string(ex->query[i].value));
 		return 0;
 	}
-	if (ex->json == NULL)
+	/* No body: no context. A body of JSON null is not a context either. */
+	if (ex->json == NULL && ex->body_len == 0)
 		return 0;
 	if (!json_object_is_type(ex->json, json_type_object)) {
 		respond_problem(ex, 400, "invalid_context",

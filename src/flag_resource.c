@@ -60,23 +60,75 @@ respond_flag_errors(struct exchange *ex, const struct flag_errors *errors)
 	    errors->count);
 }
 
-/* The body as a flag; -1 after answering 400. */
+/*
+ * The body as a flag; -1 after answering 400. *flag is initialised either
+ * way (flag_parse does it first), so the caller always frees it.
+ */
 static int
 parse_body(struct exchange *ex, const char *key, struct flag *flag)
 {
 	struct flag_errors errors;
 
-	memset(&errors, 0, sizeof(errors));
-	if (ex->json == NULL || !json_object_is_type(ex->json, json_type_object)) {
-		struct field_error error = { "body", "must be a JSON object" };
-
-		respond_invalid(ex, "validation_failed", "the body must be a flag "
-		    "document", &error, 1);
-		return -1;
-	}
 	if (flag_parse(ex->json, key, flag, &errors) == -1) {
 		respond_flag_errors(ex, &errors);
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The body's "revision" (a positive integer, or its decimal text): 1 when
+ * there is one, 0 when absent or null, -1 after answering 400.
+ */
+static int
+body_revision(struct exchange *ex, int64_t *revision)
+{
+	struct json_object *field;
+	const char *errstr = NULL;
+
+	if (!json_object_object_get_ex(ex->json, "revision", &field) ||
+	    json_object_is_type(field, json_type_null))
+		return 0;
+	*revision = json_object_is_type(field, json_type_int) ?
+	    json_object_get_int64(field) : -1;
+	if (json_object_is_type(field, json_type_string))
+		*revision = strtonum(json_object_get_string(field), 1, INT64_MAX,
+		    &errstr);
+	if (*revision < 1 || errstr != NULL) {
+		struct field_error error = { "revision", "must be a positive integer" };
+
+		respond_invalid(ex, "validation_failed", "the revision in the body "
+		    "is not a positive integer", &error, 1);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The write condition: If-Match or If-None-Match when sent, else the body's
+ * "revision" (a stale one is a 409, as API.md §5 says for updates), else
+ * fallback. -1 after answering.
+ */
+static int
+write_condition(struct exchange *ex, enum store_condition_kind fallback,
+    struct store_condition *condition, enum revision_source *source)
+{
+	int64_t revision;
+	int found;
+
+	if (resource_condition(ex, STORE_IF_ANY, condition) == -1)
+		return -1;
+	*source = REVISION_IF_MATCH;
+	if (condition->kind != STORE_IF_ANY)
+		return 0;
+	if ((found = body_revision(ex, &revision)) == -1)
+		return -1;
+	if (found) {
+		condition->kind = STORE_IF_REVISION;
+		condition->revision = revision;
+		*source = REVISION_BODY;
+	} else {
+		condition->kind = fallback;
 	}
 	return 0;
 }
@@ -86,34 +138,10 @@ static int
 update_revision(struct exchange *ex, struct store_condition *condition,
     enum revision_source *source)
 {
-	struct json_object *field;
-	const char *errstr = NULL;
-
-	if (resource_condition(ex, STORE_IF_PRESENT, condition) == -1)
+	if (write_condition(ex, STORE_IF_ANY, condition, source) == -1)
 		return -1;
-	if (condition->kind == STORE_IF_REVISION) {
-		*source = REVISION_IF_MATCH;
+	if (condition->kind == STORE_IF_REVISION)
 		return 0;
-	}
-	if (json_object_object_get_ex(ex->json, "revision", &field)) {
-		int64_t revision = json_object_is_type(field, json_type_int) ?
-		    json_object_get_int64(field) : -1;
-
-		if (json_object_is_type(field, json_type_string))
-			revision = strtonum(json_object_get_string(field), 1,
-			    INT64_MAX, &errstr);
-		if (revision < 1 || errstr != NULL) {
-			struct field_error error = { "revision", "must be a positive integer" };
-
-			respond_invalid(ex, "validation_failed", "revision is not a "
-			    "revision", &error, 1);
-			return -1;
-		}
-		condition->kind = STORE_IF_REVISION;
-		condition->revision = revision;
-		*source = REVISION_BODY;
-		return 0;
-	}
 	respond_problem(ex, 428, "revision_required", "an update needs the "
 	    "revision it was made against: \"revision\" in the body or If-Match");
 	return -1;
@@ -215,11 +243,12 @@ static void
 flag_put(struct exchange *ex, const char *env, const char *key)
 {
 	struct store_condition condition;
+	enum revision_source source;
 	struct flag flag;
 
 	if (parse_body(ex, key, &flag) == 0 &&
-	    resource_condition(ex, STORE_IF_ANY, &condition) == 0)
-		flag_write(ex, env, &flag, &condition, REVISION_IF_MATCH);
+	    write_condition(ex, STORE_IF_ANY, &condition, &source) == 0)
+		flag_write(ex, env, &flag, &condition, source);
 	flag_free(&flag);
 }
 

@@ -240,6 +240,22 @@ percent_decode(struct arena *arena, const char *src, size_t len,
 	return out;
 }
 
+/*
+ * Is query[n]'s name among the n before it? No parameter of the API takes
+ * more than one value, so a repeat is a mistake (or an attempt to make a
+ * proxy and dynconf read different values): refused, never first-wins.
+ */
+static int
+query_repeats(const struct query_param *query, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(query[i].name, query[n].name) == 0)
+			return 1;
+	return 0;
+}
+
 int
 query_parse(struct exchange *ex)
 {
@@ -271,6 +287,12 @@ query_parse(struct exchange *ex)
 		if (ex->query[n].name == NULL || ex->query[n].value == NULL) {
 			respond_problem(ex, 400, "invalid_encoding",
 			    "the query string has a bad percent-encoding or a NUL byte");
+			return -1;
+		}
+		if (query_repeats(ex->query, n)) {
+			respond_problem(ex, 400, "repeated_parameter", "the query "
+			    "parameter %s is given more than once; every parameter "
+			    "takes one value", ex->query[n].name);
 			return -1;
 		}
 		n++;

@@ -219,7 +219,8 @@ metrics_render(struct buf *out)
 	render_requests(out);
 	render_latency(out);
 	buf_printf(out, "# HELP dynconf_responders Responder processes the "
-	    "master keeps running (0 under spawn-fcgi).\n"
+	    "master keeps running, readers, writers and spares for waiting "
+	    "watches (0 under spawn-fcgi).\n"
 	    "# TYPE dynconf_responders gauge\n"
 	    "dynconf_responders %lld\n",
 	    (long long)__atomic_load_n(&m->responders, __ATOMIC_RELAXED));

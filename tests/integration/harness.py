@@ -506,6 +506,7 @@ class FcgiEchoServer:
 
     def __init__(self, socket_path):
         self.socket_path = str(socket_path)
+        self.name = os.path.basename(self.socket_path)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(self.socket_path)
         os.chmod(self.socket_path, 0o666)
@@ -526,8 +527,7 @@ class FcgiEchoServer:
                 except (OSError, ValueError):
                     pass
 
-    @staticmethod
-    def _answer(conn):
+    def _answer(self, conn):
         reader = conn.makefile("rb")
         params, stdin, request_id, flags = b"", b"", 1, 0
         params_done = stdin_done = False
@@ -547,7 +547,8 @@ class FcgiEchoServer:
                 stdin_done = length == 0
         body = json.dumps({"params": fcgi_decode_params(params),
                            "stdin": stdin.decode("utf-8", "replace"),
-                           "keep_conn": bool(flags & 1)}).encode()
+                           "keep_conn": bool(flags & 1),
+                           "socket": self.name}).encode()
         out = (b"Status: 200 OK\r\nContent-Type: application/json\r\n"
                b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         conn.sendall(fcgi_stream(FCGI_STDOUT, out, request_id) +
@@ -628,6 +629,7 @@ class Pool:
         s = {
             "server": {
                 "listen": self.socket_path,
+                "write_listen": self.stack.write_socket_path,
                 "socket_mode": "0660",
                 "processes": self.processes,
                 "shutdown_timeout": 10,
@@ -736,6 +738,9 @@ class SpawnFcgi:
         text = template((CONTRIB / "spawn-fcgi/dynconf").read_text(), {
             "PROCESSES=2": f"PROCESSES={processes}",
             "SOCKET=/run/dynconf/dynconf.sock": f"SOCKET={self.socket_path}",
+            "WRITE_SOCKET=/run/dynconf/dynconf-write.sock":
+                f"WRITE_SOCKET={stack.write_socket_path}",
+            "WRITE_PROCESSES=2": f"WRITE_PROCESSES={processes}",
             "RUN_USER=dynconf": f"RUN_USER={user}",
             "RUN_GROUP=dynconf": f"RUN_GROUP={group}",
             "DAEMON=/usr/sbin/dynconf-fcgi": f"DAEMON={dynconf_binary()}",
@@ -753,8 +758,9 @@ class SpawnFcgi:
         env = dict(os.environ, DYNCONF_DEFAULTS=str(self.defaults_path))
         self.proc = Proc("dynconf-spawn", [CONTRIB / "spawn-fcgi/dynconf-spawn"],
                          self.workdir / "spawn-fcgi.out", env=env)
-        wait_until(lambda: len(self.responder_pids()) == self.processes,
-                   what=f"{self.processes} responders under spawn-fcgi")
+        wait_until(lambda: len(self.responder_pids()) == self.processes and
+                   len(self.writer_pids()) == self.processes,
+                   what=f"{self.processes} responders and writers under spawn-fcgi")
         wait_until(self._serving, what="spawn-fcgi responders to answer /v1/health")
         return self
 
@@ -762,13 +768,17 @@ class SpawnFcgi:
         self.proc.check_running()
         return fcgi_request(self.socket_path, cgi_params("GET", "/v1/health"), timeout=2).status == 200
 
-    def responder_pids(self):
-        """The responders spawn-fcgi forked, from its pidfile."""
+    def responder_pids(self, pidfile=None):
+        """The read responders spawn-fcgi forked, from its pidfile."""
         try:
-            pids = [int(p) for p in self.pidfile.read_text().split()]
+            pids = [int(p) for p in (pidfile or self.pidfile).read_text().split()]
         except (OSError, ValueError):
             return []
         return [p for p in pids if pid_alive(p)]
+
+    def writer_pids(self):
+        """The write responders, from the second spawn-fcgi's pidfile."""
+        return self.responder_pids(self.pidfile.with_name(self.pidfile.name + ".write"))
 
     def watcher_pids(self):
         """dynconf-spawn's own children: the replica's watcher (dynconf-fcgi -W)."""
@@ -782,7 +792,7 @@ class SpawnFcgi:
     def stop(self, timeout=15.0):
         if self.proc is None:
             return None
-        pids = self.responder_pids()
+        pids = self.responder_pids() + self.writer_pids()
         rc = self.proc.stop(timeout)
         # spawn-fcgi's children left our process group: make sure they are
         # gone, checking that each pid still is our binary (pids get reused).
@@ -808,6 +818,7 @@ class Nginx:
         server = template((CONTRIB / "nginx/dynconf.conf").read_text(), {
             "listen 8080;": f"listen {host}:{self.port};",
             "unix:/run/dynconf/dynconf.sock": f"unix:{stack.socket_path}",
+            "unix:/run/dynconf/dynconf-write.sock": f"unix:{stack.write_socket_path}",
         }, "contrib/nginx/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(server)
         d = self.dir
@@ -815,7 +826,7 @@ class Nginx:
 daemon off;
 worker_processes 2;
 pid {d}/nginx.pid;
-error_log {d}/error.log info;
+error_log {d}/error.log warn;
 {"user root root;" if is_root() else ""}
 events {{ worker_connections 1024; }}
 http {{
@@ -856,6 +867,7 @@ class Apache:
             "Listen 8080": f"Listen 127.0.0.1:{self.port}",
             "<VirtualHost *:8080>": f"<VirtualHost *:{self.port}>",
             "unix:/run/dynconf/dynconf.sock": f"unix:{stack.socket_path}",
+            "unix:/run/dynconf/dynconf-write.sock": f"unix:{stack.write_socket_path}",
         }, "contrib/apache/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(site)
         d = self.dir
@@ -935,9 +947,11 @@ class Stack:
         self.state_dir = Path(state_dir or self.workdir / "state")
         self.state_dir.mkdir(exist_ok=True)
         self.socket_path = self.workdir / "dynconf.sock"
+        self.write_socket_path = self.workdir / "dynconf-write.sock"
         if len(str(self.socket_path)) > 100:
             raise RuntimeError(f"{self.socket_path}: too long for a unix socket")
         self.etcd = self.pool = self.nginx = self.apache = self.echo = None
+        self.echo_write = None
 
     # -- starting and stopping
 
@@ -986,18 +1000,22 @@ class Stack:
         elif self.backend_name == "spawn-fcgi":
             self.pool = SpawnFcgi(self, self.processes, self.overrides).start()
         elif self.backend_name == "echo":
+            # Both sockets, as the pool would; answers name the one used.
             self.echo = FcgiEchoServer(self.socket_path)
+            self.echo_write = FcgiEchoServer(self.write_socket_path)
         else:
             raise ValueError(f"unknown backend {self.backend_name!r}")
 
     def stop(self):
-        for part in (self.apache, self.nginx, self.pool, self.echo, self.etcd):
+        for part in (self.apache, self.nginx, self.pool, self.echo, self.echo_write,
+                     self.etcd):
             if part is not None:
                 try:
                     part.stop()
                 except Exception as e:  # noqa: BLE001 - keep stopping the rest
                     print(f"harness: stopping {part!r}: {e}", file=sys.stderr)
-        self.apache = self.nginx = self.pool = self.echo = self.etcd = None
+        self.apache = self.nginx = self.pool = self.echo = self.echo_write = None
+        self.etcd = None
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

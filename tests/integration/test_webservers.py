@@ -121,6 +121,39 @@ def test_web_servers_pass_what_dynconf_needs():
             assert echo["keep_conn"] is False, (via, echo)
 
 
+# Which responder group each request goes to (server.write_listen): reads,
+# evaluations included, never queue behind writes waiting on etcd.
+ROUTED = [
+    ("GET", "/v1/config/a", "dynconf.sock"),
+    ("HEAD", "/v1/flags/x", "dynconf.sock"),
+    ("GET", "/v1/watch?prefix=config/", "dynconf.sock"),
+    ("POST", "/v1/flags/x/evaluate", "dynconf.sock"),
+    ("POST", "/v1/evaluate", "dynconf.sock"),
+    ("POST", "/ofrep/v1/evaluate/flags/x", "dynconf.sock"),
+    ("POST", "/ofrep/v1/evaluate/flags", "dynconf.sock"),
+    ("PUT", "/v1/config/a", "dynconf-write.sock"),
+    ("POST", "/v1/flags/x", "dynconf-write.sock"),
+    ("POST", "/v1/flags/x/evaluate/more", "dynconf-write.sock"),
+    ("POST", "/v1/evaluatex", "dynconf-write.sock"),
+    ("PATCH", "/v1/users/1", "dynconf-write.sock"),
+    ("DELETE", "/v1/config/a", "dynconf-write.sock"),
+    ("POST", "/v1/tokens", "dynconf-write.sock"),
+    ("OPTIONS", "/v1/health", "dynconf-write.sock"),
+]
+
+
+def test_web_servers_send_reads_and_writes_to_their_groups():
+    with Stack(backend="echo", web=("nginx", "apache"), etcd=False) as stack:
+        for via in ("nginx", "apache"):
+            for method, path, socket_name in ROUTED:
+                body = None if method in ("GET", "HEAD", "DELETE", "OPTIONS") else b"{}"
+                resp = stack.request(method, path, body=body, via=via,
+                                     headers={"Content-Type": "application/json"})
+                assert resp.status == 200, (via, method, path, resp)
+                if method != "HEAD":
+                    assert resp.json()["socket"] == socket_name, (via, method, path)
+
+
 # -- spawn-fcgi
 
 def test_spawn_fcgi_serves_with_shared_metrics():
@@ -163,12 +196,14 @@ def test_spawn_fcgi_config_changes_reach_the_responders():
 def test_spawn_fcgi_stops_on_sigterm():
     with Stack(backend="spawn-fcgi", processes=2, web=()) as stack:
         spawn = stack.pool
-        pids = spawn.responder_pids() + spawn.watcher_pids()
+        pids = spawn.responder_pids() + spawn.writer_pids() + spawn.watcher_pids()
+        assert len(spawn.writer_pids()) == 2, "no write responders under spawn-fcgi"
         spawn.proc.send_signal(signal.SIGTERM)
         assert spawn.proc.wait(10) == 0, "dynconf-spawn did not stop"
         wait_until(lambda: not any(harness.pid_alive(p) for p in pids), timeout=5,
                    what="the responders and the watcher to exit")
         assert not stack.socket_path.exists(), "socket left behind"
+        assert not stack.write_socket_path.exists(), "write socket left behind"
         assert not spawn.pidfile.exists(), "pidfile left behind"
 
 
