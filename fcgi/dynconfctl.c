@@ -50,7 +50,11 @@ parse_scope_list(const char *text, unsigned *scopes)
 		}
 		*scopes |= SCOPE_BIT(s);
 	}
-	return *scopes == 0 ? -1 : 0;
+	if (*scopes == 0) {
+		fprintf(stderr, "dynconfctl: --scopes names no scope\n");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -87,9 +91,14 @@ parse_create(int argc, char **argv, struct create_args *a)
 			return -1;
 		}
 	}
-	if (a->name == NULL || !name_valid(a->name) || a->scopes == 0) {
-		fprintf(stderr, "dynconfctl: --name (a valid name) and --scopes "
-		    "are required\n");
+	if (a->name == NULL || a->scopes == 0) {
+		fprintf(stderr, "dynconfctl: %s is required\n",
+		    a->name == NULL ? "--name" : "--scopes");
+		return -1;
+	}
+	if (!name_valid(a->name)) {
+		fprintf(stderr, "dynconfctl: --name %.128s is not a valid name: "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,127}\n", a->name);
 		return -1;
 	}
 	return 0;
@@ -157,11 +166,12 @@ token_create(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (token_mint(&t, a.ttl) == -1) {
+	if (token_mint(&t, a.ttl, 0) == -1) {
 		fprintf(stderr, "dynconfctl: no randomness\n");
 		return 1;
 	}
-	doc = token_doc(&t, a.name, a.scopes);
+	/* The bootstrap token: made by no other, so it records no maker. */
+	doc = token_doc(&t, a.name, a.scopes, NULL);
 	rc = write_token(&t, doc);
 	free(doc);
 	if (rc == 0) {

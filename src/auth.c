@@ -48,6 +48,8 @@ struct credential {
 	enum principal_kind kind;
 	unsigned	 scopes;
 	int64_t		 expires;	/* unix seconds, 0 never (tokens) */
+	int		 depth;		/* tokens */
+	char		 token_id[2 * TOKEN_ID_BYTES + 1];	/* tokens */
 	char		 environment[NAME_MAX_LEN + 1];	/* SDK keys */
 	int64_t		 verified_us;	/* monotonic */
 	struct store_generation generation;	/* the replica as it was then */
@@ -82,6 +84,10 @@ credential_cached(struct exchange *ex, const char *sha256)
 	ex->principal.scopes = c->scopes;
 	ex->principal.environment = c->kind == PRINCIPAL_SDK_KEY ?
 	    arena_strdup(&ex->arena, c->environment) : NULL;
+	ex->principal.token_id = c->kind == PRINCIPAL_TOKEN ?
+	    arena_strdup(&ex->arena, c->token_id) : NULL;
+	ex->principal.expires = c->expires;
+	ex->principal.depth = c->depth;
 	return 1;
 }
 
@@ -90,7 +96,7 @@ credential_cached(struct exchange *ex, const char *sha256)
  * the lookups: a change landing during them then already invalidates it.
  */
 static void
-credential_remember(const struct exchange *ex, const char *sha256, int64_t expires,
+credential_remember(const struct exchange *ex, const char *sha256,
     const struct store_generation *generation)
 {
 	struct credential *c = credential_slot(sha256);
@@ -100,7 +106,11 @@ credential_remember(const struct exchange *ex, const char *sha256, int64_t expir
 	c->generation = *generation;
 	c->kind = ex->principal.kind;
 	c->scopes = ex->principal.scopes;
-	c->expires = expires;
+	c->expires = ex->principal.expires;
+	c->depth = ex->principal.depth;
+	if (ex->principal.token_id != NULL)
+		snprintf(c->token_id, sizeof(c->token_id), "%s",
+		    ex->principal.token_id);
 	if (ex->principal.environment != NULL)
 		snprintf(c->environment, sizeof(c->environment), "%s",
 		    ex->principal.environment);
@@ -113,6 +123,12 @@ respond_unauthenticated(struct exchange *ex, int invalid, const char *detail)
 	respond_problem(ex, 401, "unauthenticated", "%s", detail);
 	response_header(ex, "WWW-Authenticate", invalid ?
 	    "Bearer error=\"invalid_token\"" : "Bearer");
+}
+
+void
+auth_refuse(struct exchange *ex, const char *detail)
+{
+	respond_unauthenticated(ex, 1, detail);
 }
 
 void
@@ -160,17 +176,79 @@ lookup_failed(struct exchange *ex, enum store_result rc)
 	return AUTH_FAILED;
 }
 
+/* The earlier of two expiries, 0 meaning never. */
+static int64_t
+earlier(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	return b == 0 || a < b ? a : b;
+}
+
+/* tokens/<id> from the replica, while it has not expired. */
+static enum verdict
+token_read(struct exchange *ex, struct store_ctx *ctx, const char *id,
+    int64_t now, struct token_info *info)
+{
+	char key[128];
+	struct json_object *doc;
+	struct store_item item;
+	enum store_result rc;
+	int ok;
+
+	if (!token_id_valid(id))
+		return AUTH_INVALID;
+	token_key(key, sizeof(key), id);
+	if ((rc = store_get(ctx, key, 0, &item)) != STORE_OK)
+		return lookup_failed(ex, rc);
+	if ((doc = json_tokener_parse(item.value)) == NULL)
+		return AUTH_INVALID;
+	ok = token_info(doc, info) == 0 &&
+	    (info->expires == 0 || info->expires > now);
+	json_object_put(doc);
+	return ok ? AUTH_OK : AUTH_INVALID;
+}
+
+/*
+ * Every token up the created_by chain from info must still exist and not
+ * have expired: revoking a token revokes all made under it. The principal's
+ * expiry becomes the earliest on the way, its depth the chain's length.
+ */
+static enum verdict
+verify_makers(struct exchange *ex, struct store_ctx *ctx,
+    const struct token_info *info, int64_t now)
+{
+	struct token_info maker;
+	char id[TOKEN_MAKER_MAX + 1];
+	enum verdict v;
+
+	ex->principal.expires = info->expires;
+	ex->principal.depth = 0;
+	snprintf(id, sizeof(id), "%s", info->created_by);
+	/* A JWT's or no maker ends the chain. */
+	while (id[0] != '\0' &&
+	    strncmp(id, TOKEN_MAKER_JWT, strlen(TOKEN_MAKER_JWT)) != 0) {
+		if (++ex->principal.depth > TOKEN_MAX_DEPTH)
+			return AUTH_INVALID;
+		if ((v = token_read(ex, ctx, id, now, &maker)) != AUTH_OK)
+			return v;
+		ex->principal.expires = earlier(ex->principal.expires, maker.expires);
+		snprintf(id, sizeof(id), "%s", maker.created_by);
+	}
+	return AUTH_OK;
+}
+
 static enum verdict
 verify_api_token(struct exchange *ex, const char *text)
 {
 	char hash[SHA256_HEX_LEN + 1], key[128];
-	struct json_object *doc;
 	struct token_info info;
 	struct store_item item;
 	struct store_ctx ctx;
 	enum store_result rc;
-	enum verdict v = AUTH_INVALID;
+	enum verdict v;
 	struct store_generation generation;
+	int64_t now = clock_realtime_us() / 1000000;
 
 	if (strlen(text) != TOKEN_TEXT_LEN)
 		return AUTH_INVALID;
@@ -182,23 +260,17 @@ verify_api_token(struct exchange *ex, const char *text)
 	token_index_key(key, sizeof(key), hash);
 	if ((rc = store_get(&ctx, key, 0, &item)) != STORE_OK)
 		return lookup_failed(ex, rc);
-	if (strspn(item.value, "0123456789abcdef") != strlen(item.value))
+	if ((v = token_read(ex, &ctx, item.value, now, &info)) != AUTH_OK)
+		return v;
+	if (CRYPTO_memcmp(info.sha256, hash, SHA256_HEX_LEN) != 0)
 		return AUTH_INVALID;
-	token_key(key, sizeof(key), item.value);
-	if ((rc = store_get(&ctx, key, 0, &item)) != STORE_OK)
-		return lookup_failed(ex, rc);
-	if ((doc = json_tokener_parse(item.value)) == NULL)
-		return AUTH_INVALID;
-	if (token_info(doc, &info) == 0 &&
-	    CRYPTO_memcmp(info.sha256, hash, SHA256_HEX_LEN) == 0 &&
-	    (info.expires == 0 || info.expires > clock_realtime_us() / 1000000)) {
-		ex->principal.kind = PRINCIPAL_TOKEN;
-		ex->principal.scopes = scope_closure(info.scopes);
-		credential_remember(ex, hash, info.expires, &generation);
-		v = AUTH_OK;
-	}
-	json_object_put(doc);
-	return v;
+	if ((v = verify_makers(ex, &ctx, &info, now)) != AUTH_OK)
+		return v;
+	ex->principal.kind = PRINCIPAL_TOKEN;
+	ex->principal.scopes = scope_closure(info.scopes);
+	ex->principal.token_id = arena_strdup(&ex->arena, item.value);
+	credential_remember(ex, hash, &generation);
+	return AUTH_OK;
 }
 
 static enum verdict
@@ -220,7 +292,7 @@ verify_sdk_key(struct exchange *ex, const char *text)
 	ex->principal.kind = PRINCIPAL_SDK_KEY;
 	ex->principal.environment = env;
 	ex->principal.scopes = 0;
-	credential_remember(ex, hash, 0, &generation);
+	credential_remember(ex, hash, &generation);
 	return AUTH_OK;
 }
 
@@ -228,14 +300,17 @@ static enum verdict
 verify_jwt(struct exchange *ex, const char *text)
 {
 	const char *why;
-	unsigned scopes;
+	struct jwt_claims claims;
 
-	if (jwt_verify(text, &scopes, &why) == -1) {
+	if (jwt_verify(text, &claims, &why) == -1) {
 		log_debug("request %s: JWT refused: %s", ex->request_id, why);
 		return AUTH_INVALID;
 	}
 	ex->principal.kind = PRINCIPAL_JWT;
-	ex->principal.scopes = scope_closure(scopes);
+	ex->principal.scopes = scope_closure(claims.scopes);
+	ex->principal.expires = claims.exp;	/* > 0: it was not expired */
+	ex->principal.subject = claims.sub[0] != '\0' ?
+	    arena_strdup(&ex->arena, claims.sub) : NULL;
 	return AUTH_OK;
 }
 

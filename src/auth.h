@@ -17,6 +17,9 @@ int	auth_check(struct exchange *ex);
 /* Does the request's principal hold scope? (Always with auth.mode = off.) */
 int	auth_allows(const struct exchange *ex, enum scope scope);
 
+/* 401 unauthenticated, the bearer token refused (detail: why). */
+void	auth_refuse(struct exchange *ex, const char *detail);
+
 /* 403 insufficient_scope naming what was needed (detail: why). */
 void	auth_forbid(struct exchange *ex, const char *needed, const char *detail);
 

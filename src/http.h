@@ -82,6 +82,12 @@ struct principal {
 	enum principal_kind	 kind;
 	unsigned		 scopes;	/* scope_closure() applied */
 	const char		*environment;	/* SDK keys: theirs */
+	const char		*token_id;	/* API tokens: theirs */
+	const char		*subject;	/* JWTs: sub, NULL when unusable */
+	/* Unix seconds it stops working, 0 never: a JWT's exp, a token's
+	 * earliest expiry up the chain of tokens that made it. */
+	int64_t			 expires;
+	int			 depth;		/* API tokens: makers above it */
 };
 
 struct exchange {

@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "digest.h"
+#include "json_check.h"
 #include "jwt.h"
 #include "log.h"
 #include "scope.h"
@@ -45,8 +46,8 @@ static struct {
 
 struct cached {
 	unsigned char	 hash[DIGEST_SHA256_LEN];
-	int64_t		 exp, nbf;
-	unsigned	 scopes;
+	int64_t		 nbf;
+	struct jwt_claims claims;
 	int		 used;
 };
 static struct cached cache[JWT_CACHE_SLOTS];
@@ -355,6 +356,31 @@ claim_scopes(struct json_object *claims)
 	return set;
 }
 
+/*
+ * The sub, when it can be passed on as it is (into a token's created_by):
+ * a string of UTF-8 text without NUL, short enough. json-c checked no
+ * UTF-8 here, so the strict check runs on the string's JSON form.
+ */
+static void
+claim_sub(struct json_object *claims, char *out, size_t outlen)
+{
+	struct json_object *sub;
+	const char *text, *json;
+	size_t len;
+
+	out[0] = '\0';
+	if (!json_object_object_get_ex(claims, "sub", &sub) ||
+	    !json_object_is_type(sub, json_type_string))
+		return;
+	text = json_object_get_string(sub);
+	len = (size_t)json_object_get_string_len(sub);
+	json = json_object_to_json_string_ext(sub, JSON_C_TO_STRING_PLAIN);
+	if (len >= outlen || strlen(text) != len ||
+	    json_check(json, strlen(json), 1) != JSON_CHECK_OK)
+		return;
+	memcpy(out, text, len + 1);
+}
+
 static int
 is_number(struct json_object *o)
 {
@@ -368,7 +394,8 @@ times_hold(int64_t exp, int64_t nbf, const char **why)
 {
 	int64_t now = clock_realtime_us() / 1000000;
 
-	if (now > exp + conf.auth.jwt_leeway) {
+	/* Not exp + leeway: an exp near INT64_MAX would overflow. */
+	if (now - conf.auth.jwt_leeway > exp) {
 		*why = "expired";
 		return 0;
 	}
@@ -406,17 +433,18 @@ check_claims(const char *payload, size_t len, struct cached *out,
 	if (conf.auth.jwt_audience[0] != '\0' && (!json_object_object_get_ex(claims,
 	    "aud", &v) || !audience_matches(v)))
 		goto done;
-	out->exp = json_object_get_int64(exp);
+	out->claims.exp = json_object_get_int64(exp);
 	out->nbf = nbf != NULL ? json_object_get_int64(nbf) : 0;
-	out->scopes = claim_scopes(claims);
-	rc = times_hold(out->exp, out->nbf, why) ? 0 : -1;
+	out->claims.scopes = claim_scopes(claims);
+	claim_sub(claims, out->claims.sub, sizeof(out->claims.sub));
+	rc = times_hold(out->claims.exp, out->nbf, why) ? 0 : -1;
 done:
 	json_object_put(claims);
 	return rc;
 }
 
 int
-jwt_verify(const char *token, unsigned *scopes, const char **why)
+jwt_verify(const char *token, struct jwt_claims *claims, const char **why)
 {
 	const char *dot1, *dot2;
 	struct cached fresh, *slot;
@@ -432,9 +460,9 @@ jwt_verify(const char *token, unsigned *scopes, const char **why)
 	slot = &cache[fresh.hash[0] % JWT_CACHE_SLOTS];
 	if (slot->used && CRYPTO_memcmp(slot->hash, fresh.hash,
 	    sizeof(fresh.hash)) == 0) {
-		if (!times_hold(slot->exp, slot->nbf, why))
+		if (!times_hold(slot->claims.exp, slot->nbf, why))
 			return -1;
-		*scopes = slot->scopes;
+		*claims = slot->claims;
 		return 0;
 	}
 	if (check_signature(token, dot1, dot2, why) == -1 ||
@@ -442,6 +470,6 @@ jwt_verify(const char *token, unsigned *scopes, const char **why)
 		return -1;
 	fresh.used = 1;
 	*slot = fresh;
-	*scopes = fresh.scopes;
+	*claims = fresh.claims;
 	return 0;
 }

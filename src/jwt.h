@@ -9,17 +9,29 @@
 #ifndef DYNCONF_JWT_H
 #define DYNCONF_JWT_H
 
+#include <stdint.h>
+
+/* The longest sub kept; a longer one is verified but not passed on. */
+#define JWT_SUB_MAX	255
+
+/* What a verified token says. */
+struct jwt_claims {
+	unsigned	 scopes;	/* "scope" and "permissions"; implications not applied */
+	int64_t		 exp;		/* unix seconds */
+	char		 sub[JWT_SUB_MAX + 1];	/* "" when absent or unusable */
+};
+
 /* Is any JWT key configured (and loaded)? */
 int	jwt_enabled(void);
 
 /*
  * Verify token: signature, exp/nbf (with auth.jwt_leeway), iss and aud when
- * configured. On success returns 0 with *scopes the scopes named by its
- * "scope" and "permissions" claims (implications not applied). On failure
- * returns -1 with *why a short reason that never quotes the token.
+ * configured. On success returns 0 with *claims filled in. The sub is kept
+ * only when it is UTF-8 text without NUL of at most JWT_SUB_MAX bytes. On
+ * failure returns -1 with *why a short reason that never quotes the token.
  * Verified tokens are remembered by their SHA-256 until they expire.
  */
-int	jwt_verify(const char *token, unsigned *scopes, const char **why);
+int	jwt_verify(const char *token, struct jwt_claims *claims, const char **why);
 
 /* Forget the loaded keys and the cache (after a configuration reload). */
 void	jwt_reset(void);

@@ -1,7 +1,8 @@
 /*
  * Authorization in the pipeline (auth.c) and JWT verification (jwt.c),
  * without a store: headers, HS256 and ES256 tokens made here with OpenSSL,
- * "none", algorithm confusion, exp/nbf/aud, and scopes to 401/403.
+ * "none", algorithm confusion, exp/nbf/aud, scopes to 401/403, and the
+ * claims (exp, sub) a verified token hands on.
  * API tokens and SDK keys need etcd: tests/integration/test_auth.py.
  */
 #include "config.h"
@@ -298,6 +299,67 @@ START_TEST(test_es256_and_confusion)
 }
 END_TEST
 
+/* The sub a verified JWT hands on, given its "sub" member's JSON text. */
+static void
+check_sub(const char *sub_json, const char *expected)
+{
+	struct jwt_claims c;
+	const char *why = NULL;
+	long long exp = clock_realtime_us() / 1000000 + 60;
+	char payload[900], *t;
+	int pass;
+
+	snprintf(payload, sizeof(payload), "{\"aud\":\"dynconf\",\"exp\":%lld,"
+	    "\"scope\":\"flags:read admin\"%s%s}", exp, sub_json[0] ? ",\"sub\":" : "",
+	    sub_json);
+	t = make_jwt("HS256", payload, SECRET);
+	/* Twice: verified, then from the cache. */
+	for (pass = 0; pass < 2; pass++) {
+		memset(&c, 0xa5, sizeof(c));
+		ck_assert_msg(jwt_verify(t, &c, &why) == 0, "%s: %s", sub_json, why);
+		ck_assert_int_eq(c.exp, exp);
+		ck_assert_uint_eq(c.scopes, SCOPE_BIT(SCOPE_FLAGS_READ) |
+		    SCOPE_BIT(SCOPE_ADMIN));
+		ck_assert_str_eq(c.sub, expected);
+	}
+	free(t);
+}
+
+START_TEST(test_claims_exp_and_sub)
+{
+	char long_sub[JWT_SUB_MAX + 4], json[JWT_SUB_MAX + 8];
+
+	check_sub("\"alice\"", "alice");
+	check_sub("\"auth0|5f\\u00e9\"", "auth0|5f\xc3\xa9");
+	check_sub("", "");
+	check_sub("42", "");
+	check_sub("\"a\\u0000b\"", "");
+	check_sub("\"a\xff\"", "");		/* not UTF-8 */
+	check_sub("\"\xed\xa0\x80\"", "");	/* a surrogate */
+	memset(long_sub, 's', JWT_SUB_MAX);
+	long_sub[JWT_SUB_MAX] = '\0';
+	snprintf(json, sizeof(json), "\"%s\"", long_sub);
+	check_sub(json, long_sub);
+	snprintf(json, sizeof(json), "\"%ss\"", long_sub);
+	check_sub(json, "");
+}
+END_TEST
+
+/* An exp as far off as an int64 goes is no overflow, and no expiry. */
+START_TEST(test_claims_far_exp)
+{
+	struct jwt_claims c;
+	const char *why = NULL;
+	char *t = make_jwt("HS256", "{\"aud\":\"dynconf\",\"exp\":"
+	    "9223372036854775807,\"scope\":\"flags:read\"}", SECRET);
+
+	ck_assert_msg(jwt_verify(t, &c, &why) == 0, "%s", why);
+	ck_assert_int_eq(c.exp, INT64_MAX);
+	ck_assert_int_eq(call_jwt("/read", t), 204);
+	free(t);
+}
+END_TEST
+
 Suite *
 auth_suite(void)
 {
@@ -309,6 +371,8 @@ auth_suite(void)
 	tcase_add_test(tc, test_hs256_scopes);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_es256_and_confusion);
+	tcase_add_test(tc, test_claims_exp_and_sub);
+	tcase_add_test(tc, test_claims_far_exp);
 	suite_add_tcase(s, tc);
 	return s;
 }
