@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "environment_resource.h"
 #include "keys.h"
+#include "ordering.h"
 #include "resource.h"
 #include "util.h"
 
@@ -297,11 +298,21 @@ handle_environment_create(struct exchange *ex)
 			return;
 		}
 	}
-	if (!json_object_object_get_ex(ex->json, "name", &name_field) ||
-	    !json_object_is_type(name_field, json_type_string) ||
-	    !name_valid(name = json_object_get_string(name_field))) {
+	if (!json_object_object_get_ex(ex->json, "name", &name_field)) {
+		respond_invalid(ex, "validation_failed", "name is required", &error, 1);
+		return;
+	}
+	if (!json_object_is_type(name_field, json_type_string)) {
+		error.message = "must be a string";
+		respond_invalid(ex, "validation_failed", "name is not a string",
+		    &error, 1);
+		return;
+	}
+	name = json_object_get_string(name_field);
+	if ((size_t)json_object_get_string_len(name_field) != strlen(name) ||
+	    !name_valid(name)) {
 		error.message = "must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}";
-		respond_invalid(ex, "validation_failed", "name is not a valid "
+		respond_invalid(ex, "invalid_key", "name is not a valid "
 		    "environment name", &error, 1);
 		return;
 	}
@@ -320,40 +331,60 @@ handle_environment_create(struct exchange *ex)
 	respond_environment(ex, 201, name, sdk_key, created, revision);
 }
 
+static const char *const environment_order_fields[] = { "name", "created_at" };
+
+/* An environment as listed: {"name", "created_at", "revision"}. */
+static struct json_object *
+listed_environment(const struct store_item *found)
+{
+	struct json_object *doc = json_tokener_parse(found->value), *item, *at;
+
+	item = json_object_new_object();
+	json_object_object_add(item, "name", json_object_new_string(
+	    found->key + strlen("environments/")));
+	if (doc != NULL && json_object_object_get_ex(doc, "created_at", &at))
+		json_object_object_add(item, "created_at", json_object_get(at));
+	json_object_object_add(item, "revision",
+	    json_object_new_int64(found->mod_revision));
+	json_object_put(doc);
+	return item;
+}
+
 void
 handle_environment_list(struct exchange *ex)
 {
-	struct json_object *items;
+	struct json_object *items, **all;
 	struct store_item *found;
+	struct ordering order;
 	struct store_ctx ctx;
 	enum store_result rc;
 	int64_t limit, offset, total;
 	size_t count, i;
 
-	if (resource_pagination(ex, &limit, &offset) == -1)
+	if (resource_pagination(ex, &limit, &offset) == -1 ||
+	    ordering_parse(ex, environment_order_fields,
+	    ARRAY_SIZE(environment_order_fields), &order) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
+	/* Every one: the page is cut after sorting. */
 	if ((rc = ensure_default(ex, &ctx)) != STORE_OK ||
-	    (rc = store_list(&ctx, "environments/", limit, offset, &found, &count,
+	    (rc = store_list(&ctx, "environments/", 100000, 0, &found, &count,
 	    &total)) != STORE_OK) {
 		resource_store_error(ex, rc, "environment_not_found", "the environment");
 		return;
 	}
+	all = arena_alloc(&ex->arena, sizeof(*all) * (count ? count : 1));
+	for (i = 0; i < count; i++)
+		all[i] = listed_environment(&found[i]);
+	ordering_sort(all, count, &order);
 	items = json_object_new_array();
 	for (i = 0; i < count; i++) {
-		struct json_object *doc = json_tokener_parse(found[i].value), *item, *at;
-
-		item = json_object_new_object();
-		json_object_object_add(item, "name", json_object_new_string(
-		    found[i].key + strlen("environments/")));
-		if (doc != NULL && json_object_object_get_ex(doc, "created_at", &at))
-			json_object_object_add(item, "created_at", json_object_get(at));
-		json_object_object_add(item, "revision",
-		    json_object_new_int64(found[i].mod_revision));
-		json_object_array_add(items, item);
-		json_object_put(doc);
+		if ((int64_t)i >= offset && (int64_t)i < offset + limit)
+			json_object_array_add(items, all[i]);
+		else
+			json_object_put(all[i]);
 	}
-	resource_respond_list(ex, &ctx, items, total, limit, offset);
+	resource_respond_list(ex, &ctx, items, (int64_t)count, limit, offset);
 }
 
 /* The path's environment, read; NULL after answering. */

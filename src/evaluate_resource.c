@@ -27,6 +27,24 @@ is_control_parameter(const char *name)
 	    *name == '\0';
 }
 
+/* targetingKey, when present, is a string or a number (or null: none). */
+static int
+targeting_key_valid(struct json_object *context)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(context, "targetingKey", &v) || v == NULL)
+		return 1;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+	case json_type_int:
+	case json_type_double:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * The evaluation context: the body's "context" object, or for GET the
  * query's attributes. A new reference (or NULL for none); -1 after 400.
@@ -68,6 +86,11 @@ request_context(struct exchange *ex, struct json_object **context)
 		if (!json_object_is_type(value, json_type_object)) {
 			respond_problem(ex, 400, "invalid_context",
 			    "context must be a JSON object");
+			return -1;
+		}
+		if (!targeting_key_valid(value)) {
+			respond_problem(ex, 400, "invalid_context",
+			    "targetingKey must be a string (or a number)");
 			return -1;
 		}
 		*context = json_object_get(value);

@@ -18,6 +18,7 @@
 #include "flag_cache.h"
 #include "flag_resource.h"
 #include "keys.h"
+#include "ordering.h"
 #include "resource.h"
 #include "util.h"
 
@@ -409,83 +410,7 @@ handle_feature_get(struct exchange *ex)
 		flag_get(ex, DEFAULT_ENVIRONMENT, key);
 }
 
-/* ?ordering=key,-updated_at: up to this many fields. */
-#define ORDERING_MAX 3
-
-enum order_field { ORDER_KEY, ORDER_CREATED_AT, ORDER_UPDATED_AT };
-
-struct ordering {
-	enum order_field	 field[ORDERING_MAX];
-	int			 descending[ORDERING_MAX];
-	size_t			 count;
-};
-
-struct listed_flag {
-	struct json_object	*json;		/* the flag as answered */
-};
-
-static struct ordering list_order;	/* for qsort's comparator */
-
-static int
-parse_ordering(struct exchange *ex, struct ordering *order)
-{
-	static const char *const names[] = { "key", "created_at", "updated_at" };
-	const char *spec = query_get(ex, "ordering"), *p;
-
-	order->count = 1;
-	order->field[0] = ORDER_KEY;
-	order->descending[0] = 0;
-	if (spec == NULL || *spec == '\0')
-		return 0;
-	order->count = 0;
-	for (p = spec; *p != '\0';) {
-		size_t len = strcspn(p, ","), i;
-		int desc = *p == '-';
-
-		for (i = 0; i < ARRAY_SIZE(names); i++)
-			if (len - desc == strlen(names[i]) &&
-			    memcmp(p + desc, names[i], len - desc) == 0)
-				break;
-		if (i == ARRAY_SIZE(names) || order->count == ORDERING_MAX) {
-			respond_problem(ex, 400, "invalid_ordering", "flags order by "
-			    "key, created_at or updated_at, '-' first for descending");
-			return -1;
-		}
-		order->field[order->count] = (enum order_field)i;
-		order->descending[order->count++] = desc;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
-static const char *
-order_value(struct json_object *json, enum order_field field)
-{
-	static const char *const names[] = { "key", "created_at", "updated_at" };
-	struct json_object *value;
-
-	if (json_object_object_get_ex(json, names[field], &value))
-		return json_object_get_string(value);
-	return "";
-}
-
-static int
-compare_listed(const void *a, const void *b)
-{
-	const struct listed_flag *x = a, *y = b;
-	size_t i;
-
-	for (i = 0; i < list_order.count; i++) {
-		int c = strcmp(order_value(x->json, list_order.field[i]),
-		    order_value(y->json, list_order.field[i]));
-
-		if (c != 0)
-			return list_order.descending[i] ? -c : c;
-	}
-	return 0;
-}
+static const char *const flag_order_fields[] = { "key", "created_at", "updated_at" };
 
 /* ?enabled=true|false, or -1 for either; -2 after answering 400. */
 static int
@@ -506,7 +431,7 @@ enabled_filter(struct exchange *ex)
 /* Every flag of the environment under prefix, as JSON, filtered. */
 static enum store_result
 collect_flags(struct exchange *ex, struct store_ctx *ctx, const char *env,
-    const char *prefix, int enabled, struct listed_flag **out, size_t *count)
+    const char *prefix, int enabled, struct json_object ***out, size_t *count)
 {
 	struct store_item *items;
 	enum store_result rc;
@@ -525,7 +450,7 @@ collect_flags(struct exchange *ex, struct store_ctx *ctx, const char *env,
 		if (flag == NULL || (enabled >= 0 && flag->enabled != enabled))
 			continue;
 		/* JSON now: the cache may reuse this flag's slot on the next get. */
-		(*out)[(*count)++].json = flag_to_json(flag, items[i].mod_revision);
+		(*out)[(*count)++] = flag_to_json(flag, items[i].mod_revision);
 	}
 	return STORE_OK;
 }
@@ -533,8 +458,7 @@ collect_flags(struct exchange *ex, struct store_ctx *ctx, const char *env,
 void
 handle_flag_list(struct exchange *ex)
 {
-	struct json_object *array;
-	struct listed_flag *flags;
+	struct json_object *array, **flags;
 	struct ordering order;
 	struct store_ctx ctx;
 	enum store_result rc;
@@ -550,7 +474,9 @@ handle_flag_list(struct exchange *ex)
 		respond_problem(ex, 400, "invalid_key", "prefix must be the start of a flag key");
 		return;
 	}
-	if ((enabled = enabled_filter(ex)) == -2 || parse_ordering(ex, &order) == -1 ||
+	if ((enabled = enabled_filter(ex)) == -2 ||
+	    ordering_parse(ex, flag_order_fields, ARRAY_SIZE(flag_order_fields),
+	    &order) == -1 ||
 	    resource_pagination(ex, &limit, &offset) == -1 ||
 	    (env = environment_of_request(ex, &ctx)) == NULL)
 		return;
@@ -559,14 +485,13 @@ handle_flag_list(struct exchange *ex)
 		resource_store_error(ex, rc, "flag_not_found", "the flag");
 		return;
 	}
-	list_order = order;
-	qsort(flags, count, sizeof(*flags), compare_listed);
+	ordering_sort(flags, count, &order);
 	array = json_object_new_array();
 	for (i = 0; i < count; i++) {
 		if ((int64_t)i >= offset && (int64_t)i < offset + limit)
-			json_object_array_add(array, flags[i].json);
+			json_object_array_add(array, flags[i]);
 		else
-			json_object_put(flags[i].json);
+			json_object_put(flags[i]);
 	}
 	resource_respond_list(ex, &ctx, array, (int64_t)count, limit, offset);
 }

@@ -136,6 +136,24 @@ parse_numbers(struct exchange *ex, struct watch_query *q)
 }
 
 /*
+ * How many of the first events fit in one answer: at most WATCH_MAX_EVENTS
+ * events and WATCH_MAX_BYTES of values (one event at least, whatever its
+ * size).
+ */
+static size_t
+events_within_bounds(const struct store_event *events, size_t n)
+{
+	size_t keep, bytes = 0;
+
+	for (keep = 0; keep < n && keep < WATCH_MAX_EVENTS; keep++) {
+		bytes += events[keep].item.value_len;
+		if (bytes > WATCH_MAX_BYTES && keep > 0)
+			break;
+	}
+	return keep;
+}
+
+/*
  * How many of the n events to answer, or 0 when more must be read first.
  * The client watches on from the last revision answered, so an answer ends
  * at a revision boundary: a revision split in two would lose its tail.
@@ -144,12 +162,10 @@ parse_numbers(struct exchange *ex, struct watch_query *q)
 static size_t
 events_to_answer(const struct store_event *events, size_t n, int complete)
 {
-	size_t keep = n, first = 1;
+	size_t keep = events_within_bounds(events, n), first = 1;
 
-	if (complete && n <= WATCH_MAX_EVENTS)
+	if (complete && keep == n)
 		return n;
-	if (keep > WATCH_MAX_EVENTS)
-		keep = WATCH_MAX_EVENTS;
 	while (keep > 0 && events[keep - 1].item.mod_revision ==
 	    events[keep].item.mod_revision)
 		keep--;

@@ -13,6 +13,7 @@
 #include "http.h"
 
 #define WATCH_MAX_EVENTS	1000	/* per answer; the client watches on */
+#define WATCH_MAX_BYTES		(1024 * 1024)	/* of values per answer, likewise */
 #define WATCH_DEFAULT_TIMEOUT	30	/* seconds */
 #define WATCH_MAX_TIMEOUT	60
 

@@ -853,7 +853,7 @@ http {{
         self.proc.stop()
 
 
-APACHE_MODULES = ["mpm_event", "authz_core", "proxy", "proxy_fcgi", "headers"]
+APACHE_MODULES = ["mpm_event", "authz_core", "proxy", "proxy_fcgi", "headers", "unique_id"]
 
 
 class Apache:

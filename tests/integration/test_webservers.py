@@ -3,6 +3,7 @@ mod_proxy_fcgi answers like nginx, both hand the backend what it needs, and
 spawn-fcgi runs the responders.
 """
 
+import json
 import os
 import pwd
 import re
@@ -219,3 +220,47 @@ def test_spawn_fcgi_responder_restarts_nothing_but_keeps_serving():
         os.kill(second, signal.SIGKILL)
         assert stack.pool.proc.wait(5) is not None, "dynconf-spawn must exit with its responders"
 
+
+
+# -- the web servers' own refusals are problem documents too
+
+def raw_exchange(port, data):
+    """Send raw bytes, return (status, headers dict, body) of the reply."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(data)
+        reply = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = harness.Headers(tuple(l.split(": ", 1)) for l in lines[1:] if ": " in l)
+    return int(lines[0].split()[1]), headers, body
+
+
+WEB_SERVER_REFUSALS = [
+    ("a bad escape in the path", b"GET /v1/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+     400),
+    ("a header over 8 KB", b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 +
+     b"\r\nConnection: close\r\n\r\n", 400),
+    ("a request line over 8 KB", b"GET /v1/health?" + b"a" * 9000 +
+     b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 414),
+    ("TRACE", b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
+    ("a body over the limit", b"PUT /v1/config/x HTTP/1.1\r\nHost: x\r\nContent-Type: "
+     b"application/json\r\nContent-Length: 3000000\r\nConnection: close\r\n\r\n", 413),
+]
+
+
+def test_web_servers_answer_their_own_refusals_as_problem_documents(stack):
+    for via in ("nginx", "apache"):
+        for what, data, status in WEB_SERVER_REFUSALS:
+            got, headers, body = raw_exchange(stack.port(via), data)
+            assert got == status, (via, what, got, body[:200])
+            ctype = headers.get("content-type", "")
+            assert ctype.split(";")[0] == "application/problem+json", (via, what, ctype, body)
+            doc = json.loads(body)
+            assert doc["status"] == status and doc["code"], (via, what, doc)
+            assert "request_id" in doc and "detail" in doc, (via, what, doc)
