@@ -543,7 +543,7 @@ token_ok(const char *token)
 }
 
 static int
-authenticate_at(struct etcd_client *c, int64_t deadline,
+authenticate_at(struct etcd_client *c, int64_t deadline, int probe,
     struct etcd_error *error)
 {
 	struct json_object *req, *reply = NULL;
@@ -559,7 +559,7 @@ authenticate_at(struct etcd_client *c, int64_t deadline,
 	x.kind = ETCD_IDEMPOTENT;
 	x.deadline = deadline;
 	x.with_token = 0;
-	x.probe = 0;
+	x.probe = probe;
 	rc = exchange(c, &x, &reply, error);
 	explicit_bzero((char *)x.body, x.len);
 	json_object_put(req);
@@ -585,7 +585,7 @@ etcd_authenticate(struct etcd_client *c, int64_t deadline,
 {
 	if (c->username == NULL || c->token != NULL)
 		return ETCD_OK;
-	return authenticate_at(c, deadline, error);
+	return authenticate_at(c, deadline, 0, error);
 }
 
 /* exchange() with a token, and one new token if etcd refuses the old one. */
@@ -596,7 +596,9 @@ exchange_authed(struct etcd_client *c, struct exchange *x,
 	int rc, round;
 
 	for (round = 0; round < 2; round++) {
-		if ((rc = etcd_authenticate(c, x->deadline, error)) != ETCD_OK)
+		/* A probe's token comes in its one round too. */
+		if (c->username != NULL && c->token == NULL &&
+		    (rc = authenticate_at(c, x->deadline, x->probe, error)) != ETCD_OK)
 			return rc;
 		x->with_token = c->token != NULL;
 		if ((rc = exchange(c, x, reply, error)) != EXCHANGE_AUTH)
