@@ -141,6 +141,9 @@ write_token(const struct token_minted *t, const char *doc)
 	memset(&result, 0, sizeof(result));
 	if (etcd_txn(client, &txn, &result, &error) != ETCD_OK) {
 		fprintf(stderr, "dynconfctl: etcd: %s\n", error.message);
+		if (error.status == ETCD_UNKNOWN)
+			fprintf(stderr, "dynconfctl: token id %s may have been stored "
+			    "all the same, unseen: revoke it if it is listed\n", t->id);
 		goto fail;
 	}
 	if (!result.succeeded)

@@ -11,10 +11,15 @@
  * "when the probe started" in the half-open state. A probe whose process
  * died (a recycled responder) would otherwise hold the breaker half open
  * for ever: after BREAKER_PROBE_STALE_US another caller takes the slot.
+ *
+ * Every change of state is one compare-and-swap on state, and only the
+ * caller whose swap succeeded logs it: one line per transition for the
+ * whole pool, however many processes race for it.
  */
 #include "config.h"
 
 #include "breaker.h"
+#include "log.h"
 #include "shared.h"
 #include "util.h"
 
@@ -33,12 +38,6 @@ load_state(void)
 	return __atomic_load_n(&breaker()->state, __ATOMIC_ACQUIRE);
 }
 
-static void
-store_state(int32_t state)
-{
-	__atomic_store_n(&breaker()->state, state, __ATOMIC_RELEASE);
-}
-
 /*
  * Claim the timestamp: whoever moves opened_at_us from the value it saw to
  * now owns the transition. Losers see a fresh timestamp and back off.
@@ -50,35 +49,63 @@ claim(int64_t seen, int64_t now)
 	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* Open: after the cool-down, the one caller that claims it is the probe. */
+static const char *
+state_name(int32_t state)
+{
+	return breaker_state_name((enum breaker_state)state);
+}
+
+/* Swap the state from from to to; 1 for the one caller that made the change. */
 static int
+swap_state(int32_t from, int32_t to)
+{
+	return __atomic_compare_exchange_n(&breaker()->state, &from, to, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* Probes of one outage are logged at 1, 2, 4, 8...: a long outage stays readable. */
+static int
+probe_logged(uint32_t probe)
+{
+	return probe != 0 && (probe & (probe - 1)) == 0;
+}
+
+/* Open: after the cool-down, the one caller that claims it is the probe. */
+static enum breaker_verdict
 allow_open(void)
 {
 	int64_t now, opened;
-	int32_t expect = BREAKER_OPEN;
+	uint32_t probe;
 
 	now = clock_monotonic_us();
 	opened = __atomic_load_n(&breaker()->opened_at_us, __ATOMIC_ACQUIRE);
 	if (now - opened < BREAKER_COOLDOWN_US || !claim(opened, now))
-		return 0;
+		return BREAKER_REFUSE;
 	/* Only a breaker still open turns half open: a success may have closed it. */
-	__atomic_compare_exchange_n(&breaker()->state, &expect, BREAKER_HALF_OPEN,
-	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
-	return 1;
+	if (!swap_state(BREAKER_OPEN, BREAKER_HALF_OPEN))
+		return BREAKER_PASS;
+	probe = __atomic_add_fetch(&breaker()->probes, 1, __ATOMIC_RELAXED);
+	if (probe_logged(probe))
+		log_info("etcd circuit breaker open -> half_open: probe %u of this "
+		    "outage", probe);
+	return BREAKER_PROBE;
 }
 
 /* Half open: the probe is out; take its slot only if it never came back. */
-static int
+static enum breaker_verdict
 allow_half_open(void)
 {
 	int64_t now, opened;
 
 	now = clock_monotonic_us();
 	opened = __atomic_load_n(&breaker()->opened_at_us, __ATOMIC_ACQUIRE);
-	return now - opened >= BREAKER_PROBE_STALE_US && claim(opened, now);
+	if (now - opened < BREAKER_PROBE_STALE_US || !claim(opened, now))
+		return BREAKER_REFUSE;
+	log_debug("etcd circuit breaker: the probe never reported; probing again");
+	return BREAKER_PROBE;
 }
 
-int
+enum breaker_verdict
 breaker_allow(void)
 {
 	switch (load_state()) {
@@ -88,51 +115,77 @@ breaker_allow(void)
 		return allow_half_open();
 	default:
 		/* Closed (or a corrupt segment: rather not lock etcd out). */
-		return 1;
+		return BREAKER_PASS;
 	}
 }
 
 void
 breaker_success(void)
 {
+	int32_t state = load_state();
+
 	__atomic_store_n(&breaker()->consecutive_failures, 0, __ATOMIC_RELEASE);
-	if (load_state() != BREAKER_CLOSED)
-		store_state(BREAKER_CLOSED);
+	while (state != BREAKER_CLOSED) {
+		/* A failed swap reloads state: someone else may have closed it. */
+		if (swap_state(state, BREAKER_CLOSED)) {
+			log_info("etcd circuit breaker %s -> closed: etcd answered "
+			    "after %u probes", state_name(state),
+			    __atomic_load_n(&breaker()->probes, __ATOMIC_RELAXED));
+			break;
+		}
+		state = load_state();
+	}
 }
 
+/* The probe (or a call that started earlier) failed: another cool-down. */
 static void
-trip(void)
+reopen(const char *why)
 {
+	uint32_t probe;
+
 	/* The timestamp first, so nobody sees "open" with a stale cool-down. */
 	__atomic_store_n(&breaker()->opened_at_us, clock_monotonic_us(),
 	    __ATOMIC_RELEASE);
-	store_state(BREAKER_OPEN);
+	if (!swap_state(BREAKER_HALF_OPEN, BREAKER_OPEN))
+		return;
 	__atomic_add_fetch(&breaker()->opened_total, 1, __ATOMIC_RELAXED);
+	probe = __atomic_load_n(&breaker()->probes, __ATOMIC_RELAXED);
+	if (probe_logged(probe))
+		log_warn("etcd circuit breaker half_open -> open: probe %u failed: "
+		    "%s", probe, why);
+}
+
+static void
+open_closed(uint32_t failures, const char *why)
+{
+	/* One of the racing callers opens it; the others see it open. */
+	__atomic_store_n(&breaker()->opened_at_us, clock_monotonic_us(),
+	    __ATOMIC_RELEASE);
+	if (!swap_state(BREAKER_CLOSED, BREAKER_OPEN))
+		return;
+	__atomic_store_n(&breaker()->probes, 0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&breaker()->opened_total, 1, __ATOMIC_RELAXED);
+	log_warn("etcd circuit breaker closed -> open after %u consecutive "
+	    "failures, the last: %s; calls to etcd fail at once, one probe per "
+	    "%d ms", failures, why, BREAKER_COOLDOWN_US / 1000);
 }
 
 void
-breaker_failure(void)
+breaker_failure(const char *why)
 {
 	uint32_t failures;
-	int32_t expect = BREAKER_CLOSED;
 
+	if (why == NULL || *why == '\0')
+		why = "unknown error";
 	failures = __atomic_add_fetch(&breaker()->consecutive_failures, 1,
 	    __ATOMIC_ACQ_REL);
 	switch (load_state()) {
 	case BREAKER_HALF_OPEN:
-		/* The probe failed: another full cool-down. */
-		trip();
+		reopen(why);
 		break;
 	case BREAKER_CLOSED:
-		if (failures < BREAKER_THRESHOLD)
-			break;
-		/* One of the racing callers opens it; the others see it open. */
-		__atomic_store_n(&breaker()->opened_at_us, clock_monotonic_us(),
-		    __ATOMIC_RELEASE);
-		if (__atomic_compare_exchange_n(&breaker()->state, &expect,
-		    BREAKER_OPEN, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			__atomic_add_fetch(&breaker()->opened_total, 1,
-			    __ATOMIC_RELAXED);
+		if (failures >= BREAKER_THRESHOLD)
+			open_closed(failures, why);
 		break;
 	default:
 		/* Already open: a late failure of a call that started earlier. */

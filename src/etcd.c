@@ -8,16 +8,28 @@
  * failing over to the next one. What may be tried again depends on what
  * is known of the failed attempt:
  *
- *   - never reached etcd (no connection could be made): any call, because
- *     nothing happened;
- *   - sent but unanswered, or answered "unavailable": an idempotent call
- *     again, a mutating one is ETCD_UNKNOWN, since etcd may have applied it;
+ *   - never reached etcd (libcurl never sent it: no connection, no TLS):
+ *     any call, because nothing happened;
+ *   - refused by etcd before it was proposed ("no leader", "too many
+ *     requests"...; see etcd_refused_before_proposal): any call;
+ *   - sent but unanswered, or answered "unavailable" in a way that may
+ *     follow the proposal ("request timed out"): an idempotent call again,
+ *     a mutating one is ETCD_UNKNOWN, since etcd may have applied it;
  *   - answered with an error: that is the result (a stale auth token
  *     excepted: one new token, one more try).
  *
+ * libcurl itself sends a request again on a new connection when a reused
+ * one dies before any answer: harmless for a read, but a write may have
+ * been applied by then. The pre-request callback counts the sends of a
+ * call and stops a second one of a mutating call (libcurl older than
+ * 7.80 has no such callback: there mutating calls never reuse a
+ * connection, so libcurl has nothing to retry).
+ *
  * Between rounds over the endpoints the engine sleeps an exponential
  * backoff with full jitter, so that a pool of responders does not hammer a
- * recovering etcd in step, and never past the deadline.
+ * recovering etcd in step, and never past the deadline. The probe of a
+ * half open breaker makes one round only: one refused connection is answer
+ * enough, and every other caller is waiting on it.
  */
 #include "config.h"
 
@@ -47,12 +59,12 @@
 #define EXCHANGE_RETRY	(-1)	/* try again (other endpoint, after backoff) */
 #define EXCHANGE_AUTH	(-2)	/* the token was refused */
 
-enum outcome {
-	ANSWERED,	/* an HTTP answer came back */
-	NOT_REACHED,	/* the request provably never left */
-	LOST,		/* it may have reached etcd; no answer */
-	TOO_LARGE,	/* an answer beyond BODY_MAX */
-};
+/* The pre-request callback came with libcurl 7.80. */
+#if LIBCURL_VERSION_NUM >= 0x075000
+#define HAVE_PREREQ 1
+#else
+#define HAVE_PREREQ 0
+#endif
 
 struct exchange {
 	const char		*path;
@@ -61,6 +73,7 @@ struct exchange {
 	enum etcd_call_kind	 kind;
 	int64_t			 deadline;
 	int			 with_token;
+	int			 probe;		/* one round over the endpoints */
 };
 
 static size_t
@@ -72,6 +85,23 @@ collect(char *data, size_t size, size_t nmemb, void *arg)
 		return 0;
 	buf_append(body, data, size * nmemb);
 	return size * nmemb;
+}
+
+/* "http://user:pw@host:2379" as "http://host:2379": messages must not carry it. */
+static char *
+shown_endpoint(const char *endpoint)
+{
+	const char *host = strstr(endpoint, "://"), *at;
+	struct buf shown;
+
+	host = host != NULL ? host + 3 : endpoint;
+	at = strchr(host, '@');
+	if (at == NULL || at > host + strcspn(host, "/?#"))
+		return xstrdup(endpoint);
+	buf_init(&shown);
+	buf_append(&shown, endpoint, (size_t)(host - endpoint));
+	buf_puts(&shown, at + 1);
+	return shown.data;
 }
 
 /* Split "a, b,c/" into endpoints; returns how many there are. */
@@ -94,7 +124,12 @@ split_endpoints(struct etcd_client *c, const char *list)
 		if (len > 0) {
 			c->endpoints = xrealloc(c->endpoints,
 			    (c->nendpoints + 1) * sizeof(*c->endpoints));
-			c->endpoints[c->nendpoints++] = xstrndup(p, len);
+			c->shown = xrealloc(c->shown,
+			    (c->nendpoints + 1) * sizeof(*c->shown));
+			c->endpoints[c->nendpoints] = xstrndup(p, len);
+			c->shown[c->nendpoints] =
+			    shown_endpoint(c->endpoints[c->nendpoints]);
+			c->nendpoints++;
 		}
 		if (end == NULL)
 			break;
@@ -102,6 +137,23 @@ split_endpoints(struct etcd_client *c, const char *list)
 	}
 	return c->nendpoints;
 }
+
+#if HAVE_PREREQ
+/* libcurl is about to send the request (again, if count was not 0). */
+static int
+before_send(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+	struct etcd_sends *sends = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	if (sends->count++ > 0 && sends->mutating)
+		return CURL_PREREQFUNC_ABORT;
+	return CURL_PREREQFUNC_OK;
+}
+#endif
 
 static char *
 dup_or_null(const char *s)
@@ -155,6 +207,10 @@ etcd_client_new(const struct etcd_options *o)
 	etcd_setup_handle(c, c->curl, c->curl_error);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->body);
+#if HAVE_PREREQ
+	curl_easy_setopt(c->curl, CURLOPT_PREREQFUNCTION, before_send);
+	curl_easy_setopt(c->curl, CURLOPT_PREREQDATA, &c->sends);
+#endif
 	return c;
 fail:
 	etcd_client_free(c);
@@ -172,9 +228,12 @@ etcd_client_free(struct etcd_client *c)
 		curl_easy_cleanup(c->curl);
 	if (c->watch_curl != NULL)
 		curl_easy_cleanup(c->watch_curl);
-	for (i = 0; i < c->nendpoints; i++)
+	for (i = 0; i < c->nendpoints; i++) {
 		free(c->endpoints[i]);
+		free(c->shown[i]);
+	}
 	free(c->endpoints);
+	free(c->shown);
 	free(c->username);
 	if (c->password != NULL)
 		explicit_bzero(c->password, strlen(c->password));
@@ -186,6 +245,12 @@ etcd_client_free(struct etcd_client *c)
 	buf_free(&c->body);
 	free(c);
 	curl_global_cleanup();
+}
+
+const char *
+etcd_endpoint(const struct etcd_client *c)
+{
+	return c->shown[c->current];
 }
 
 void
@@ -247,17 +312,22 @@ etcd_forget_token(struct etcd_client *c)
 	c->token = NULL;
 }
 
-/*
- * May the failed request have reached etcd? Only a connection (or a TLS
- * handshake) that never completed proves it did not; a timeout counts as
- * "never sent" only if libcurl had not written a byte of it.
- */
-static enum outcome
-classify(CURLcode cc, long sent)
+enum etcd_outcome
+etcd_curl_outcome(CURLcode cc, int sends, long written)
 {
+	if (cc == CURLE_OK)
+		return ETCD_ANSWERED;
+	/*
+	 * libcurl calls the pre-request callback right before it sends, on a
+	 * new or a reused connection: never called, never sent, whatever went
+	 * wrong (resolving, connecting, TLS). Once called, anything may have
+	 * reached etcd: a reset, an empty reply, a timeout.
+	 */
+	if (sends >= 0)
+		return sends == 0 ? ETCD_NOT_REACHED : ETCD_LOST;
 	switch (cc) {
-	case CURLE_OK:
-		return ANSWERED;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
@@ -265,11 +335,11 @@ classify(CURLcode cc, long sent)
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CACERT_BADFILE:
-		return NOT_REACHED;
+		return ETCD_NOT_REACHED;
 	case CURLE_OPERATION_TIMEDOUT:
-		return sent == 0 ? NOT_REACHED : LOST;
+		return written == 0 ? ETCD_NOT_REACHED : ETCD_LOST;
 	default:
-		return LOST;
+		return ETCD_LOST;
 	}
 }
 
@@ -285,13 +355,14 @@ connect_ms(const struct etcd_client *c, long total_ms)
 }
 
 /* One HTTP request to the current endpoint; the answer lands in c->body. */
-static enum outcome
+static enum etcd_outcome
 attempt(struct etcd_client *c, const struct exchange *x, int64_t remaining_us,
     long *http, CURLcode *cc)
 {
 	struct curl_slist *headers;
 	struct buf url;
 	long ms, sent = 0;
+	int mutating = x->kind == ETCD_MUTATING;
 
 	ms = remaining_us > 1000 ? (long)(remaining_us / 1000) : 1;
 	buf_init(&url);
@@ -305,6 +376,10 @@ attempt(struct etcd_client *c, const struct exchange *x, int64_t remaining_us,
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->len);
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, ms);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms(c, ms));
+	c->sends.mutating = mutating;
+	c->sends.count = 0;
+	if (!HAVE_PREREQ)
+		curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, (long)mutating);
 	*cc = curl_easy_perform(c->curl);
 	*http = 0;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http);
@@ -314,8 +389,8 @@ attempt(struct etcd_client *c, const struct exchange *x, int64_t remaining_us,
 	buf_free(&url);
 	/* collect() is the only writer that refuses. */
 	if (*cc == CURLE_WRITE_ERROR)
-		return TOO_LARGE;
-	return classify(*cc, sent);
+		return ETCD_TOO_LARGE;
+	return etcd_curl_outcome(*cc, HAVE_PREREQ ? c->sends.count : -1, sent);
 }
 
 static struct json_object *
@@ -346,33 +421,30 @@ answer(struct etcd_client *c, const struct exchange *x, long http,
     struct json_object **reply, struct etcd_error *error)
 {
 	struct json_object *obj = parse_body(&c->body);
+	struct buf message;
 
 	if (http >= 200 && http < 300 && obj != NULL) {
 		*reply = obj;
 		etcd_error_clear(error);
 		return ETCD_OK;
 	}
+	/* A write etcd accepted, with an answer we cannot read: applied, but how? */
 	if (http >= 200 && http < 300)
-		etcd_error_set(error, ETCD_ERROR, 0, "%s: not a JSON object",
-		    x->path);
+		etcd_error_set(error, x->kind == ETCD_MUTATING ? ETCD_UNKNOWN :
+		    ETCD_ERROR, 0, "%s: not a JSON object", x->path);
 	else
 		etcd_error_from_reply(obj, http, error);
 	json_object_put(obj);
 	if (etcd_is_auth_error(error->code, error->message))
 		return EXCHANGE_AUTH;
-	/* Refused unread while etcd catches up on applying: any call may wait and retry. */
-	if (strstr(error->message, "too many requests") != NULL) {
-		error->status = ETCD_UNAVAILABLE;
-		return EXCHANGE_RETRY;
-	}
-	if (error->status != ETCD_UNAVAILABLE)
-		return error->status;
-	/* Refused before a proposal ("no leader"), or an idempotent call. */
-	if (x->kind == ETCD_IDEMPOTENT ||
-	    strstr(error->message, "no leader") != NULL)
-		return EXCHANGE_RETRY;
-	error->status = ETCD_UNKNOWN;
-	return ETCD_UNKNOWN;
+	error->status = etcd_answer_status(error, x->kind);
+	/* Which member said so: the message goes to the log. */
+	buf_init(&message);
+	buf_printf(&message, "%s: %s", c->shown[c->current], error->message);
+	snprintf(error->message, sizeof(error->message), "%s", message.data);
+	buf_free(&message);
+	return error->status == ETCD_UNAVAILABLE ? EXCHANGE_RETRY :
+	    (int)error->status;
 }
 
 /* Sleep before the next round: full jitter, never past the deadline. */
@@ -402,23 +474,23 @@ backoff(unsigned round, int64_t remaining_us)
 /* An attempt failed: what went wrong, and may it be tried again? */
 static int
 failed_attempt(struct etcd_client *c, const struct exchange *x,
-    enum outcome outcome, CURLcode cc, struct etcd_error *error)
+    enum etcd_outcome outcome, CURLcode cc, struct etcd_error *error)
 {
 	const char *why = c->curl_error[0] != '\0' ? c->curl_error :
 	    curl_easy_strerror(cc);
 
-	if (outcome == TOO_LARGE) {
-		etcd_error_set(error, ETCD_ERROR, 0, "%s: answer over %d bytes",
-		    x->path, BODY_MAX);
+	if (outcome == ETCD_TOO_LARGE) {
+		etcd_error_set(error, ETCD_ERROR, 0, "%s: %s: answer over %d bytes",
+		    c->shown[c->current], x->path, BODY_MAX);
 		return ETCD_ERROR;
 	}
-	if (outcome == LOST && x->kind == ETCD_MUTATING) {
-		etcd_error_set(error, ETCD_UNKNOWN, 0, "outcome unknown: %s: %s",
-		    c->endpoints[c->current], why);
+	if (outcome == ETCD_LOST && x->kind == ETCD_MUTATING) {
+		etcd_error_set(error, ETCD_UNKNOWN, 0, "%s: outcome unknown: %s",
+		    c->shown[c->current], why);
 		return ETCD_UNKNOWN;
 	}
 	etcd_error_set(error, ETCD_UNAVAILABLE, 0, "%s: %s",
-	    c->endpoints[c->current], why);
+	    c->shown[c->current], why);
 	return EXCHANGE_RETRY;
 }
 
@@ -427,7 +499,7 @@ static int
 exchange(struct etcd_client *c, const struct exchange *x,
     struct json_object **reply, struct etcd_error *error)
 {
-	enum outcome outcome;
+	enum etcd_outcome outcome;
 	unsigned round = 0;
 	size_t tried = 0;
 	int64_t give_up = clock_monotonic_us() + RETRY_BUDGET_US;
@@ -438,15 +510,18 @@ exchange(struct etcd_client *c, const struct exchange *x,
 	for (;;) {
 		outcome = attempt(c, x, etcd_remaining_us(c, x->deadline),
 		    &http, &cc);
-		if (outcome == ANSWERED)
+		if (outcome == ETCD_ANSWERED)
 			rc = answer(c, x, http, reply, error);
 		else
 			rc = failed_attempt(c, x, outcome, cc, error);
 		if (rc != EXCHANGE_RETRY)
 			return rc;
 		c->current = (c->current + 1) % c->nendpoints;
-		if (++tried % c->nendpoints == 0)
+		if (++tried % c->nendpoints == 0) {
+			if (x->probe)
+				return error->status;
 			backoff(round++, etcd_remaining_us(c, x->deadline));
+		}
 		if (etcd_remaining_us(c, x->deadline) <= 0 ||
 		    clock_monotonic_us() >= give_up)
 			return error->status;
@@ -468,7 +543,7 @@ token_ok(const char *token)
 }
 
 static int
-authenticate_at(struct etcd_client *c, int64_t deadline,
+authenticate_at(struct etcd_client *c, int64_t deadline, int probe,
     struct etcd_error *error)
 {
 	struct json_object *req, *reply = NULL;
@@ -484,6 +559,7 @@ authenticate_at(struct etcd_client *c, int64_t deadline,
 	x.kind = ETCD_IDEMPOTENT;
 	x.deadline = deadline;
 	x.with_token = 0;
+	x.probe = probe;
 	rc = exchange(c, &x, &reply, error);
 	explicit_bzero((char *)x.body, x.len);
 	json_object_put(req);
@@ -509,7 +585,7 @@ etcd_authenticate(struct etcd_client *c, int64_t deadline,
 {
 	if (c->username == NULL || c->token != NULL)
 		return ETCD_OK;
-	return authenticate_at(c, deadline, error);
+	return authenticate_at(c, deadline, 0, error);
 }
 
 /* exchange() with a token, and one new token if etcd refuses the old one. */
@@ -520,7 +596,9 @@ exchange_authed(struct etcd_client *c, struct exchange *x,
 	int rc, round;
 
 	for (round = 0; round < 2; round++) {
-		if ((rc = etcd_authenticate(c, x->deadline, error)) != ETCD_OK)
+		/* A probe's token comes in its one round too. */
+		if (c->username != NULL && c->token == NULL &&
+		    (rc = authenticate_at(c, x->deadline, x->probe, error)) != ETCD_OK)
 			return rc;
 		x->with_token = c->token != NULL;
 		if ((rc = exchange(c, x, reply, error)) != EXCHANGE_AUTH)
@@ -532,27 +610,33 @@ exchange_authed(struct etcd_client *c, struct exchange *x,
 	return error->status;
 }
 
+/* A call failed here, before any request: nothing was sent. */
+static int
+refuse(struct etcd_error *error, const char *why)
+{
+	etcd_error_set(error, ETCD_UNAVAILABLE, 0, "%s", why);
+	error->not_sent = 1;
+	etcd_count_call(ETCD_UNAVAILABLE);
+	return ETCD_UNAVAILABLE;
+}
+
 int
 etcd_call(struct etcd_client *c, const char *path, struct json_object *request,
     enum etcd_call_kind kind, struct json_object **reply,
     struct etcd_error *error)
 {
+	enum breaker_verdict verdict = BREAKER_PASS;
 	struct exchange x;
 	int rc;
 
 	*reply = NULL;
 	etcd_error_clear(error);
 	x.deadline = call_deadline(c);
-	if (etcd_remaining_us(c, x.deadline) <= 0) {
-		etcd_error_set(error, ETCD_UNAVAILABLE, 0, "deadline exceeded");
-		etcd_count_call(ETCD_UNAVAILABLE);
-		return ETCD_UNAVAILABLE;
-	}
-	if (c->use_breaker && !breaker_allow()) {
-		etcd_error_set(error, ETCD_UNAVAILABLE, 0, "circuit breaker open");
-		etcd_count_call(ETCD_UNAVAILABLE);
-		return ETCD_UNAVAILABLE;
-	}
+	if (etcd_remaining_us(c, x.deadline) <= 0)
+		return refuse(error, "deadline exceeded");
+	if (c->use_breaker && (verdict = breaker_allow()) == BREAKER_REFUSE)
+		return refuse(error, "circuit breaker open");
+	x.probe = verdict == BREAKER_PROBE;
 	x.path = path;
 	x.body = json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN);
 	x.len = strlen(x.body);
@@ -560,7 +644,7 @@ etcd_call(struct etcd_client *c, const char *path, struct json_object *request,
 	rc = exchange_authed(c, &x, reply, error);
 	/* Only silence or a leaderless etcd counts against it; an error answer is an answer. */
 	if (c->use_breaker && (rc == ETCD_UNAVAILABLE || rc == ETCD_UNKNOWN))
-		breaker_failure();
+		breaker_failure(error->message);
 	else if (c->use_breaker)
 		breaker_success();
 	etcd_count_call((enum etcd_status)rc);

@@ -19,18 +19,26 @@
 
 struct etcd_client;
 
+/*
+ * ETCD_UNAVAILABLE promises that a write was not applied: it never reached
+ * etcd, or etcd refused it before proposing it to raft. A write that may
+ * have been applied (sent, then no answer; or an answer such as "request
+ * timed out" that etcd gives after proposing) is ETCD_UNKNOWN.
+ */
 enum etcd_status {
 	ETCD_OK = 0,
 	ETCD_UNAVAILABLE,	/* no endpoint answered in time, or breaker open */
 	ETCD_COMPACTED,		/* the revision asked for was compacted */
 	ETCD_NOT_FOUND,		/* e.g. an unknown or expired lease */
 	ETCD_ERROR,		/* etcd answered with an error (see message) */
-	ETCD_UNKNOWN,		/* a write whose outcome is unknown (timeout after send) */
+	ETCD_UNKNOWN,		/* a write that may or may not have been applied */
 };
 
 struct etcd_error {
 	enum etcd_status status;
 	int		 code;		/* gRPC code from the gateway, 0 if none */
+	int		 not_sent;	/* refused here: breaker open, deadline past */
+	/* Names the endpoint (never its user:password@) when one was tried. */
 	char		 message[256];
 };
 
@@ -161,6 +169,9 @@ struct etcd_status_result {
 
 struct etcd_client *etcd_client_new(const struct etcd_options *options);
 void	etcd_client_free(struct etcd_client *client);
+
+/* The endpoint the next call goes to first, fit for a log (no credentials). */
+const char *etcd_endpoint(const struct etcd_client *client);
 
 /*
  * The deadline (CLOCK_MONOTONIC microseconds, util.h clock_monotonic_us)

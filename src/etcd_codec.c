@@ -249,6 +249,7 @@ etcd_error_set(struct etcd_error *error, enum etcd_status status, int code,
 
 	error->status = status;
 	error->code = code;
+	error->not_sent = 0;
 	va_start(ap, fmt);
 	vsnprintf(error->message, sizeof(error->message), fmt, ap);
 	va_end(ap);
@@ -259,7 +260,38 @@ etcd_error_clear(struct etcd_error *error)
 {
 	error->status = ETCD_OK;
 	error->code = 0;
+	error->not_sent = 0;
 	error->message[0] = '\0';
+}
+
+/*
+ * The answers etcd (v3.4, v3.5) gives before a request is proposed to raft,
+ * so that nothing was applied: from the gRPC interceptor ("no leader", "not
+ * capable", "rpc not supported for learner"), the read-index step of a
+ * linearizable read ("leader changed"), the check that the apply loop keeps
+ * up ("too many requests") and raft itself, which drops proposals while it
+ * has no leader or hands leadership over ("raft proposal dropped"). Every
+ * other "unavailable" may come after the proposal: "request timed out" in
+ * each of its forms, "server stopped", a cancelled or expired context.
+ */
+static const char *const refused_before_proposal[] = {
+	"etcdserver: no leader",
+	"etcdserver: leader changed",
+	"etcdserver: not capable",
+	"etcdserver: rpc not supported for learner",
+	"etcdserver: too many requests",
+	"raft proposal dropped",
+};
+
+int
+etcd_refused_before_proposal(const char *message)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(refused_before_proposal); i++)
+		if (strstr(message, refused_before_proposal[i]) != NULL)
+			return 1;
+	return 0;
 }
 
 enum etcd_status
@@ -267,15 +299,30 @@ etcd_status_of(int code, const char *message)
 {
 	if (strstr(message, "required revision has been compacted") != NULL)
 		return ETCD_COMPACTED;
+	/* Passing conditions under codes that also carry lasting ones. */
+	if (strstr(message, "etcdserver: too many requests") != NULL ||
+	    strstr(message, "raft proposal dropped") != NULL)
+		return ETCD_UNAVAILABLE;
 	switch (code) {
 	case GRPC_NOT_FOUND:
 		return ETCD_NOT_FOUND;
+	case GRPC_CANCELLED:
 	case GRPC_UNAVAILABLE:
 	case GRPC_DEADLINE_EXCEEDED:
 		return ETCD_UNAVAILABLE;
 	default:
 		return ETCD_ERROR;
 	}
+}
+
+enum etcd_status
+etcd_answer_status(const struct etcd_error *error, enum etcd_call_kind kind)
+{
+	if (error->status != ETCD_UNAVAILABLE)
+		return error->status;
+	if (kind == ETCD_IDEMPOTENT || etcd_refused_before_proposal(error->message))
+		return ETCD_UNAVAILABLE;
+	return ETCD_UNKNOWN;
 }
 
 /*

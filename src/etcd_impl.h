@@ -18,13 +18,21 @@
 #include "etcd.h"
 
 /* gRPC status codes the gateway passes on in "code". */
+#define GRPC_CANCELLED		1
 #define GRPC_DEADLINE_EXCEEDED	4
 #define GRPC_NOT_FOUND		5
 #define GRPC_UNAVAILABLE	14
 #define GRPC_UNAUTHENTICATED	16
 
+/* What a request of this attempt got to, counted by libcurl's pre-request callback. */
+struct etcd_sends {
+	int		  mutating;	/* refuse to send it a second time */
+	int		  count;	/* times libcurl was about to send it */
+};
+
 struct etcd_client {
 	char		**endpoints;	/* without a trailing slash */
+	char		**shown;	/* the same without user:password@, for messages */
 	size_t		  nendpoints;
 	size_t		  current;	/* the one that last answered */
 	int		  timeout_ms;
@@ -38,6 +46,7 @@ struct etcd_client {
 	char		 *token;	/* from /v3/auth/authenticate */
 	CURL		 *curl;		/* unary calls; the connection stays open */
 	CURL		 *watch_curl;	/* the watch stream, apart from unary calls */
+	struct etcd_sends sends;	/* of the unary call under way */
 	struct buf	  body;		/* the answer being received */
 	char		  curl_error[CURL_ERROR_SIZE];
 	char		  watch_error[CURL_ERROR_SIZE];
@@ -48,6 +57,21 @@ enum etcd_call_kind {
 	ETCD_IDEMPOTENT,	/* retry with backoff inside the deadline */
 	ETCD_MUTATING,		/* only if it provably never reached etcd */
 };
+
+/* What became of one HTTP attempt. */
+enum etcd_outcome {
+	ETCD_ANSWERED,		/* an HTTP answer came back */
+	ETCD_NOT_REACHED,	/* the request provably never left */
+	ETCD_LOST,		/* it may have reached etcd; no answer */
+	ETCD_TOO_LARGE,		/* an answer beyond the size limit */
+};
+
+/*
+ * Classify a finished attempt from libcurl's result and how many times
+ * libcurl was about to send the request (-1 when that is not known: an
+ * older libcurl, where what libcurl had written decides).
+ */
+enum etcd_outcome etcd_curl_outcome(CURLcode cc, int sends, long written);
 
 /*
  * Send request (a JSON object) to path, e.g. "/v3/kv/range", with
@@ -94,6 +118,16 @@ void	etcd_error_set(struct etcd_error *error, enum etcd_status status,
 void	etcd_error_clear(struct etcd_error *error);
 /* The status an etcd error answer (gRPC code, message) stands for. */
 enum etcd_status etcd_status_of(int code, const char *message);
+/* Did etcd refuse the call before proposing it (so nothing was applied)? */
+int	etcd_refused_before_proposal(const char *message);
+/*
+ * The final status of an error answer (error as etcd_error_from_reply
+ * left it) for a call of this kind: ETCD_UNAVAILABLE when it may be sent
+ * again (to this endpoint or another), ETCD_UNKNOWN when a mutating call
+ * may have been applied, else error->status.
+ */
+enum etcd_status etcd_answer_status(const struct etcd_error *error,
+	    enum etcd_call_kind kind);
 int	etcd_is_auth_error(int code, const char *message);
 /* Read {"error","code","message"} or a stream's {"error":{...}} into error. */
 void	etcd_error_from_reply(struct json_object *reply, long http,

@@ -266,6 +266,7 @@ stream(struct watch *w, const char *body, int idle_timeout_ms)
 	struct etcd_client *c = w->client;
 	/* fn may make unary calls, which move c->current: keep ours. */
 	const char *endpoint = c->endpoints[c->current];
+	const char *shown = c->shown[c->current];
 	struct curl_slist *headers;
 	struct buf url;
 	CURLcode cc;
@@ -309,7 +310,7 @@ stream(struct watch *w, const char *body, int idle_timeout_ms)
 		etcd_error_set(w->error, ETCD_ERROR, 0, "watch: HTTP %ld", http);
 	else
 		etcd_error_set(w->error, ETCD_UNAVAILABLE, 0, "watch: %s: %s",
-		    endpoint, cc == CURLE_OK ? "stream ended" :
+		    shown, cc == CURLE_OK ? "stream ended" :
 		    c->watch_error[0] != '\0' ? c->watch_error :
 		    curl_easy_strerror(cc));
 	/* Fail over only if this endpoint was never reached. */
@@ -366,8 +367,9 @@ etcd_watch(struct etcd_client *c, const char *key, size_t key_len,
 	memset(&w, 0, sizeof(w));
 	w.error = error != NULL ? error : &scratch;
 	etcd_error_clear(w.error);
-	if (c->use_breaker && !breaker_allow()) {
+	if (c->use_breaker && breaker_allow() == BREAKER_REFUSE) {
 		etcd_error_set(w.error, ETCD_UNAVAILABLE, 0, "circuit breaker open");
+		w.error->not_sent = 1;
 		etcd_count_call(ETCD_UNAVAILABLE);
 		return ETCD_UNAVAILABLE;
 	}
@@ -388,7 +390,7 @@ etcd_watch(struct etcd_client *c, const char *key, size_t key_len,
 	json_object_put(req);
 	if (c->use_breaker && w.frames_seen == 0 &&
 	    w.error->status == ETCD_UNAVAILABLE)
-		breaker_failure();
+		breaker_failure(w.error->message);
 	else if (c->use_breaker)
 		breaker_success();
 	etcd_count_call(w.error->status);

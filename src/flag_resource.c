@@ -222,6 +222,8 @@ flag_write(struct exchange *ex, const char *env, struct flag *flag,
 		    condition->kind == STORE_IF_PRESENT ? STORE_CHECK_PRESENT :
 		    STORE_CHECK_REVISION;
 		checks[1].revision = condition->revision;
+		checks[1].also = condition->also;
+		checks[1].nalso = condition->nalso;
 		nchecks = 2;
 	}
 	doc = flag_to_json(flag, 0);

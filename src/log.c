@@ -37,9 +37,11 @@ static struct {
 	char		 path[PATH_MAX];	/* a file target, for reopening */
 	const char	*role;
 	long		 pid;		/* 0: not known yet */
-	int64_t		 stamped_second;	/* the second "stamp" spells */
-	char		 stamp[32];
-} logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf", 0, -1, "" };
+} logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf", 0 };
+
+/* Per thread: the watcher's heartbeat thread logs beside its main thread. */
+static _Thread_local int64_t stamped_second = -1;	/* the second stamp spells */
+static _Thread_local char stamp[32];
 
 #define HELD_MAX	PIPE_BUF
 #define HELD_MAX_AGE_US	1000000
@@ -122,11 +124,11 @@ log_stamp(void)
 {
 	int64_t second = clock_realtime_us() / 1000000;
 
-	if (second != logger.stamped_second) {
-		format_rfc3339(second, logger.stamp, sizeof(logger.stamp));
-		logger.stamped_second = second;
+	if (second != stamped_second) {
+		format_rfc3339(second, stamp, sizeof(stamp));
+		stamped_second = second;
 	}
-	return logger.stamp;
+	return stamp;
 }
 
 static long

@@ -496,7 +496,13 @@ fail:
 int
 replica_snapshot_commit(struct replica *r, int64_t revision)
 {
-	static const char swap[] = "DELETE FROM main.kv;"
+	/* A row at the revision the replica had keeps the time it was first seen. */
+	static const char swap[] = "UPDATE temp.snapshot SET updated_at ="
+	    " (SELECT k.updated_at FROM main.kv k WHERE k.key = snapshot.key"
+	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0)"
+	    " WHERE EXISTS (SELECT 1 FROM main.kv k WHERE k.key = snapshot.key"
+	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0);"
+	    " DELETE FROM main.kv;"
 	    " INSERT INTO main.kv SELECT * FROM temp.snapshot;"
 	    " DELETE FROM main.events;"
 	    " DELETE FROM temp.snapshot;";

@@ -30,7 +30,7 @@ struct replica_row {
 	int64_t		 mod_revision;
 	int64_t		 version;
 	int64_t		 lease;
-	int64_t		 updated_at;	/* unix µs when this node applied it */
+	int64_t		 updated_at;	/* unix µs this node first saw the revision */
 };
 
 struct replica_event {

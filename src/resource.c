@@ -10,6 +10,7 @@
 #include <json-c/printbuf.h>
 
 #include "api.h"
+#include "arena.h"
 #include "json_check.h"
 #include "resource.h"
 #include "util.h"
@@ -22,32 +23,96 @@ resource_store_ctx(struct exchange *ex, struct store_ctx *ctx)
 	ctx->deadline_us = ex->deadline_us;
 }
 
-/* "42", W/"42" or 42 → 42; -1 when it is none of those. */
-static int64_t
-parse_etag(const char *value)
+/* etagc of RFC 9110: what may stand between the quotes of an entity tag. */
+static int
+etag_char(unsigned char c)
 {
-	char digits[32];
+	return c == 0x21 || (c >= 0x23 && c != 0x7f);
+}
+
+/* The revision a strong tag's opaque part spells as we print it; 0 if none. */
+static int64_t
+tag_revision(const char *tag, size_t len)
+{
+	char digits[20];
 	const char *errstr;
-	size_t len;
 	int64_t revision;
 
-	while (*value == ' ')
-		value++;
-	if (strncmp(value, "W/", 2) == 0)
-		value += 2;
-	len = strlen(value);
-	while (len > 0 && value[len - 1] == ' ')
-		len--;
-	if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
-		value++;
-		len -= 2;
-	}
-	if (len == 0 || len >= sizeof(digits))
-		return -1;
-	memcpy(digits, value, len);
+	if (len == 0 || len >= sizeof(digits) || tag[0] == '0' ||
+	    strspn(tag, "0123456789") < len)
+		return 0;
+	memcpy(digits, tag, len);
 	digits[len] = '\0';
 	revision = strtonum(digits, 1, INT64_MAX, &errstr);
-	return errstr != NULL ? -1 : revision;
+	return errstr != NULL ? 0 : revision;
+}
+
+/*
+ * If-Match as RFC 9110 writes it: a list of entity tags, "..." or W/"...",
+ * separated by commas with optional blanks (empty elements allowed). If-Match
+ * compares strongly: a weak tag never matches, nor does a strong one that is
+ * not one of our revisions. Puts the revisions that may match in
+ * revisions[] (room for as many as the value is long) and returns how many;
+ * -1 when the value is not such a list.
+ */
+static int
+parse_if_match(const char *p, int64_t *revisions)
+{
+	const char *tag;
+	int weak, elements = 0, n = 0;
+	int64_t revision;
+
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		if ((weak = strncmp(p, "W/", 2) == 0))
+			p += 2;
+		if (*p++ != '"')
+			return -1;
+		for (tag = p; etag_char((unsigned char)*p); p++)
+			continue;
+		if (*p != '"')
+			return -1;
+		elements++;
+		if (!weak && (revision = tag_revision(tag, (size_t)(p - tag))) > 0)
+			revisions[n++] = revision;
+		p += 1 + strspn(p + 1, " \t");
+		if (*p != ',' && *p != '\0')
+			return -1;
+	}
+	return elements > 0 ? n : -1;
+}
+
+/*
+ * No tag of the list can match: a revision no key will ever have, so the
+ * write fails as any stale one does (412, or 404 when the key is absent).
+ */
+#define REVISION_NEVER INT64_MAX
+
+static int
+if_match_condition(struct exchange *ex, const char *if_match,
+    struct store_condition *condition)
+{
+	int64_t *revisions;
+	int n;
+
+	if (strcmp(if_match, "*") == 0) {
+		condition->kind = STORE_IF_PRESENT;
+		return 0;
+	}
+	revisions = arena_alloc(&ex->arena, sizeof(*revisions) *
+	    (strlen(if_match) / 2 + 1));
+	if ((n = parse_if_match(if_match, revisions)) == -1) {
+		respond_problem(ex, 400, "invalid_precondition", "If-Match must be "
+		    "\"*\" or a list of entity tags in quotes, like \"42\"");
+		return -1;
+	}
+	condition->kind = STORE_IF_REVISION;
+	condition->revision = n > 0 ? revisions[0] : REVISION_NEVER;
+	condition->also = n > 1 ? revisions + 1 : NULL;
+	condition->nalso = n > 1 ? (size_t)(n - 1) : 0;
+	return 0;
 }
 
 int
@@ -56,21 +121,10 @@ resource_condition(struct exchange *ex, enum store_condition_kind fallback,
 {
 	const char *if_match = ex->req.if_match, *if_none = ex->req.if_none_match;
 
+	memset(condition, 0, sizeof(*condition));
 	condition->kind = fallback;
-	condition->revision = 0;
-	if (if_match != NULL && *if_match != '\0') {
-		if (strcmp(if_match, "*") == 0) {
-			condition->kind = STORE_IF_PRESENT;
-			return 0;
-		}
-		if ((condition->revision = parse_etag(if_match)) == -1) {
-			respond_problem(ex, 400, "invalid_precondition",
-			    "If-Match must be \"*\" or one revision in quotes, like \"42\"");
-			return -1;
-		}
-		condition->kind = STORE_IF_REVISION;
-		return 0;
-	}
+	if (if_match != NULL && *if_match != '\0')
+		return if_match_condition(ex, if_match, condition);
 	if (if_none != NULL && *if_none != '\0') {
 		if (strcmp(if_none, "*") != 0) {
 			respond_problem(ex, 400, "invalid_precondition",
@@ -122,6 +176,11 @@ resource_store_error(struct exchange *ex, enum store_result rc,
 		respond_problem(ex, 503, "store_unavailable",
 		    "etcd cannot be reached; nothing was changed");
 		response_header(ex, "Retry-After", "1");
+		return;
+	case STORE_OUTCOME_UNKNOWN:
+		respond_problem(ex, 504, "write_outcome_unknown", "etcd did not "
+		    "confirm the write and may or may not have applied it; read "
+		    "%s again with ?force=true before retrying", what);
 		return;
 	case STORE_GONE:
 		respond_problem(ex, 410, "history_compacted", "that revision is older "

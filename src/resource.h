@@ -33,7 +33,9 @@ void	resource_read_headers(struct exchange *ex, const struct store_ctx *ctx);
 
 /*
  * Answer a store failure: not_found_code for STORE_NOT_FOUND, 412 for
- * conditions, 503 store_unavailable with Retry-After, 500 otherwise.
+ * conditions, 503 store_unavailable with Retry-After (nothing was
+ * written), 504 write_outcome_unknown (a write etcd may have applied), 500
+ * otherwise.
  */
 void	resource_store_error(struct exchange *ex, enum store_result rc,
 	    const char *not_found_code, const char *what);

@@ -37,6 +37,7 @@ struct shared_breaker {
 	uint32_t	consecutive_failures;
 	int64_t		opened_at_us;		/* monotonic */
 	uint64_t	opened_total;
+	uint32_t	probes;			/* since it last opened from closed */
 };
 
 struct shared_replica {

@@ -19,6 +19,9 @@
 #include "store_cache.h"
 #include "util.h"
 
+/* Transactions again at another revision of an If-Match list, at most. */
+#define STORE_RETARGETS 2
+
 static struct {
 	struct etcd_client	*etcd;
 	struct replica		*replica;
@@ -167,8 +170,19 @@ call_deadline(const struct store_ctx *ctx)
 static enum store_result
 from_etcd_error(const struct etcd_error *error, const char *what)
 {
-	if (error->status == ETCD_UNAVAILABLE || error->status == ETCD_UNKNOWN)
+	switch (error->status) {
+	case ETCD_UNAVAILABLE:
 		return STORE_UNAVAILABLE;
+	case ETCD_UNKNOWN:
+		/* The client may have been told nothing: the operator learns why. */
+		log_warn("etcd %s: %s", what, error->message);
+		return STORE_OUTCOME_UNKNOWN;
+	case ETCD_OK:
+	case ETCD_COMPACTED:
+	case ETCD_NOT_FOUND:
+	case ETCD_ERROR:
+		break;
+	}
 	log_error("etcd %s: %s", what, error->message);
 	return STORE_FAILED;
 }
@@ -218,6 +232,24 @@ write_through(const struct store_item *item, int deleted)
 	__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * An item's updated_at is when this node first saw its revision (etcd
+ * keeps no time). The replica keeps that time with each row, whoever
+ * brought it (the watcher, a write-through, a snapshot), so an item just
+ * read from or written to etcd takes it from there once the replica holds
+ * that revision: one revision, one time.
+ */
+static void
+first_seen(struct store_ctx *ctx, struct store_item *item)
+{
+	struct replica_row row;
+
+	if (store.replica != NULL &&
+	    replica_get(store.replica, item->key, ctx->arena, &row) == 1 &&
+	    row.mod_revision == item->mod_revision)
+		item->updated_at = row.updated_at;
+}
+
 /* A linearizable read from etcd that refreshes the replica. */
 static enum store_result
 get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
@@ -248,6 +280,7 @@ get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
 	} else {
 		item_from_kv(ctx, &result.kvs[0], item);
 		write_through(item, 0);
+		first_seen(ctx, item);
 		rc = STORE_OK;
 	}
 	etcd_range_result_free(&result);
@@ -361,6 +394,8 @@ condition_check(const struct store_condition *condition, const char *key,
 	memset(check, 0, sizeof(*check));
 	check->key = key;
 	check->revision = condition->revision;
+	check->also = condition->also;
+	check->nalso = condition->nalso;
 	switch (condition->kind) {
 	case STORE_IF_ANY:
 		return 0;
@@ -416,6 +451,7 @@ store_put(struct store_ctx *ctx, const char *key, const char *value,
 	item->version = op.version;
 	item->lease = lease;
 	item->updated_at = clock_realtime_us();
+	first_seen(ctx, item);
 	return STORE_OK;
 }
 
@@ -423,7 +459,7 @@ enum store_result
 store_delete(struct store_ctx *ctx, const char *key,
     const struct store_condition *condition, int64_t *revision)
 {
-	struct store_condition present = { STORE_IF_PRESENT, 0 };
+	struct store_condition present = { .kind = STORE_IF_PRESENT };
 	struct store_check check;
 	struct store_op op;
 	enum store_result rc;
@@ -524,8 +560,11 @@ first_failed_check(struct store_check *checks, size_t nchecks,
 {
 	size_t i;
 
-	for (i = 0; i < nchecks && i < result->count; i++)
+	for (i = 0; i < nchecks && i < result->count; i++) {
 		checks[i].found = result->results[i].range.count > 0;
+		checks[i].current = checks[i].found ?
+		    result->results[i].range.kvs[0].mod_revision : 0;
+	}
 	for (i = 0; i < nchecks && i < result->count; i++) {
 		const struct etcd_range_result *r = &result->results[i].range;
 		int present = r->count > 0;
@@ -549,11 +588,33 @@ first_failed_check(struct store_check *checks, size_t nchecks,
 	return 0;
 }
 
+/*
+ * A revision check failed, and the key is at a revision its If-Match list
+ * also named: compare against that one instead. 1 if there is one to try.
+ */
+static int
+retarget(struct store_check *check, struct etcd_compare *cmp)
+{
+	size_t i;
+
+	if (check->kind != STORE_CHECK_REVISION || !check->found ||
+	    check->current == check->revision)
+		return 0;
+	for (i = 0; i < check->nalso; i++) {
+		if (check->also[i] == check->current) {
+			check->revision = cmp->number = check->current;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Bring the replica up to the committed ops at once (read your own write). */
 static void
 commit_write_through(struct store_ctx *ctx, struct store_op *ops,
     size_t nops, const struct etcd_txn_result *result)
 {
+	int64_t now = clock_realtime_us();
 	size_t i;
 
 	for (i = 0; i < nops; i++) {
@@ -573,7 +634,7 @@ commit_write_through(struct store_ctx *ctx, struct store_op *ops,
 		ops[i].create_revision = item.create_revision;
 		ops[i].version = item.version;
 		item.lease = ops[i].lease;
-		item.updated_at = clock_realtime_us();
+		item.updated_at = now;
 		if (ops[i].kind == STORE_OP_DELETE_PREFIX) {
 			struct replica_row *rows;
 			int64_t total;
@@ -603,6 +664,7 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
 	struct etcd_txn_result result;
 	struct etcd_error error;
 	size_t i;
+	int round;
 
 	if (store_open() == -1)
 		return STORE_FAILED;
@@ -623,14 +685,18 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
 	txn.nsuccess = nops;
 	txn.failure = reads;
 	txn.nfailure = nchecks;
-	memset(&result, 0, sizeof(result));
-	etcd_set_deadline(store.etcd, call_deadline(ctx));
-	if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
-		return from_etcd_error(&error, "txn");
-	if (!result.succeeded) {
+	for (round = 0; ; round++) {
+		memset(&result, 0, sizeof(result));
+		etcd_set_deadline(store.etcd, call_deadline(ctx));
+		if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
+			return from_etcd_error(&error, "txn");
+		if (result.succeeded)
+			break;
 		*failed = first_failed_check(checks, nchecks, &result);
 		etcd_txn_result_free(&result);
-		return STORE_STALE;
+		/* Bounded: the key may move on between the rounds. */
+		if (round == STORE_RETARGETS || !retarget(&checks[*failed], &cmps[*failed]))
+			return STORE_STALE;
 	}
 	*revision = result.revision;
 	for (i = 0; i < nops && i < result.count; i++)

@@ -26,7 +26,8 @@ enum store_result {
 	STORE_NOT_FOUND,
 	STORE_EXISTS,		/* a create-only write found the key */
 	STORE_STALE,		/* a revision condition did not hold */
-	STORE_UNAVAILABLE,	/* etcd unreachable (or outcome unknown): retry */
+	STORE_UNAVAILABLE,	/* etcd unreachable; a write was not applied: retry */
+	STORE_OUTCOME_UNKNOWN,	/* a write etcd may or may not have applied */
 	STORE_GONE,		/* history asked for is no longer kept */
 	STORE_FAILED,		/* anything else; logged */
 };
@@ -47,7 +48,7 @@ struct store_item {
 	int64_t		 mod_revision;
 	int64_t		 version;
 	int64_t		 lease;
-	int64_t		 updated_at;	/* unix µs this node saw the change */
+	int64_t		 updated_at;	/* unix µs this node first saw the revision */
 };
 
 enum store_condition_kind {
@@ -60,6 +61,9 @@ enum store_condition_kind {
 struct store_condition {
 	enum store_condition_kind kind;
 	int64_t		 revision;
+	/* STORE_IF_REVISION: an If-Match list's other revisions; any will do. */
+	const int64_t	*also;
+	size_t		 nalso;
 };
 
 /* Connect this process (call after fork). 0, or -1 when the replica can't open. */
@@ -96,7 +100,10 @@ struct store_check {
 	enum store_check_kind	 kind;
 	const char		*key;
 	int64_t			 revision;
+	const int64_t		*also;		/* REVISION: these will do too */
+	size_t			 nalso;
 	int			 found;		/* out, on STORE_STALE: key exists */
+	int64_t			 current;	/* out, on STORE_STALE: its mod_revision */
 };
 
 enum store_op_kind { STORE_OP_PUT, STORE_OP_DELETE, STORE_OP_DELETE_PREFIX };

@@ -182,6 +182,53 @@ apply_batch(void *ctx, int64_t revision, const struct etcd_event *events,
 	return stopping ? 1 : 0;
 }
 
+/*
+ * What the heartbeat makes of etcd, and has told the log: one line when
+ * etcd goes down, one when it is back (the pool's one heartbeat writes
+ * them, so they come once per node). The first contact is no news.
+ */
+struct beat {
+	enum { SEEN_NOTHING, SEEN_UP, SEEN_DOWN } seen;
+	int		 failures;
+	int64_t		 down_at_us;
+	/* The last failure that reached etcd, not a refusal of the breaker. */
+	char		 last_error[sizeof(((struct etcd_error *)0)->message)];
+};
+
+static void
+beat_failed(struct beat *b, struct etcd_client *client,
+    const struct etcd_error *error)
+{
+	if (!error->not_sent)
+		snprintf(b->last_error, sizeof(b->last_error), "%s", error->message);
+	if (++b->failures < 2)
+		return;
+	__atomic_store_n(&shared()->replica.etcd_up, 0, __ATOMIC_RELAXED);
+	if (b->seen == SEEN_DOWN)
+		return;
+	b->seen = SEEN_DOWN;
+	b->down_at_us = clock_monotonic_us();
+	/* Messages name the endpoint without its credentials (etcd.h). */
+	if (b->last_error[0] != '\0')
+		log_warn("etcd down: %s", b->last_error);
+	else
+		log_warn("etcd down: %s: %s", etcd_endpoint(client), error->message);
+}
+
+static void
+beat_answered(struct beat *b, struct etcd_client *client,
+    const struct etcd_status_result *status)
+{
+	if (b->seen == SEEN_DOWN)
+		log_info("etcd up: %s answered (etcd %s, revision %lld) after %.1f s "
+		    "down", etcd_endpoint(client), status->version,
+		    (long long)status->revision,
+		    (double)(clock_monotonic_us() - b->down_at_us) / 1e6);
+	b->seen = SEEN_UP;
+	b->failures = 0;
+	b->last_error[0] = '\0';
+}
+
 /* Answers from etcd keep the health figures honest while nothing changes. */
 static void *
 heartbeat(void *arg)
@@ -189,9 +236,10 @@ heartbeat(void *arg)
 	struct watcher *w = arg;
 	struct etcd_options options;
 	struct etcd_client *client;
+	struct beat beat;
 	char password[256];
-	int failures = 0;
 
+	memset(&beat, 0, sizeof(beat));
 	store_etcd_options(&options, password, sizeof(password));
 	client = etcd_client_new(&options);
 	explicit_bzero(password, sizeof(password));
@@ -204,14 +252,14 @@ heartbeat(void *arg)
 		etcd_set_deadline(client, clock_monotonic_us() + 1000000);
 		if (etcd_status(client, &status, &error) == ETCD_OK) {
 			now = clock_monotonic_us();
-			failures = 0;
+			beat_answered(&beat, client, &status);
 			__atomic_store_n(&sr->etcd_up, 1, __ATOMIC_RELAXED);
 			__atomic_store_n(&sr->heard_at_us, now, __ATOMIC_RELAXED);
 			if (__atomic_load_n(&w->watching, __ATOMIC_RELAXED) ||
 			    status.revision <= __atomic_load_n(&sr->revision, __ATOMIC_RELAXED))
 				__atomic_store_n(&sr->current_at_us, now, __ATOMIC_RELAXED);
-		} else if (++failures >= 2) {
-			__atomic_store_n(&sr->etcd_up, 0, __ATOMIC_RELAXED);
+		} else {
+			beat_failed(&beat, client, &error);
 		}
 		sleep_us(HEARTBEAT_US);
 	}

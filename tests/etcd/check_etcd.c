@@ -430,28 +430,28 @@ START_TEST(breaker_states)
 
 	breaker_reset();
 	for (i = 0; i < BREAKER_THRESHOLD - 1; i++)
-		breaker_failure();
+		breaker_failure("test");
 	ck_assert_int_eq(breaker_state(), BREAKER_CLOSED);
 	breaker_success();
 	for (i = 0; i < BREAKER_THRESHOLD - 1; i++)
-		breaker_failure();
+		breaker_failure("test");
 	/* The success in between reset the count. */
 	ck_assert_int_eq(breaker_state(), BREAKER_CLOSED);
-	breaker_failure();
+	breaker_failure("test");
 	ck_assert_int_eq(breaker_state(), BREAKER_OPEN);
-	ck_assert_int_eq(breaker_allow(), 0);
+	ck_assert_int_eq(breaker_allow(), BREAKER_REFUSE);
 	cooldown_over();
-	ck_assert_int_eq(breaker_allow(), 1);
+	ck_assert_int_eq(breaker_allow(), BREAKER_PROBE);
 	ck_assert_int_eq(breaker_state(), BREAKER_HALF_OPEN);
-	ck_assert_int_eq(breaker_allow(), 0);
-	breaker_failure();
+	ck_assert_int_eq(breaker_allow(), BREAKER_REFUSE);
+	breaker_failure("test");
 	ck_assert_int_eq(breaker_state(), BREAKER_OPEN);
-	ck_assert_int_eq(breaker_allow(), 0);
+	ck_assert_int_eq(breaker_allow(), BREAKER_REFUSE);
 	cooldown_over();
-	ck_assert_int_eq(breaker_allow(), 1);
+	ck_assert_int_eq(breaker_allow(), BREAKER_PROBE);
 	breaker_success();
 	ck_assert_int_eq(breaker_state(), BREAKER_CLOSED);
-	ck_assert_int_eq(breaker_allow(), 1);
+	ck_assert_int_eq(breaker_allow(), BREAKER_PASS);
 	ck_assert_uint_eq(shared()->breaker.opened_total, 2);
 	ck_assert_str_eq(breaker_state_name(BREAKER_HALF_OPEN), "half_open");
 }
@@ -477,7 +477,7 @@ START_TEST(breaker_one_probe)
 				/* The barrier: EOF once the parent closes its end. */
 				while (read(fds[0], &byte, 1) > 0)
 					continue;
-				_exit(breaker_allow());
+				_exit(breaker_allow() == BREAKER_PROBE);
 			}
 		}
 		close(fds[0]);
@@ -555,6 +555,7 @@ main(void)
 		test_tls_endpoint = NULL;
 	set_prefix();
 	sr = srunner_create(suite_offline());
+	srunner_add_suite(sr, suite_outcome());
 	if (test_endpoint != NULL) {
 		srunner_add_suite(sr, suite_kv());
 		srunner_add_suite(sr, suite_txn_lease());

@@ -41,6 +41,7 @@ int64_t	put_str(struct etcd_client *c, const char *key, const char *value);
 void	sleep_ms(int ms);
 
 Suite	*suite_offline(void);
+Suite	*suite_outcome(void);
 Suite	*suite_kv(void);
 Suite	*suite_txn_lease(void);
 Suite	*suite_watch(void);

@@ -3,7 +3,8 @@
  * own: request ids, 404/405, 413 (before reading, and while streaming), 415,
  * the JSON checks (syntax, depth 64, UTF-8, NUL) and that no handler runs
  * on any error. Bodies come from a fake body_reader that can hand data out
- * in small chunks and counts how it was called.
+ * in small chunks and counts how it was called. Also the write
+ * preconditions every resource shares (resource_condition).
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 
 #include "api.h"
 #include "conf.h"
+#include "resource.h"
 #include "router.h"
 #include "util.h"
 
@@ -763,6 +765,65 @@ START_TEST(test_json_depth)
 }
 END_TEST
 
+/* If-Match values, and the condition they make (status 400: malformed). */
+static const struct {
+	const char	*if_match;
+	int		 status;
+	int		 kind;		/* enum store_condition_kind */
+	int64_t		 revision;
+	size_t		 nalso;
+	int64_t		 also;		/* the first of them */
+} if_matches[] = {
+	{ "\"42\"", 0, STORE_IF_REVISION, 42, 0, 0 },
+	{ "*", 0, STORE_IF_PRESENT, 0, 0, 0 },
+	{ "\"41\", \"42\"", 0, STORE_IF_REVISION, 41, 1, 42 },
+	{ "\"41\",,\t\"42\" ,", 0, STORE_IF_REVISION, 41, 1, 42 },
+	/* Strong comparison: a weak tag never matches, nor a tag not ours. */
+	{ "W/\"42\"", 0, STORE_IF_REVISION, INT64_MAX, 0, 0 },
+	{ "W/\"41\", \"42\"", 0, STORE_IF_REVISION, 42, 0, 0 },
+	{ "\"abc\"", 0, STORE_IF_REVISION, INT64_MAX, 0, 0 },
+	{ "\"042\"", 0, STORE_IF_REVISION, INT64_MAX, 0, 0 },
+	{ "\"\"", 0, STORE_IF_REVISION, INT64_MAX, 0, 0 },
+	{ "\"99999999999999999999\"", 0, STORE_IF_REVISION, INT64_MAX, 0, 0 },
+	/* Not entity tags. */
+	{ "118", 400, 0, 0, 0, 0 },
+	{ "\"118", 400, 0, 0, 0, 0 },
+	{ "W/118", 400, 0, 0, 0, 0 },
+	{ "w/\"118\"", 400, 0, 0, 0, 0 },
+	{ "\"1\" \"2\"", 400, 0, 0, 0, 0 },
+	{ "\"1 2\"", 400, 0, 0, 0, 0 },
+	{ "*, \"1\"", 400, 0, 0, 0, 0 },
+	{ ",", 400, 0, 0, 0, 0 },
+	{ "garbage", 400, 0, 0, 0, 0 },
+};
+
+START_TEST(test_if_match)
+{
+	struct store_condition condition;
+	struct exchange ex;
+	int rc;
+
+	exchange_init(&ex);
+	snprintf(ex.request_id, sizeof(ex.request_id), "if-match");
+	ex.req.if_match = if_matches[_i].if_match;
+	rc = resource_condition(&ex, STORE_IF_ANY, &condition);
+	if (if_matches[_i].status == 400) {
+		ck_assert_msg(rc == -1 && ex.res.status == 400, "%s: status %d",
+		    if_matches[_i].if_match, ex.res.status);
+		ck_assert_ptr_nonnull(strstr(ex.res.body.data,
+		    "\"code\":\"invalid_precondition\""));
+	} else {
+		ck_assert_msg(rc == 0, "%s refused", if_matches[_i].if_match);
+		ck_assert_int_eq(condition.kind, if_matches[_i].kind);
+		ck_assert_int_eq(condition.revision, if_matches[_i].revision);
+		ck_assert_uint_eq(condition.nalso, if_matches[_i].nalso);
+		if (condition.nalso > 0)
+			ck_assert_int_eq(condition.also[0], if_matches[_i].also);
+	}
+	exchange_free(&ex);
+}
+END_TEST
+
 Suite *
 api_suite(void)
 {
@@ -796,6 +857,11 @@ api_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_json_body, 0, (int)ARRAY_SIZE(json_bodies));
 	tcase_add_loop_test(tc, test_json_depth, 0, (int)ARRAY_SIZE(depths));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("preconditions");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_if_match, 0, (int)ARRAY_SIZE(if_matches));
 	suite_add_tcase(s, tc);
 	return s;
 }

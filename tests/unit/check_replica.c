@@ -156,6 +156,42 @@ START_TEST(test_snapshot_replaces_everything)
 }
 END_TEST
 
+/* updated_at of a row, which must exist. */
+static int64_t
+updated_at_of(const char *key)
+{
+	struct replica_row row;
+
+	ck_assert_int_eq(replica_get(replica, key, &arena, &row), 1);
+	return row.updated_at;
+}
+
+/* A resync must not move the time a revision was first seen. */
+START_TEST(test_snapshot_keeps_first_seen_times)
+{
+	struct replica_event seen[] = {
+		put_event("config/same", "s", 5),
+		put_event("config/changed", "c", 6),
+	};
+	struct replica_row rows[3];
+
+	seen[0].row.updated_at = 1000;
+	seen[1].row.updated_at = 2000;
+	ck_assert_int_eq(replica_apply_events(replica, 6, seen, 2, 1000), 0);
+	memset(rows, 0, sizeof(rows));
+	rows[0] = put_event("config/same", "s", 5).row;
+	rows[1] = put_event("config/changed", "C", 9).row;
+	rows[2] = put_event("config/new", "n", 8).row;
+	rows[0].updated_at = rows[1].updated_at = rows[2].updated_at = 7000;
+	ck_assert_int_eq(replica_snapshot_begin(replica), 0);
+	ck_assert_int_eq(replica_snapshot_add(replica, rows, 3), 0);
+	ck_assert_int_eq(replica_snapshot_commit(replica, 9), 0);
+	ck_assert_int_eq(updated_at_of("config/same"), 1000);
+	ck_assert_int_eq(updated_at_of("config/changed"), 7000);
+	ck_assert_int_eq(updated_at_of("config/new"), 7000);
+}
+END_TEST
+
 START_TEST(test_list_by_prefix_with_paging)
 {
 	struct replica_event batch[] = {
@@ -227,6 +263,7 @@ replica_suite(void)
 	tcase_add_test(tc, test_tombstone_blocks_late_put);
 	tcase_add_test(tc, test_write_through_at_or_below_applied_is_skipped);
 	tcase_add_test(tc, test_snapshot_replaces_everything);
+	tcase_add_test(tc, test_snapshot_keeps_first_seen_times);
 	tcase_add_test(tc, test_list_by_prefix_with_paging);
 	tcase_add_test(tc, test_history_is_bounded_and_floor_rises);
 	tcase_add_test(tc, test_reopen_keeps_schema_and_data);
