@@ -26,8 +26,8 @@ config_json(const struct store_item *item)
 	format_rfc3339(item->updated_at / 1000000, when, sizeof(when));
 	json_object_object_add(obj, "key", json_object_new_string(
 	    item->key + strlen(CONFIG_FOLDER)));
-	json_object_object_add(obj, "value", resource_value_json(item->value,
-	    item->value_len));
+	json_object_object_add(obj, "value", resource_value_json(item->key,
+	    item->value, item->value_len));
 	json_object_object_add(obj, "revision", json_object_new_int64(item->mod_revision));
 	json_object_object_add(obj, "updated_at", json_object_new_string(when));
 	return obj;
@@ -51,7 +51,7 @@ respond_item(struct exchange *ex, int status, const struct store_item *item)
 	buf_puts(body, "{\"key\":");
 	buf_json_string(body, item->key + strlen(CONFIG_FOLDER));
 	buf_puts(body, ",\"value\":");
-	resource_put_value(body, item->value, item->value_len);
+	resource_put_value(body, item->key, item->value, item->value_len);
 	buf_puts(body, ",\"revision\":");
 	buf_put_int(body, item->mod_revision);
 	buf_puts(body, ",\"updated_at\":\"");

@@ -159,7 +159,20 @@ static const struct {
 	{ "", 0, "\"\"" },
 	{ "a\0b", 3, "\"a\\u0000b\"" },
 	{ "line\nbreak", 0, "\"line\\nbreak\"" },
-	{ "\xc0\xaf", 0, "\"\xc0\xaf\"" },	/* overlong UTF-8 is not JSON */
+	/* Not UTF-8: a string, with U+FFFD for each bad byte (API.md §6). */
+	{ "\xc0\xaf", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },	/* overlong '/' */
+	{ "\"caf\xe9\"", 0, "\"\\\"caf\xef\xbf\xbd\\\"\"" },	/* Latin-1 */
+	{ "ok \xe2\x82\xac \xed\xa0\x80", 0,
+	    "\"ok \xe2\x82\xac \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },	/* surrogate */
+	{ "\xe2\x82", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },	/* cut short */
+	/* A lone surrogate escape is not Unicode text: a string too. */
+	{ "\"\\ud800\"", 0, "\"\\\"\\\\ud800\\\"\"" },
+	{ "[\"\\udc00\"]", 0, "\"[\\\"\\\\udc00\\\"]\"" },
+	{ "\"\\ud83d\\ude00\"", 0, "\"\\ud83d\\ude00\"" },	/* a pair is fine */
+	/* JSON as stored, even what a request body may not hold (API.md §1). */
+	{ "\"a\\u0000b\"", 0, "\"a\\u0000b\"" },
+	{ "123456789012345678901234567890", 0, "123456789012345678901234567890" },
+	{ "-0", 0, "-0" },
 };
 
 START_TEST(test_value_written_straight_out)
@@ -169,7 +182,7 @@ START_TEST(test_value_written_straight_out)
 	struct buf b;
 
 	buf_init(&b);
-	resource_put_value(&b, stored, len);
+	resource_put_value(&b, "config/t", stored, len);
 	buf_putc(&b, '\0');
 	ck_assert_msg(strcmp(b.data, value_cases[_i].shown) == 0,
 	    "stored %s: shown %s, want %s", stored, b.data, value_cases[_i].shown);
@@ -185,7 +198,7 @@ START_TEST(test_value_through_json_c_agrees)
 	char want[256];
 
 	/* Inside an object, as a list or a watch event carries it. */
-	json_object_object_add(obj, "value", resource_value_json(stored, len));
+	json_object_object_add(obj, "value", resource_value_json("config/t", stored, len));
 	snprintf(want, sizeof(want), "{\"value\":%s}", value_cases[_i].shown);
 	ck_assert_str_eq(json_object_to_json_string_ext(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), want);
@@ -206,11 +219,11 @@ START_TEST(test_too_deep_value_is_a_string_both_ways)
 		deep[n + i] = ']';
 	deep[2 * n] = '\0';
 	buf_init(&b);
-	resource_put_value(&b, deep, strlen(deep));
+	resource_put_value(&b, "config/t", deep, strlen(deep));
 	ck_assert_int_eq(b.data[0], '"');
 	buf_free(&b);
 	value = json_object_new_array();
-	json_object_array_add(value, resource_value_json(deep, strlen(deep)));
+	json_object_array_add(value, resource_value_json("config/t", deep, strlen(deep)));
 	ck_assert_int_eq(json_object_to_json_string_ext(value,
 	    JSON_C_TO_STRING_PLAIN)[1], '"');
 	json_object_put(value);
