@@ -25,6 +25,7 @@
 #include "resource.h"
 #include "router.h"
 #include "shared.h"
+#include "stored_doc.h"
 #include "token.h"
 #include "util.h"
 
@@ -187,7 +188,7 @@ verify_api_token(struct exchange *ex, const char *text)
 	token_key(key, sizeof(key), item.value);
 	if ((rc = store_get(&ctx, key, 0, &item)) != STORE_OK)
 		return lookup_failed(ex, rc);
-	if ((doc = json_tokener_parse(item.value)) == NULL)
+	if ((doc = stored_doc_parse(item.key, item.value, item.value_len)) == NULL)
 		return AUTH_INVALID;
 	if (token_info(doc, &info) == 0 &&
 	    CRYPTO_memcmp(info.sha256, hash, SHA256_HEX_LEN) == 0 &&

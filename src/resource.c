@@ -129,6 +129,11 @@ resource_store_error(struct exchange *ex, enum store_result rc,
 		    "than the history this node keeps; list again, then watch from "
 		    "the list's revision");
 		return;
+	case STORE_CORRUPT:
+		respond_problem(ex, 500, "corrupt_document", "%s is stored in a form "
+		    "that is not valid (written into etcd by hand?); the log says "
+		    "what is wrong; DELETE still removes it", what);
+		return;
 	case STORE_OK:
 	case STORE_FAILED:
 		break;

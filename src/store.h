@@ -28,6 +28,7 @@ enum store_result {
 	STORE_STALE,		/* a revision condition did not hold */
 	STORE_UNAVAILABLE,	/* etcd unreachable (or outcome unknown): retry */
 	STORE_GONE,		/* history asked for is no longer kept */
+	STORE_CORRUPT,		/* the stored document is not what the key holds; logged */
 	STORE_FAILED,		/* anything else; logged */
 };
 

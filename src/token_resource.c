@@ -15,6 +15,7 @@
 #include "keys.h"
 #include "resource.h"
 #include "scope.h"
+#include "stored_doc.h"
 #include "token.h"
 #include "token_resource.h"
 #include "util.h"
@@ -166,8 +167,10 @@ handle_token_list(struct exchange *ex)
 	}
 	items = json_object_new_array();
 	for (i = 0; i < count; i++) {
-		struct json_object *doc = json_tokener_parse(found[i].value);
+		struct json_object *doc = stored_doc_parse(found[i].key,
+		    found[i].value, found[i].value_len);
 
+		/* A corrupt document is left out (and logged), as in every list. */
 		if (doc == NULL)
 			continue;
 		json_object_object_del(doc, "sha256");
@@ -187,9 +190,9 @@ handle_token_delete(struct exchange *ex)
 	struct token_info info;
 	struct json_object *doc = NULL;
 	enum store_result rc;
-	char key[64], index[128];
+	char key[64], index[128] = "";
 	int64_t revision;
-	size_t failed;
+	size_t failed, nops;
 
 	if (!name_valid(ex->params[0]) || strlen(ex->params[0]) > 32) {
 		respond_problem(ex, 404, "token_not_found", "no such token");
@@ -200,18 +203,19 @@ handle_token_delete(struct exchange *ex)
 	/* Forced: revoking must not miss a token this replica has not seen yet. */
 	if ((rc = store_get(&ctx, key, 1, &item)) != STORE_OK)
 		goto fail;
-	rc = STORE_FAILED;
-	if ((doc = json_tokener_parse(item.value)) == NULL ||
-	    token_info(doc, &info) == -1)
-		goto fail;
-	token_index_key(index, sizeof(index), info.sha256);
+	/* A corrupt document (logged) names no index entry: the token goes alone. */
+	doc = stored_doc_parse(item.key, item.value, item.value_len);
+	nops = doc != NULL && token_info(doc, &info) == 0 ? 2 : 1;
+	if (nops == 2)
+		token_index_key(index, sizeof(index), info.sha256);
 	check.key = key;
 	check.revision = item.mod_revision;
 	memset(ops, 0, sizeof(ops));
 	ops[0].kind = ops[1].kind = STORE_OP_DELETE;
 	ops[0].key = key;
 	ops[1].key = index;
-	if ((rc = store_commit(&ctx, &check, 1, ops, 2, &revision, &failed)) != STORE_OK)
+	if ((rc = store_commit(&ctx, &check, 1, ops, nops, &revision,
+	    &failed)) != STORE_OK)
 		goto fail;
 	json_object_put(doc);
 	respond_empty(ex, 204);
