@@ -96,7 +96,9 @@ update_revision(struct exchange *ex, struct store_condition *condition,
 		return 0;
 	}
 	if (json_object_object_get_ex(ex->json, "revision", &field)) {
-		int64_t revision = json_object_is_type(field, json_type_int) ?
+		/* json-c gives a uint64 above INT64_MAX as INT64_MAX: not that revision. */
+		int64_t revision = json_object_is_type(field, json_type_int) &&
+		    json_object_get_uint64(field) <= INT64_MAX ?
 		    json_object_get_int64(field) : -1;
 
 		if (json_object_is_type(field, json_type_string))

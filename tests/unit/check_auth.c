@@ -270,6 +270,54 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/*
+ * Claims are held to a request body's rules: "dynconf\u0000evil" is not the
+ * audience "dynconf", nor "admin\u0000" the scope admin.
+ */
+START_TEST(test_claims_strict)
+{
+	static const struct {
+		const char	*extra;
+		int		 status;
+	} cases[] = {
+		{ "\"aud\":\"dynconf\\u0000evil\",\"scope\":\"admin\"", 401 },
+		{ "\"aud\":[\"x\\u0000\",\"dynconf\"],\"scope\":\"admin\"", 401 },
+		{ "\"aud\":\"dynconf\",\"scope\":\"admin\\u0000\"", 401 },
+		{ "\"aud\":\"dynconf\",\"permissions\":[\"admin\\u0000x\"]", 401 },
+		{ "\"aud\":\"dynconf\",\"scope\":\"admin\",\"n\":1e400", 401 },
+		{ "\"aud\":\"dynconf\",\"scope\":\"admin\"", 204 },
+	};
+	char text[512], *t;
+	long long now = clock_realtime_us() / 1000000;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(text, sizeof(text), "{\"exp\":%lld,%s}", now + 300,
+		    cases[i].extra);
+		t = make_jwt("HS256", text, SECRET);
+		ck_assert_msg(call_jwt("/read", t) == cases[i].status, "%s: want %d",
+		    text, cases[i].status);
+		free(t);
+	}
+}
+END_TEST
+
+/* An exp json-c saturates (INT64_MAX) is far ahead, not overflowed into the past. */
+START_TEST(test_exp_saturated)
+{
+	char *t;
+
+	t = make_jwt("HS256", "{\"aud\":\"dynconf\",\"exp\":1e300,"
+	    "\"scope\":\"admin\"}", SECRET);
+	ck_assert_int_eq(call_jwt("/read", t), 204);
+	free(t);
+	t = make_jwt("HS256", "{\"aud\":\"dynconf\",\"exp\":9223372036854775807,"
+	    "\"scope\":\"admin\"}", SECRET);
+	ck_assert_int_eq(call_jwt("/read", t), 204);
+	free(t);
+}
+END_TEST
+
 START_TEST(test_es256_and_confusion)
 {
 	char *t = make_jwt("ES256", claims("\"scope\":\"flags:read\""), NULL);
@@ -308,6 +356,8 @@ auth_suite(void)
 	tcase_add_test(tc, test_headers);
 	tcase_add_test(tc, test_hs256_scopes);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_claims_strict);
+	tcase_add_test(tc, test_exp_saturated);
 	tcase_add_test(tc, test_es256_and_confusion);
 	suite_add_tcase(s, tc);
 	return s;
