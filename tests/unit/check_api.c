@@ -971,6 +971,35 @@ START_TEST(test_json_path_cut)
 }
 END_TEST
 
+/* What json_repair_utf8 makes of a stored document that is not UTF-8. */
+static const struct {
+	const char	*in;
+	const char	*out;
+} repairs[] = {
+	{ "\"caf\xe9\"", "\"caf\xef\xbf\xbd\"" },
+	{ "[\"\xc0\xaf\",\"\xe2\x82\xac\"]", "[\"\xef\xbf\xbd\xef\xbf\xbd\",\"\xe2\x82\xac\"]" },
+	{ "\"\\ud800\"", "\"\\ufffd\"" },
+	{ "\"\\udc00x\"", "\"\\ufffdx\"" },
+	{ "\"\\ud800\\ud800\\udc00\"", "\"\\ufffd\\ud800\\udc00\"" },
+	{ "\"\\ud83d\\ude00\"", "\"\\ud83d\\ude00\"" },	/* a pair stays */
+	{ "\"\\\\ud800\"", "\"\\\\ud800\"" },		/* a backslash, then text */
+	{ "{\"k\\ud800\":\"\xff\"}", "{\"k\\ufffd\":\"\xef\xbf\xbd\"}" },
+	{ "\"\\ud80", "\"\\ud80" },				/* cut short: not ours */
+};
+
+START_TEST(test_json_repair_utf8)
+{
+	struct buf out;
+
+	buf_init(&out);
+	json_repair_utf8(repairs[_i].in, strlen(repairs[_i].in), &out);
+	ck_assert_str_eq(out.data, repairs[_i].out);
+	if (json_check(repairs[_i].in, strlen(repairs[_i].in), 64) != JSON_CHECK_SYNTAX)
+		ck_assert_int_eq(json_check(out.data, out.len, 64), JSON_CHECK_OK);
+	buf_free(&out);
+}
+END_TEST
+
 Suite *
 api_suite(void)
 {
@@ -1010,6 +1039,7 @@ api_suite(void)
 	tcase_add_test(tc, test_json_double_limit);
 	tcase_add_test(tc, test_json_check_rules);
 	tcase_add_test(tc, test_json_path_cut);
+	tcase_add_loop_test(tc, test_json_repair_utf8, 0, (int)ARRAY_SIZE(repairs));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,8 @@
 /*
- * Unit tests of the store's point-read cache (store_cache.c) and of how a
+ * Unit tests of the store's point-read cache (store_cache.c), of how a
  * stored value is shown (resource.c): written straight out or through
- * json-c, a value must read exactly alike.
+ * json-c, a value must read exactly alike; and of how a stored document is
+ * read back (stored_doc.c).
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include "buf.h"
 #include "resource.h"
 #include "store_cache.h"
+#include "stored_doc.h"
 
 #include "check_suites.h"
 
@@ -230,6 +232,44 @@ START_TEST(test_too_deep_value_is_a_string_both_ways)
 }
 END_TEST
 
+/* A document read back from etcd: what stored_doc_parse accepts, mends or refuses. */
+static const struct {
+	const char	*stored;
+	const char	*read;		/* as json-c prints it; NULL: corrupt */
+} docs[] = {
+	{ "{\"a\":[1,2.50,\"x\"]}", "{\"a\":[1,2.50,\"x\"]}" },
+	{ "{\"n\":18446744073709551615,\"m\":-9223372036854775808}",
+	  "{\"n\":18446744073709551615,\"m\":-9223372036854775808}" },
+	{ "{\"d\":1e400}", "{\"d\":1e400}" },	/* json-c keeps a double's text */
+	{ "{\"s\":\"caf\xe9\"}", "{\"s\":\"caf\xef\xbf\xbd\"}" },
+	{ "{\"s\":\"\\ud800!\"}", "{\"s\":\"\xef\xbf\xbd!\"}" },
+	{ "not json", NULL },
+	{ "{\"a\":1} x", NULL },
+	{ "{\"description\":\"a\\u0000b\"}", NULL },
+	{ "{\"k\\u0000\":1}", NULL },
+	{ "{\"n\":123456789012345678901234567890}", NULL },
+	{ "{\"n\":-0}", NULL },
+	{ "{\"s\":\"\xff\\u0000\"}", NULL },		/* mended, still a NUL */
+	{ "", NULL },
+};
+
+START_TEST(test_stored_doc)
+{
+	struct json_object *doc = stored_doc_parse("flags/default/t", docs[_i].stored,
+	    strlen(docs[_i].stored));
+
+	if (docs[_i].read == NULL) {
+		ck_assert_msg(doc == NULL, "%s was read as %s", docs[_i].stored,
+		    json_object_to_json_string(doc));
+		return;
+	}
+	ck_assert_msg(doc != NULL, "%s was refused", docs[_i].stored);
+	ck_assert_str_eq(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), docs[_i].read);
+	json_object_put(doc);
+}
+END_TEST
+
 Suite *
 store_cache_suite(void)
 {
@@ -250,6 +290,7 @@ store_cache_suite(void)
 	tcase_add_loop_test(values, test_value_through_json_c_agrees, 0,
 	    sizeof(value_cases) / sizeof(value_cases[0]));
 	tcase_add_test(values, test_too_deep_value_is_a_string_both_ways);
+	tcase_add_loop_test(values, test_stored_doc, 0, sizeof(docs) / sizeof(docs[0]));
 	suite_add_tcase(s, values);
 	return s;
 }
