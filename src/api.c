@@ -150,6 +150,58 @@ body_tokener(void)
 	return tok;
 }
 
+/* A refusal naming the field: "value.a[1]", or the body itself. */
+static void
+refuse_field(struct exchange *ex, const char *code, const char *what,
+    const char *message, const struct json_check_where *where)
+{
+	struct field_error error = { where->path, message };
+
+	if (where->path[0] == '\0')
+		respond_invalid(ex, code, arena_concat(&ex->arena, "the body is ",
+		    what, (char *)NULL), &error, 1);
+	else
+		respond_invalid(ex, code, arena_concat(&ex->arena, where->path,
+		    " is ", what, (char *)NULL), &error, 1);
+}
+
+/* The strict check of json_check.h, with every rule (API.md §1); -1 after 400. */
+static int
+body_checked(struct exchange *ex)
+{
+	struct json_check_where where;
+
+	switch (json_check_ex(ex->body, ex->body_len, API_MAX_JSON_DEPTH,
+	    JSON_CHECK_REQUEST, &where)) {
+	case JSON_CHECK_OK:
+		return 0;
+	case JSON_CHECK_DEPTH:
+		respond_problem(ex, 400, "json_too_deep",
+		    "the body is nested deeper than %d levels", API_MAX_JSON_DEPTH);
+		break;
+	case JSON_CHECK_UTF8:
+		refuse_field(ex, "invalid_utf8", "not valid UTF-8", "not valid "
+		    "UTF-8 (a lone UTF-16 surrogate escape counts)", &where);
+		break;
+	case JSON_CHECK_NUL:
+		refuse_field(ex, "nul_in_string", "a string holding \\u0000",
+		    "\\u0000 is not allowed in a string or a member name", &where);
+		break;
+	case JSON_CHECK_NUMBER:
+		refuse_field(ex, "number_out_of_range", "a number that would not "
+		    "read back as sent", "an integer must be from "
+		    "-9223372036854775808 to 18446744073709551615 and not -0; "
+		    "any other number must be finite as a double (at most about "
+		    "1.797e308 in magnitude)", &where);
+		break;
+	case JSON_CHECK_SYNTAX:
+		respond_problem(ex, 400, "invalid_json", "the body is not valid "
+		    "JSON (at byte %zu)", where.offset);
+		break;
+	}
+	return -1;
+}
+
 static int
 parse_json_body(struct exchange *ex)
 {
@@ -163,20 +215,8 @@ parse_json_body(struct exchange *ex)
 		    "the body contains a NUL byte");
 		return -1;
 	}
-	switch (json_check(ex->body, ex->body_len, API_MAX_JSON_DEPTH)) {
-	case JSON_CHECK_OK:
-		break;
-	case JSON_CHECK_DEPTH:
-		respond_problem(ex, 400, "json_too_deep",
-		    "the body is nested deeper than %d levels", API_MAX_JSON_DEPTH);
+	if (body_checked(ex) == -1)
 		return -1;
-	case JSON_CHECK_UTF8:
-		respond_problem(ex, 400, "invalid_utf8", "the body is not valid UTF-8");
-		return -1;
-	case JSON_CHECK_SYNTAX:
-		respond_problem(ex, 400, "invalid_json", "the body is not valid JSON");
-		return -1;
-	}
 	if ((tok = body_tokener()) == NULL) {
 		respond_problem(ex, 500, "internal_error", "out of memory");
 		return -1;

@@ -25,6 +25,7 @@
 #include "resource.h"
 #include "router.h"
 #include "shared.h"
+#include "stored_doc.h"
 #include "token.h"
 #include "util.h"
 
@@ -201,7 +202,7 @@ token_read(struct exchange *ex, struct store_ctx *ctx, const char *id,
 	token_key(key, sizeof(key), id);
 	if ((rc = store_get(ctx, key, 0, &item)) != STORE_OK)
 		return lookup_failed(ex, rc);
-	if ((doc = json_tokener_parse(item.value)) == NULL)
+	if ((doc = stored_doc_parse(item.key, item.value, item.value_len)) == NULL)
 		return AUTH_INVALID;
 	ok = token_info(doc, info) == 0 &&
 	    (info->expires == 0 || info->expires > now);

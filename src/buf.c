@@ -117,13 +117,35 @@ buf_json_string(struct buf *b, const char *s)
 	buf_json_string_len(b, s, strlen(s));
 }
 
+/*
+ * Runs of bytes that need no escape go out in one append. A byte that does
+ * not start well-formed UTF-8 goes out as U+FFFD: whatever a stored value or
+ * a name holds, what is written is JSON every client can read.
+ */
 void
 buf_json_string_len(struct buf *b, const char *s, size_t len)
 {
-	const unsigned char *p, *end = (const unsigned char *)s + len;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *run;
+	size_t n;
 
 	buf_putc(b, '"');
-	for (p = (const unsigned char *)s; p < end; p++) {
+	while (p < end) {
+		for (run = p; p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\'; p++)
+			;
+		if (p > run)
+			buf_append(b, run, (size_t)(p - run));
+		if (p == end)
+			break;
+		if (*p >= 0x80) {
+			if ((n = utf8_sequence(p, end)) == 0) {
+				buf_append(b, "\xef\xbf\xbd", 3);
+				n = 1;
+			} else
+				buf_append(b, p, n);
+			p += n;
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			buf_puts(b, "\\\"");
@@ -141,11 +163,9 @@ buf_json_string_len(struct buf *b, const char *s, size_t len)
 			buf_puts(b, "\\t");
 			break;
 		default:
-			if (*p < 0x20)
-				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_putc(b, (char)*p);
+			buf_printf(b, "\\u%04x", *p);
 		}
+		p++;
 	}
 	buf_putc(b, '"');
 }

@@ -27,7 +27,10 @@ void	buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void	buf_put_int(struct buf *b, long long n);
 /* Append s as a quoted JSON string, escaping what JSON requires. */
 void	buf_json_string(struct buf *b, const char *s);
-/* The same for s[0..len), which may hold NUL bytes (written as \u0000). */
+/*
+ * The same for s[0..len), which may hold NUL bytes (written as \u0000).
+ * Bytes that are not well-formed UTF-8 are written as U+FFFD, one each.
+ */
 void	buf_json_string_len(struct buf *b, const char *s, size_t len);
 
 #endif

@@ -26,8 +26,8 @@ config_json(const struct store_item *item)
 	format_rfc3339(item->updated_at / 1000000, when, sizeof(when));
 	json_object_object_add(obj, "key", json_object_new_string(
 	    item->key + strlen(CONFIG_FOLDER)));
-	json_object_object_add(obj, "value", resource_value_json(item->value,
-	    item->value_len));
+	json_object_object_add(obj, "value", resource_value_json(item->key,
+	    item->value, item->value_len));
 	json_object_object_add(obj, "revision", json_object_new_int64(item->mod_revision));
 	json_object_object_add(obj, "updated_at", json_object_new_string(when));
 	return obj;
@@ -51,7 +51,7 @@ respond_item(struct exchange *ex, int status, const struct store_item *item)
 	buf_puts(body, "{\"key\":");
 	buf_json_string(body, item->key + strlen(CONFIG_FOLDER));
 	buf_puts(body, ",\"value\":");
-	resource_put_value(body, item->value, item->value_len);
+	resource_put_value(body, item->key, item->value, item->value_len);
 	buf_puts(body, ",\"revision\":");
 	buf_put_int(body, item->mod_revision);
 	buf_puts(body, ",\"updated_at\":\"");
@@ -60,13 +60,17 @@ respond_item(struct exchange *ex, int status, const struct store_item *item)
 	resource_etag(ex, item->mod_revision);
 }
 
-/* The path's key, validated, as the store's key ("config/..."); NULL after 400. */
+/*
+ * The path's key, validated, as the store's key ("config/..."); NULL after
+ * 400. deleting: any key that stays in the folder (keys.h), for one written
+ * by hand that a list shows.
+ */
 static const char *
-config_store_key(struct exchange *ex)
+config_store_key(struct exchange *ex, int deleting)
 {
 	const char *key = ex->params[0];
 
-	if (!config_key_valid(key)) {
+	if (deleting ? !stored_key_deletable(key) : !config_key_valid(key)) {
 		respond_problem(ex, 400, "invalid_key", "a config key is 1 to %d names "
 		    "of [A-Za-z0-9][A-Za-z0-9._-]* joined by '/', at most %d bytes",
 		    CONFIG_KEY_MAX_SEGMENTS, CONFIG_KEY_MAX_LEN);
@@ -115,7 +119,7 @@ handle_config_put(struct exchange *ex)
 	const char *key, *text;
 	int created = 0;
 
-	if ((key = config_store_key(ex)) == NULL ||
+	if ((key = config_store_key(ex, 0)) == NULL ||
 	    parse_config_body(ex, &value) == -1 ||
 	    resource_condition(ex, STORE_IF_ANY, &condition) == -1)
 		return;
@@ -139,7 +143,7 @@ handle_config_get(struct exchange *ex)
 	const char *key;
 	int force;
 
-	if ((key = config_store_key(ex)) == NULL || resource_force(ex, &force) == -1)
+	if ((key = config_store_key(ex, 0)) == NULL || resource_force(ex, &force) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
 	rc = store_get(&ctx, key, force, &item);
@@ -163,7 +167,7 @@ handle_config_delete(struct exchange *ex)
 	const char *key;
 	int64_t revision;
 
-	if ((key = config_store_key(ex)) == NULL ||
+	if ((key = config_store_key(ex, 1)) == NULL ||
 	    resource_condition(ex, STORE_IF_PRESENT, &condition) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);

@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "ordering.h"
 #include "resource.h"
+#include "stored_doc.h"
 #include "util.h"
 
 #define SDK_KEY_PREFIX "dcsdk_"
@@ -83,14 +84,16 @@ environment_read(struct exchange *ex, struct store_ctx *ctx, const char *name,
 	rc = store_get(ctx, environment_key(ex, name), force, &item);
 	if (rc != STORE_OK)
 		return rc;
-	if ((doc = json_tokener_parse(item.value)) == NULL)
-		return STORE_FAILED;
 	env->name = arena_strdup(&ex->arena, name);
+	env->revision = item.mod_revision;
+	env->sdk_key_hash = env->created_at = "";
+	/* Filled enough to be deleted: the key and its revision. */
+	if ((doc = stored_doc_parse(item.key, item.value, item.value_len)) == NULL)
+		return STORE_CORRUPT;
 	env->sdk_key_hash = json_object_object_get_ex(doc, "sdk_key_sha256", &field) ?
 	    arena_strdup(&ex->arena, json_object_get_string(field)) : "";
 	env->created_at = json_object_object_get_ex(doc, "created_at", &field) ?
 	    arena_strdup(&ex->arena, json_object_get_string(field)) : "";
-	env->revision = item.mod_revision;
 	json_object_put(doc);
 	return STORE_OK;
 }
@@ -156,6 +159,8 @@ ensure_default(struct exchange *ex, struct store_ctx *ctx)
 	char created[32];
 	int64_t revision;
 
+	if (rc == STORE_CORRUPT)	/* it exists: reading it says the rest */
+		return STORE_OK;
 	if (rc != STORE_NOT_FOUND)
 		return rc;
 	rc = environment_insert(ex, ctx, DEFAULT_ENVIRONMENT, &sdk_key, created,
@@ -333,16 +338,22 @@ handle_environment_create(struct exchange *ex)
 
 static const char *const environment_order_fields[] = { "name", "created_at" };
 
-/* An environment as listed: {"name", "created_at", "revision"}. */
+/*
+ * An environment as listed: {"name", "created_at", "revision"}; NULL for a
+ * corrupt document (logged), left out as in every list.
+ */
 static struct json_object *
 listed_environment(const struct store_item *found)
 {
-	struct json_object *doc = json_tokener_parse(found->value), *item, *at;
+	struct json_object *doc, *item, *at;
 
+	if ((doc = stored_doc_parse(found->key, found->value,
+	    found->value_len)) == NULL)
+		return NULL;
 	item = json_object_new_object();
 	json_object_object_add(item, "name", json_object_new_string(
 	    found->key + strlen("environments/")));
-	if (doc != NULL && json_object_object_get_ex(doc, "created_at", &at))
+	if (json_object_object_get_ex(doc, "created_at", &at))
 		json_object_object_add(item, "created_at", json_object_get(at));
 	json_object_object_add(item, "revision",
 	    json_object_new_int64(found->mod_revision));
@@ -359,7 +370,7 @@ handle_environment_list(struct exchange *ex)
 	struct store_ctx ctx;
 	enum store_result rc;
 	int64_t limit, offset, total;
-	size_t count, i;
+	size_t count, i, listed;
 
 	if (resource_pagination(ex, &limit, &offset) == -1 ||
 	    ordering_parse(ex, environment_order_fields,
@@ -374,8 +385,10 @@ handle_environment_list(struct exchange *ex)
 		return;
 	}
 	all = arena_alloc(&ex->arena, sizeof(*all) * (count ? count : 1));
-	for (i = 0; i < count; i++)
-		all[i] = listed_environment(&found[i]);
+	for (i = 0, listed = 0; i < count; i++)
+		if ((all[listed] = listed_environment(&found[i])) != NULL)
+			listed++;
+	count = listed;
 	ordering_sort(all, count, &order);
 	items = json_object_new_array();
 	for (i = 0; i < count; i++) {
@@ -387,9 +400,13 @@ handle_environment_list(struct exchange *ex)
 	resource_respond_list(ex, &ctx, items, (int64_t)count, limit, offset);
 }
 
-/* The path's environment, read; NULL after answering. */
+/*
+ * The path's environment, read; -1 after answering. deleting: a corrupt
+ * document will do (env holds its name and revision).
+ */
 static int
-path_environment(struct exchange *ex, struct store_ctx *ctx, struct environment *env)
+path_environment(struct exchange *ex, struct store_ctx *ctx,
+    struct environment *env, int deleting)
 {
 	const char *name = ex->params[0];
 	enum store_result rc;
@@ -404,8 +421,13 @@ path_environment(struct exchange *ex, struct store_ctx *ctx, struct environment 
 	if (rc == STORE_NOT_FOUND && strcmp(name, DEFAULT_ENVIRONMENT) == 0 &&
 	    (rc = ensure_default(ex, ctx)) == STORE_OK)
 		rc = environment_read(ex, ctx, name, 1, env);
+	if (rc == STORE_CORRUPT && deleting)
+		return 0;
 	if (rc != STORE_OK) {
-		resource_store_error(ex, rc, "environment_not_found", "the environment");
+		resource_store_error(ex, rc, "environment_not_found",
+		    rc == STORE_CORRUPT ? arena_concat(&ex->arena,
+		    "the environment at ", environment_key(ex, name), (char *)NULL) :
+		    "the environment");
 		return -1;
 	}
 	return 0;
@@ -417,7 +439,7 @@ handle_environment_get(struct exchange *ex)
 	struct environment env;
 	struct store_ctx ctx;
 
-	if (path_environment(ex, &ctx, &env) == -1)
+	if (path_environment(ex, &ctx, &env, 0) == -1)
 		return;
 	respond_environment(ex, 200, env.name, NULL, env.created_at, env.revision);
 	resource_read_headers(ex, &ctx);
@@ -447,7 +469,7 @@ handle_environment_delete(struct exchange *ex)
 	size_t failed = 0, nops = 0;
 	int64_t revision;
 
-	if (path_environment(ex, &ctx, &env) == -1)
+	if (path_environment(ex, &ctx, &env, 1) == -1)
 		return;
 	if (strcmp(env.name, DEFAULT_ENVIRONMENT) == 0) {
 		respond_problem(ex, 409, "default_environment",
@@ -498,7 +520,7 @@ handle_environment_rotate_key(struct exchange *ex)
 	size_t failed;
 	int64_t revision;
 
-	if (path_environment(ex, &ctx, &env) == -1)
+	if (path_environment(ex, &ctx, &env, 0) == -1)
 		return;
 	if (new_sdk_key(ex, &sdk_key, &hash) == -1) {
 		respond_problem(ex, 500, "internal_error", "no randomness");

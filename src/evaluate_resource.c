@@ -146,7 +146,7 @@ handle_flag_evaluate(struct exchange *ex)
 	struct store_ctx ctx;
 	const struct flag *flag;
 	enum store_result rc;
-	const char *env, *key = ex->params[0];
+	const char *env, *key = ex->params[0], *store_key;
 	int64_t revision;
 
 	if (!name_valid(key)) {
@@ -158,10 +158,12 @@ handle_flag_evaluate(struct exchange *ex)
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
 	    request_context(ex, &context) == -1)
 		return;
-	rc = flag_cache_read(&ctx, flag_store_key(&ex->arena, env, key),
-	    0, &flag, &revision);
+	store_key = flag_store_key(&ex->arena, env, key);
+	rc = flag_cache_read(&ctx, store_key, 0, &flag, &revision);
 	if (rc != STORE_OK) {
-		resource_store_error(ex, rc, "flag_not_found", "the flag");
+		resource_store_error(ex, rc, "flag_not_found", rc == STORE_CORRUPT ?
+		    arena_concat(&ex->arena, "the flag at ", store_key, (char *)NULL) :
+		    "the flag");
 	} else {
 		put_evaluation(start_answer(ex), key, flag, context, revision);
 	}

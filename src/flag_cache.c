@@ -12,6 +12,7 @@
 
 #include "flag_cache.h"
 #include "log.h"
+#include "stored_doc.h"
 #include "util.h"
 
 #define FLAG_CACHE_SLOTS 1024
@@ -59,16 +60,18 @@ flag_cache_get(const struct store_item *item)
 		return &slot->flag;
 	slot_clear(slot);
 	memset(&errors, 0, sizeof(errors));
-	key = strrchr(item->key, '/');
+	/* flags/ENV/KEY: a key written by hand may hold '/', as lists show it. */
+	key = strchr(item->key, '/');
+	key = key != NULL ? strchr(key + 1, '/') : NULL;
 	key = key != NULL ? key + 1 : item->key;
-	doc = json_tokener_parse(item->value);
-	if (doc == NULL || flag_parse(doc, key, &slot->flag, &errors) == -1) {
-		log_warn("stored flag %s at revision %lld is not a valid flag%s%s",
-		    item->key, (long long)item->mod_revision,
-		    errors.count > 0 && doc != NULL ? ": " : "",
-		    errors.count > 0 && doc != NULL ? errors.items[0].field : "");
-		if (doc != NULL)
-			flag_free(&slot->flag);
+	/* stored_doc_parse logs what is wrong with text that is not a document. */
+	if ((doc = stored_doc_parse(item->key, item->value, item->value_len)) == NULL)
+		return NULL;
+	if (flag_parse(doc, key, &slot->flag, &errors) == -1) {
+		log_warn("stored flag %s at revision %lld is not a valid flag: "
+		    "%s: %s", item->key, (long long)item->mod_revision,
+		    errors.items[0].field, errors.items[0].message);
+		flag_free(&slot->flag);
 		json_object_put(doc);
 		return NULL;
 	}
@@ -100,7 +103,7 @@ flag_cache_read(struct store_ctx *ctx, const char *store_key, int force,
 	if ((rc = store_get(ctx, store_key, force, &item)) != STORE_OK)
 		return rc;
 	if ((*flag = flag_cache_get(&item)) == NULL)
-		return STORE_FAILED;
+		return STORE_CORRUPT;
 	*mod_revision = item.mod_revision;
 	/* A forced read came from etcd, not from the replica at generation. */
 	slot = &slots[slot_of(store_key)];

@@ -19,8 +19,8 @@ const struct flag *flag_cache_get(const struct store_item *item);
 /*
  * Read the flag at store_key through the store (force: from etcd), or,
  * while the replica has not changed since this process last read it, from
- * the cache without touching the replica. STORE_FAILED when the stored
- * document is not a valid flag.
+ * the cache without touching the replica. STORE_CORRUPT when the stored
+ * document is not a valid flag (logged).
  */
 enum store_result flag_cache_read(struct store_ctx *ctx, const char *store_key,
 	    int force, const struct flag **flag, int64_t *mod_revision);

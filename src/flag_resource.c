@@ -90,7 +90,9 @@ body_revision(struct exchange *ex, int64_t *revision)
 	if (!json_object_object_get_ex(ex->json, "revision", &field) ||
 	    json_object_is_type(field, json_type_null))
 		return 0;
-	*revision = json_object_is_type(field, json_type_int) ?
+	/* json-c gives a uint64 above INT64_MAX as INT64_MAX: not that revision. */
+	*revision = json_object_is_type(field, json_type_int) &&
+	    json_object_get_uint64(field) <= INT64_MAX ?
 	    json_object_get_int64(field) : -1;
 	if (json_object_is_type(field, json_type_string))
 		*revision = strtonum(json_object_get_string(field), 1, INT64_MAX,
@@ -272,7 +274,7 @@ static void
 flag_get(struct exchange *ex, const char *env, const char *key)
 {
 	struct store_ctx ctx;
-	const char *text;
+	const char *text, *store_key;
 	int64_t revision;
 	const struct flag *flag;
 	enum store_result rc;
@@ -281,10 +283,12 @@ flag_get(struct exchange *ex, const char *env, const char *key)
 	if (resource_force(ex, &force) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
-	rc = flag_cache_read(&ctx, flag_store_key(&ex->arena, env, key), force,
-	    &flag, &revision);
+	store_key = flag_store_key(&ex->arena, env, key);
+	rc = flag_cache_read(&ctx, store_key, force, &flag, &revision);
 	if (rc != STORE_OK)
-		resource_store_error(ex, rc, "flag_not_found", "the flag");
+		resource_store_error(ex, rc, "flag_not_found", rc == STORE_CORRUPT ?
+		    arena_concat(&ex->arena, "the flag at ", store_key, (char *)NULL) :
+		    "the flag");
 	else if ((text = flag_cache_text(flag)) != NULL) {
 		/* Served as made once per revision: the JSON work is not redone. */
 		ex->res.status = 200;
@@ -343,7 +347,9 @@ handle_flag_delete(struct exchange *ex)
 	int64_t revision;
 
 	resource_store_ctx(ex, &ctx);
-	if (!flag_key_ok(ex, ex->params[0]) ||
+	/* A key written by hand that a list shows can be deleted (keys.h). */
+	if ((!stored_key_deletable(ex->params[0]) &&
+	    !flag_key_ok(ex, ex->params[0])) ||
 	    (env = environment_of_request(ex, &ctx)) == NULL ||
 	    resource_condition(ex, STORE_IF_PRESENT, &condition) == -1)
 		return;

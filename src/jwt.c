@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "api.h"
 #include "conf.h"
 #include "digest.h"
 #include "json_check.h"
@@ -176,7 +177,11 @@ b64url_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
 	return 0;
 }
 
-/* A decoded segment parsed as a JSON object; NULL when it is not one. */
+/*
+ * A decoded segment parsed as a JSON object; NULL when it is not one, or
+ * when it breaks a rule a request body keeps (API.md §1): "iss":
+ * "issuer\u0000..." must not compare equal to "issuer".
+ */
 static struct json_object *
 segment_json(const char *in, size_t len)
 {
@@ -185,7 +190,9 @@ segment_json(const char *in, size_t len)
 	size_t n;
 
 	if (b64url_decode(in, len, raw, sizeof(raw) - 1, &n) == -1 ||
-	    memchr(raw, '\0', n) != NULL)
+	    memchr(raw, '\0', n) != NULL ||
+	    json_check_ex((const char *)raw, n, API_MAX_JSON_DEPTH,
+	    JSON_CHECK_REQUEST, NULL) != JSON_CHECK_OK)
 		return NULL;
 	raw[n] = '\0';
 	obj = json_tokener_parse((const char *)raw);
@@ -394,7 +401,7 @@ times_hold(int64_t exp, int64_t nbf, const char **why)
 {
 	int64_t now = clock_realtime_us() / 1000000;
 
-	/* Not exp + leeway: an exp near INT64_MAX would overflow. */
+	/* exp may be INT64_MAX (json-c saturates 1e300): nothing added to it. */
 	if (now - conf.auth.jwt_leeway > exp) {
 		*why = "expired";
 		return 0;

@@ -75,6 +75,26 @@ config_prefix_valid(const char *prefix)
 	return prefix != NULL && segments_valid(prefix, 1, 1);
 }
 
+int
+stored_key_deletable(const char *key)
+{
+	const char *p = key, *slash;
+	size_t len;
+
+	if (key == NULL || (len = strlen(key)) == 0 || len > STORED_KEY_MAX_LEN)
+		return 0;
+	for (;;) {
+		if ((slash = strchr(p, '/')) == NULL)
+			slash = p + strlen(p);
+		len = (size_t)(slash - p);
+		if (len == 0 || (p[0] == '.' && (len == 1 || (len == 2 && p[1] == '.'))))
+			return 0;
+		if (*slash == '\0')
+			return 1;
+		p = slash + 1;
+	}
+}
+
 const char *
 flag_store_key(struct arena *arena, const char *env, const char *key)
 {

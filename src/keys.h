@@ -9,6 +9,7 @@
 #define NAME_MAX_LEN 128
 #define CONFIG_KEY_MAX_LEN 512
 #define CONFIG_KEY_MAX_SEGMENTS 16
+#define STORED_KEY_MAX_LEN 4096
 
 /* [A-Za-z0-9][A-Za-z0-9._-]{0,127} */
 int	name_valid(const char *name);
@@ -18,6 +19,14 @@ int	config_key_valid(const char *key);
 
 /* A list prefix: empty, or a config key, optionally ending in '/', or a partial last segment. */
 int	config_prefix_valid(const char *prefix);
+
+/*
+ * A key DELETE may name although it breaks the rules above: one written
+ * into etcd by hand, which a list shows. It stays inside its folder: 1 to
+ * 4096 bytes, no empty, '.' or '..' segment (a path parameter never holds
+ * a NUL).
+ */
+int	stored_key_deletable(const char *key);
 
 struct arena;
 

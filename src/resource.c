@@ -12,6 +12,7 @@
 #include "api.h"
 #include "arena.h"
 #include "json_check.h"
+#include "log.h"
 #include "resource.h"
 #include "util.h"
 
@@ -187,6 +188,11 @@ resource_store_error(struct exchange *ex, enum store_result rc,
 		    "than the history this node keeps; list again, then watch from "
 		    "the list's revision");
 		return;
+	case STORE_CORRUPT:
+		respond_problem(ex, 500, "corrupt_document", "%s is stored in a form "
+		    "that is not valid (written into etcd by hand?); the log says "
+		    "what is wrong; DELETE still removes it", what);
+		return;
 	case STORE_OK:
 	case STORE_FAILED:
 		break;
@@ -237,16 +243,42 @@ resource_pagination(struct exchange *ex, int64_t *limit, int64_t *offset)
 }
 
 /*
- * Stored text counts as JSON when the strict check passes it (so NaN or
- * overlong UTF-8 written with etcdctl is shown as a string, not passed on
- * as broken JSON), nested no deeper than a request body may be. Bytes of a
- * string that are not UTF-8 are passed on as they are, as json-c would.
+ * Stored text counts as JSON when the strict check passes it (so NaN,
+ * overlong UTF-8 or a lone surrogate escape written with etcdctl is shown
+ * as a string, not passed on as broken JSON), nested no deeper than a
+ * request body may be. Text that is not UTF-8 is shown as a string with
+ * U+FFFD for each bad byte (buf_json_string_len), and logged once per read
+ * (where, never the text: it may be large).
  */
 static int
-value_is_json(const char *text, size_t len)
+value_is_json(const char *key, const char *text, size_t len)
 {
-	return json_check(text, len, API_MAX_JSON_DEPTH) == JSON_CHECK_OK;
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
+	size_t n;
+
+	if (json_check(text, len, API_MAX_JSON_DEPTH) == JSON_CHECK_OK)
+		return 1;
+	for (; p < end; p += n)
+		if ((n = utf8_sequence(p, end)) == 0) {
+			log_warn("stored value %.200s is not UTF-8 (byte %zu of "
+			    "%zu): served as a string, U+FFFD for each bad byte",
+			    key, (size_t)(p - (const unsigned char *)text), len);
+			break;
+		}
+	return 0;
 }
+
+static void
+put_value(struct buf *out, int is_json, const char *text, size_t len)
+{
+	if (is_json)
+		buf_append(out, text, len);
+	else
+		buf_json_string_len(out, text, len);
+}
+
+/* A value's JSON-or-not, decided once, rides along as the userdata. */
+static char stored_json;
 
 /* json-c prints the value as resource_put_value does, byte for byte. */
 static int
@@ -259,8 +291,8 @@ print_stored_value(struct json_object *jso, struct printbuf *pb, int level,
 	(void)level;
 	(void)flags;
 	buf_init(&out);
-	resource_put_value(&out, json_object_get_string(jso),
-	    (size_t)json_object_get_string_len(jso));
+	put_value(&out, json_object_get_userdata(jso) == &stored_json,
+	    json_object_get_string(jso), (size_t)json_object_get_string_len(jso));
 	rc = printbuf_memappend(pb, out.data, (int)out.len) < 0 ? -1 : 0;
 	buf_free(&out);
 	return rc;
@@ -272,21 +304,20 @@ print_stored_value(struct json_object *jso, struct printbuf *pb, int level,
  * all show a value exactly alike.
  */
 struct json_object *
-resource_value_json(const char *text, size_t len)
+resource_value_json(const char *key, const char *text, size_t len)
 {
 	struct json_object *value = json_object_new_string_len(text, (int)len);
 
-	json_object_set_serializer(value, print_stored_value, NULL, NULL);
+	json_object_set_serializer(value, print_stored_value,
+	    value_is_json(key, text, len) ? &stored_json : NULL, NULL);
 	return value;
 }
 
 void
-resource_put_value(struct buf *out, const char *text, size_t len)
+resource_put_value(struct buf *out, const char *key, const char *text,
+    size_t len)
 {
-	if (value_is_json(text, len))
-		buf_append(out, text, len);
-	else
-		buf_json_string_len(out, text, len);
+	put_value(out, value_is_json(key, text, len), text, len);
 }
 
 void

@@ -42,12 +42,15 @@ void	resource_store_error(struct exchange *ex, enum store_result rc,
 
 /*
  * A stored value as the API shows it (API.md §6): the JSON it holds, or
- * the text as a JSON string when it is not JSON. For output only: a new
+ * the text as a JSON string when it is not JSON (not UTF-8: U+FFFD for
+ * each bad byte, logged at warn). For output only: a new
  * json-c object that prints as resource_put_value writes.
  */
-struct json_object *resource_value_json(const char *text, size_t len);
-/* The same value written as JSON text onto out. */
-void	resource_put_value(struct buf *out, const char *text, size_t len);
+struct json_object *resource_value_json(const char *key, const char *text,
+	    size_t len);
+/* The same value written as JSON text onto out. key names it in the log. */
+void	resource_put_value(struct buf *out, const char *key, const char *text,
+	    size_t len);
 
 /*
  * Answer a list page: 200 {"items", "total", "limit", "offset"} (API.md §1)

@@ -354,8 +354,10 @@ list_from_etcd(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	*total = result.total;
 	*count = 0;
 	*items = arena_alloc(ctx->arena, sizeof(**items) * (size_t)(limit > 0 ? limit : 1));
+	/* A key with a NUL byte would pose as a shorter one (watcher.c). */
 	for (i = (size_t)offset; i < result.count; i++)
-		item_from_kv(ctx, &result.kvs[i], &(*items)[(*count)++]);
+		if (memchr(result.kvs[i].key, '\0', result.kvs[i].key_len) == NULL)
+			item_from_kv(ctx, &result.kvs[i], &(*items)[(*count)++]);
 	etcd_range_result_free(&result);
 	ctx->cache = CACHE_BYPASS;
 	return STORE_OK;

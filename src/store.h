@@ -29,6 +29,7 @@ enum store_result {
 	STORE_UNAVAILABLE,	/* etcd unreachable; a write was not applied: retry */
 	STORE_OUTCOME_UNKNOWN,	/* a write etcd may or may not have applied */
 	STORE_GONE,		/* history asked for is no longer kept */
+	STORE_CORRUPT,		/* the stored document is not what the key holds; logged */
 	STORE_FAILED,		/* anything else; logged */
 };
 

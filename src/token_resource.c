@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "resource.h"
 #include "scope.h"
+#include "stored_doc.h"
 #include "token.h"
 #include "token_resource.h"
 #include "util.h"
@@ -279,9 +280,12 @@ handle_token_create(struct exchange *ex)
 
 /* A stored token the caller may see, parsed, or NULL. */
 static struct json_object *
-visible_token(const struct exchange *ex, const char *value, int64_t *expires)
+visible_token(const struct exchange *ex, const struct store_item *item,
+    int64_t *expires)
 {
-	struct json_object *doc = json_tokener_parse(value);
+	/* A corrupt document is left out (and logged), as in every list. */
+	struct json_object *doc = stored_doc_parse(item->key, item->value,
+	    item->value_len);
 	struct token_info info;
 
 	if (doc == NULL || token_info(doc, &info) == -1 ||
@@ -317,7 +321,7 @@ list_visible(struct exchange *ex, struct store_ctx *ctx, int64_t limit,
 		rc = store_list(ctx, "tokens/", LIST_MAX_LIMIT, start, &found,
 		    &count, &stored);
 		for (i = 0; rc == STORE_OK && i < count; i++) {
-			struct json_object *doc = visible_token(ex, found[i].value,
+			struct json_object *doc = visible_token(ex, &found[i],
 			    &expires);
 
 			if (doc == NULL)
@@ -357,7 +361,11 @@ handle_token_list(struct exchange *ex)
 	resource_respond_list(ex, &ctx, items, total, limit, offset);
 }
 
-/* The stored token named by the path, read from etcd; -1 after answering. */
+/*
+ * The stored token named by the path, read from etcd: 1, or 0 for a corrupt
+ * document (logged; its scopes unknown, so only admin may delete it), or -1
+ * after answering.
+ */
 static int
 read_target(struct exchange *ex, struct store_ctx *ctx, const char *key,
     struct store_item *item, struct token_info *info)
@@ -371,11 +379,13 @@ read_target(struct exchange *ex, struct store_ctx *ctx, const char *key,
 		resource_store_error(ex, rc, "token_not_found", "the token");
 		return -1;
 	}
-	ok = (doc = json_tokener_parse(item->value)) != NULL &&
-	    token_info(doc, info) == 0;
+	ok = (doc = stored_doc_parse(item->key, item->value, item->value_len)) !=
+	    NULL && token_info(doc, info) == 0;
 	json_object_put(doc);
 	if (!ok) {
-		resource_store_error(ex, STORE_FAILED, "token_not_found", "the token");
+		if (auth_allows(ex, SCOPE_ADMIN))
+			return 0;
+		auth_forbid(ex, "admin", "only admin may delete a corrupt token");
 		return -1;
 	}
 	if (!holds_all(ex, info->scopes)) {
@@ -383,7 +393,7 @@ read_target(struct exchange *ex, struct store_ctx *ctx, const char *key,
 		    "a token with scopes the caller lacks cannot be revoked by it");
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
 void
@@ -395,9 +405,10 @@ handle_token_delete(struct exchange *ex)
 	struct store_ctx ctx;
 	struct token_info info;
 	enum store_result rc;
-	char key[64], index[128];
+	char key[64], index[128] = "";
 	int64_t revision;
 	size_t failed;
+	int nops;
 
 	if (!name_valid(ex->params[0]) || strlen(ex->params[0]) > 32) {
 		respond_problem(ex, 404, "token_not_found", "no such token");
@@ -405,16 +416,19 @@ handle_token_delete(struct exchange *ex)
 	}
 	token_key(key, sizeof(key), ex->params[0]);
 	resource_store_ctx(ex, &ctx);
-	if (read_target(ex, &ctx, key, &item, &info) == -1)
+	/* A corrupt document names no index entry: the token goes alone. */
+	if ((nops = read_target(ex, &ctx, key, &item, &info)) == -1)
 		return;
-	token_index_key(index, sizeof(index), info.sha256);
+	nops++;
+	if (nops == 2)
+		token_index_key(index, sizeof(index), info.sha256);
 	check.key = key;
 	check.revision = item.mod_revision;
 	memset(ops, 0, sizeof(ops));
 	ops[0].kind = ops[1].kind = STORE_OP_DELETE;
 	ops[0].key = key;
 	ops[1].key = index;
-	rc = store_commit(&ctx, &check, 1, ops, 2, &revision, &failed);
+	rc = store_commit(&ctx, &check, 1, ops, (size_t)nops, &revision, &failed);
 	if (rc == STORE_OK)
 		respond_empty(ex, 204);
 	else if (rc == STORE_STALE)

@@ -36,6 +36,13 @@ void format_rfc3339(int64_t unix_seconds, char *out, size_t outlen);
 /* FNV-1a of s: for spreading keys over hash slots, never for security. */
 uint64_t string_hash(const char *s);
 
+/*
+ * The length of the well-formed UTF-8 sequence (RFC 3629: no overlong
+ * form, no surrogate, nothing above U+10FFFF) at p, before end; 0 if there
+ * is none. p < end.
+ */
+size_t utf8_sequence(const unsigned char *p, const unsigned char *end);
+
 /* Fill buf with len cryptographically random bytes; returns 0 or -1. */
 int random_bytes(void *buf, size_t len);
 

@@ -220,7 +220,7 @@ event_json(const struct folder *folder, const struct store_event *event)
 	json_object_object_add(obj, "key", json_object_new_string(key));
 	if (!event->deleted)
 		json_object_object_add(obj, "value", resource_value_json(
-		    event->item.value, event->item.value_len));
+		    event->item.key, event->item.value, event->item.value_len));
 	json_object_object_add(obj, "revision",
 	    json_object_new_int64(event->item.mod_revision));
 	return obj;

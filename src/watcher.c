@@ -69,13 +69,23 @@ publish_applied(struct watcher *w)
 	__atomic_store_n(&sr->etcd_up, 1, __ATOMIC_RELAXED);
 }
 
-/* etcd's kv as a replica row, key made relative; 0 when outside the prefix. */
+/*
+ * etcd's kv as a replica row, key made relative; 0 when outside the prefix
+ * or unusable. The replica and everything above it keep keys as C strings:
+ * "config/a\0x", written into etcd through its gateway, would stand for
+ * "config/a" and overwrite (or delete) it. It is left out, and logged.
+ */
 static int
 row_from_kv(struct watcher *w, const struct etcd_kv *kv, struct replica_row *row)
 {
 	if (kv->key_len < w->prefix_len ||
 	    memcmp(kv->key, w->prefix, w->prefix_len) != 0)
 		return 0;
+	if (memchr(kv->key, '\0', kv->key_len) != NULL) {
+		log_warn("etcd key %.200s\\0... holds a NUL byte: not replicated",
+		    kv->key);
+		return 0;
+	}
 	memset(row, 0, sizeof(*row));
 	row->key = kv->key + w->prefix_len;
 	row->value = kv->value ? kv->value : "";

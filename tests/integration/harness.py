@@ -693,6 +693,18 @@ class Pool:
             return []
         return [pid for pid in children_of(self.master_pid) if holds_socket(pid, inode)]
 
+    def writer_pids(self):
+        """The master's children that hold the write socket (server.write_listen)."""
+        inode = listening_inode(self.stack.write_socket_path)
+        if inode is None:
+            return []
+        return [pid for pid in children_of(self.master_pid) if holds_socket(pid, inode)]
+
+    def watcher_pid(self):
+        """The replica's watcher: the child that holds neither socket, or None."""
+        others = set(self.child_pids()) - set(self.responder_pids()) - set(self.writer_pids())
+        return others.pop() if len(others) == 1 else None
+
     def child_pids(self):
         """Every child of the master: responders, the watcher, retiring ones."""
         return children_of(self.master_pid)

@@ -58,7 +58,7 @@ def test_create_environment_shows_its_sdk_key_once(stack):
     again = send(stack, "POST", "/v1/environments", {"name": "staging"})
     assert_problem(again, 409, "environment_exists")
     assert_problem(send(stack, "POST", "/v1/environments", {"name": "../x"}), 400,
-                   "validation_failed")
+                   "invalid_key")
     assert_problem(send(stack, "POST", "/v1/environments", {"name": "ok", "x": 1}), 400,
                    "unknown_field")
 

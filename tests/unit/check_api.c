@@ -1,13 +1,15 @@
 /*
  * Unit tests of the request pipeline (api_handle_routes) over a table of our
  * own: request ids, 404/405, 413 (before reading, and while streaming), 415,
- * the JSON checks (syntax, depth 64, UTF-8, NUL) and that no handler runs
- * on any error. Bodies come from a fake body_reader that can hand data out
- * in small chunks and counts how it was called. Also the write
- * preconditions every resource shares (resource_condition).
+ * the JSON checks (syntax, depth 64, UTF-8 and surrogate escapes, NUL and
+ * \u0000, numbers json-c would change, the field a refusal names) and that
+ * no handler runs on any error. Bodies come from a fake body_reader that
+ * can hand data out in small chunks and counts how it was called. Also the
+ * write preconditions every resource shares (resource_condition).
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 
 #include "api.h"
 #include "conf.h"
+#include "json_check.h"
 #include "resource.h"
 #include "router.h"
 #include "util.h"
@@ -663,6 +666,41 @@ static const struct {
 	{ "[\"\xe0\x80\xaf\"]", 0, "invalid_utf8" },		/* overlong '/' */
 	{ "[\"\xed\xa0\x80\"]", 0, "invalid_utf8" },		/* a UTF-16 surrogate */
 	{ "[\"\xf4\x90\x80\x80\"]", 0, "invalid_utf8" },	/* above U+10FFFF */
+	/* UTF-16 surrogate escapes: a pair is one character, a lone half none. */
+	{ "[\"\\ud83d\\ude00\"]", 0, NULL },
+	{ "[\"\\uD83D\\uDE00\"]", 0, NULL },
+	{ "[\"\\ud800\"]", 0, "invalid_utf8" },
+	{ "[\"\\udbff\"]", 0, "invalid_utf8" },
+	{ "[\"\\udc00\"]", 0, "invalid_utf8" },		/* a lone low half */
+	{ "[\"\\ude00\\ud83d\"]", 0, "invalid_utf8" },	/* in the wrong order */
+	{ "[\"\\ud800\\u0041\"]", 0, "invalid_utf8" },
+	{ "[\"\\ud800\\ud800\"]", 0, "invalid_utf8" },
+	{ "[\"\\ud800x\"]", 0, "invalid_utf8" },
+	{ "[\"\\ud800\\n\"]", 0, "invalid_utf8" },
+	{ "{\"\\ud800\":1}", 0, "invalid_utf8" },		/* a member name too */
+	/* \u0000 would cut a name short in json-c (API.md §1). */
+	{ "[\"\\u0001 \\u001f\"]", 0, NULL },
+	{ "[\"\\\\u0000\"]", 0, NULL },			/* a backslash, then u0000 */
+	{ "[\"\\u0000\"]", 0, "nul_in_string" },
+	{ "{\"name\":\"admin\\u0000\"}", 0, "nul_in_string" },
+	{ "{\"a\\u0000b\":1}", 0, "nul_in_string" },
+	{ "\"\\u0000\"", 0, "nul_in_string" },
+	/* Numbers that json-c keeps as sent, and those it would change. */
+	{ "[9223372036854775807,-9223372036854775808,18446744073709551615]", 0, NULL },
+	{ "[0,-1,1.5,-0.0,1e3,1E2,1.0,0.10000000000000000000001,1e-400]", 0, NULL },
+	{ "[1.7976931348623157e308,-1.7976931348623158e308]", 0, NULL },
+	{ "[18446744073709551616]", 0, "number_out_of_range" },
+	{ "[99999999999999999999]", 0, "number_out_of_range" },
+	{ "[123456789012345678901234567890]", 0, "number_out_of_range" },
+	{ "[-9223372036854775809]", 0, "number_out_of_range" },
+	{ "[-10000000000000000000]", 0, "number_out_of_range" },
+	{ "[-0]", 0, "number_out_of_range" },
+	{ "[1e400]", 0, "number_out_of_range" },
+	{ "[-1e309]", 0, "number_out_of_range" },
+	{ "[1.7976931348623159e308]", 0, "number_out_of_range" },
+	{ "[1e999999999999999999999]", 0, "number_out_of_range" },
+	{ "[0e999999999999999999999]", 0, NULL },		/* zero all the same */
+	{ "[0.001e310]", 0, NULL },
 };
 
 START_TEST(test_json_body)
@@ -824,6 +862,205 @@ START_TEST(test_if_match)
 }
 END_TEST
 
+/* The field a refusal names: errors[0].field of the problem. */
+static const struct {
+	const char	*body;
+	const char	*code;
+	const char	*field;
+} json_fields[] = {
+	{ "{\"value\":123456789012345678901234567890}", "number_out_of_range",
+	  "value" },
+	{ "{\"value\":{\"a\":[1, -9223372036854775809]}}", "number_out_of_range",
+	  "value.a[1]" },
+	{ "{\"a\":{\"b\":1},\"c\":[0,{\"d\":-0}]}", "number_out_of_range",
+	  "c[1].d" },
+	{ "[[1],[2,[3,1e999]]]", "number_out_of_range", "[1][1][1]" },
+	{ "-0", "number_out_of_range", "" },
+	{ "{\"variants\":[{\"name\":\"a\"},{\"name\":\"b\\u0000\"}]}",
+	  "nul_in_string", "variants[1].name" },
+	{ "{\"context\":{\"user\":{\"name\":\"x\\u0000y\"}}}", "nul_in_string",
+	  "context.user.name" },
+	{ "{\"criteria\":{\"country\\u0000\":\"de\"}}", "nul_in_string",
+	  "criteria.country\\u0000" },
+	{ "{\"scopes\":[\"flags:read\",\"admin\\u0000\"]}", "nul_in_string",
+	  "scopes[1]" },
+	{ "{\"a \\\" b\":{\"c\":\"\\ud800\"}}", "invalid_utf8",
+	  "a \\\" b.c" },
+	{ "{\"value\":\"\xff\"}", "invalid_utf8", "value" },
+};
+
+START_TEST(test_json_field)
+{
+	struct call c = { "POST", "/v1/things", NULL, "application/json", AUTO_LENGTH,
+	    json_fields[_i].body, 0, 0, NULL };
+	struct json_object *problem, *errors, *first;
+	struct exchange ex;
+	struct fake_body fb;
+
+	run(&ex, &c, &fb);
+	expect_problem(&ex, 400, json_fields[_i].code);
+	problem = test_json_parse(ex.res.body.data, "problem");
+	ck_assert(json_object_object_get_ex(problem, "errors", &errors));
+	ck_assert_int_eq(json_object_array_length(errors), 1);
+	first = json_object_array_get_idx(errors, 0);
+	ck_assert_msg(strcmp(test_json_string(first, "field"),
+	    json_fields[_i].field) == 0, "body %s: field %s, want %s",
+	    json_fields[_i].body, test_json_string(first, "field"),
+	    json_fields[_i].field);
+	ck_assert_ptr_nonnull(test_json_string(first, "message"));
+	/* The detail names it too, where there is a name. */
+	if (json_fields[_i].field[0] != '\0')
+		ck_assert_ptr_nonnull(strstr(test_json_string(problem, "detail"),
+		    json_fields[_i].field));
+	json_object_put(problem);
+	exchange_free(&ex);
+}
+END_TEST
+
+/* What is accepted goes through json-c and prints back exactly as sent. */
+static const char *const numbers_kept[] = {
+	"9223372036854775807", "-9223372036854775808", "18446744073709551615",
+	"9223372036854775808", "0", "-1", "1.5", "1e3", "1E2", "1.0", "-0.0",
+	"0.10000000000000000000001", "1e-400", "1.7976931348623157e308",
+	"123456789012345678901234567890.0", "2.5E-3",
+};
+
+START_TEST(test_json_numbers_read_back)
+{
+	char body[128], want[160];
+	struct call c = { "POST", "/v1/things", NULL, "application/json", AUTO_LENGTH,
+	    body, 0, 0, NULL };
+	struct exchange ex;
+	struct fake_body fb;
+
+	snprintf(body, sizeof(body), "{\"value\":{\"a\":[1,%s]}}", numbers_kept[_i]);
+	snprintf(want, sizeof(want), "{\"body\":%s}", body);
+	run(&ex, &c, &fb);
+	ck_assert_msg(ex.res.status == 200, "%s: %d %s", body, ex.res.status,
+	    ex.res.body.data);
+	ck_assert_str_eq(ex.res.body.data, want);
+	exchange_free(&ex);
+}
+END_TEST
+
+/*
+ * A double is refused exactly when strtod (and so json-c) would read it as
+ * infinity: around 2^1024 - 2^970, the point halfway past DBL_MAX.
+ */
+START_TEST(test_json_double_limit)
+{
+	static const char *const near[] = {
+		"1.7976931348623157e308", "1.7976931348623158e308",
+		"1.79769313486231580793e308", "1.797693134862315807937e308",
+		"1.7976931348623159e308", "1.8e308", "0.17976931348623158079e309",
+		"0.1797693134862315808e309", "17976931348623158079e289",
+		"17976931348623158080e289", "0.0017976931348623158e311",
+		"179769313486231580793728971405303415079934132710037826936173778980"
+		"444968292764750946649017977587207096330286416692887910946555547851"
+		"940402630657488671505820681908902000708383676273854845817711531764"
+		"475730270069855571366959622842914819860834936475292719074168444365"
+		"510704342711559699508093042880177904174497791.9",
+		"179769313486231580793728971405303415079934132710037826936173778980"
+		"444968292764750946649017977587207096330286416692887910946555547851"
+		"940402630657488671505820681908902000708383676273854845817711531764"
+		"475730270069855571366959622842914819860834936475292719074168444365"
+		"510704342711559699508093042880177904174497792.0",
+		"1e308", "9.99e308", "1e309", "-1e309", "1e-400",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(near); i++) {
+		int inf = isinf(strtod(near[i], NULL)) != 0;
+		enum json_check rc = json_check_ex(near[i], strlen(near[i]), 64,
+		    JSON_CHECK_FINITE, NULL);
+
+		ck_assert_msg((rc == JSON_CHECK_NUMBER) == inf,
+		    "%s: json_check %d, strtod %s", near[i], rc, inf ? "inf" : "finite");
+	}
+}
+END_TEST
+
+/* Each rule on its own; a stored value (no rules) only needs to be JSON. */
+START_TEST(test_json_check_rules)
+{
+	static const struct {
+		const char	*text;
+		unsigned	 rules;
+		enum json_check	 want;
+	} cases[] = {
+		{ "\"a\\u0000b\"", 0, JSON_CHECK_OK },
+		{ "\"a\\u0000b\"", JSON_CHECK_NO_NUL, JSON_CHECK_NUL },
+		{ "\"a\\u0000b\"", JSON_CHECK_INT_EXACT | JSON_CHECK_FINITE, JSON_CHECK_OK },
+		{ "[-0,1e999,99999999999999999999]", 0, JSON_CHECK_OK },
+		{ "[-0]", JSON_CHECK_INT_EXACT, JSON_CHECK_NUMBER },
+		{ "[1e999]", JSON_CHECK_INT_EXACT, JSON_CHECK_OK },
+		{ "[1e999]", JSON_CHECK_FINITE, JSON_CHECK_NUMBER },
+		{ "[99999999999999999999]", JSON_CHECK_FINITE, JSON_CHECK_OK },
+		{ "\"\\ud800\"", 0, JSON_CHECK_UTF8 },
+		{ "[\"\\u0000\", 1e999, \"\xff\"]", JSON_CHECK_REQUEST, JSON_CHECK_NUL },
+	};
+	struct json_check_where where;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		ck_assert_msg(json_check_ex(cases[i].text, strlen(cases[i].text), 64,
+		    cases[i].rules, &where) == cases[i].want, "%s with rules %u",
+		    cases[i].text, cases[i].rules);
+	ck_assert_int_eq(json_check("\"a\\u0000b\"", 10, 64), JSON_CHECK_OK);
+}
+END_TEST
+
+/* A path longer than the room for it is cut, never overrun. */
+START_TEST(test_json_path_cut)
+{
+	struct json_check_where where;
+	struct buf b;
+	int i;
+
+	buf_init(&b);
+	for (i = 0; i < 40; i++)
+		buf_puts(&b, "{\"abcdefghijklmnopqrstuvwxyz\":");
+	buf_puts(&b, "-0");
+	for (i = 0; i < 40; i++)
+		buf_putc(&b, '}');
+	ck_assert_int_eq(json_check_ex(b.data, b.len, 64, JSON_CHECK_REQUEST, &where),
+	    JSON_CHECK_NUMBER);
+	ck_assert_uint_eq(strlen(where.path), JSON_CHECK_PATH_MAX - 1);
+	ck_assert(strncmp(where.path, "abcdefghijklmnopqrstuvwxyz.abc", 30) == 0);
+	ck_assert_uint_eq(where.offset, b.len - 42);
+	buf_free(&b);
+}
+END_TEST
+
+/* What json_repair_utf8 makes of a stored document that is not UTF-8. */
+static const struct {
+	const char	*in;
+	const char	*out;
+} repairs[] = {
+	{ "\"caf\xe9\"", "\"caf\xef\xbf\xbd\"" },
+	{ "[\"\xc0\xaf\",\"\xe2\x82\xac\"]", "[\"\xef\xbf\xbd\xef\xbf\xbd\",\"\xe2\x82\xac\"]" },
+	{ "\"\\ud800\"", "\"\\ufffd\"" },
+	{ "\"\\udc00x\"", "\"\\ufffdx\"" },
+	{ "\"\\ud800\\ud800\\udc00\"", "\"\\ufffd\\ud800\\udc00\"" },
+	{ "\"\\ud83d\\ude00\"", "\"\\ud83d\\ude00\"" },	/* a pair stays */
+	{ "\"\\\\ud800\"", "\"\\\\ud800\"" },		/* a backslash, then text */
+	{ "{\"k\\ud800\":\"\xff\"}", "{\"k\\ufffd\":\"\xef\xbf\xbd\"}" },
+	{ "\"\\ud80", "\"\\ud80" },				/* cut short: not ours */
+};
+
+START_TEST(test_json_repair_utf8)
+{
+	struct buf out;
+
+	buf_init(&out);
+	json_repair_utf8(repairs[_i].in, strlen(repairs[_i].in), &out);
+	ck_assert_str_eq(out.data, repairs[_i].out);
+	if (json_check(repairs[_i].in, strlen(repairs[_i].in), 64) != JSON_CHECK_SYNTAX)
+		ck_assert_int_eq(json_check(out.data, out.len, 64), JSON_CHECK_OK);
+	buf_free(&out);
+}
+END_TEST
+
 Suite *
 api_suite(void)
 {
@@ -857,6 +1094,13 @@ api_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_json_body, 0, (int)ARRAY_SIZE(json_bodies));
 	tcase_add_loop_test(tc, test_json_depth, 0, (int)ARRAY_SIZE(depths));
+	tcase_add_loop_test(tc, test_json_field, 0, (int)ARRAY_SIZE(json_fields));
+	tcase_add_loop_test(tc, test_json_numbers_read_back, 0,
+	    (int)ARRAY_SIZE(numbers_kept));
+	tcase_add_test(tc, test_json_double_limit);
+	tcase_add_test(tc, test_json_check_rules);
+	tcase_add_test(tc, test_json_path_cut);
+	tcase_add_loop_test(tc, test_json_repair_utf8, 0, (int)ARRAY_SIZE(repairs));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("preconditions");

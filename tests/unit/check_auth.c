@@ -271,6 +271,54 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/*
+ * Claims are held to a request body's rules: "dynconf\u0000evil" is not the
+ * audience "dynconf", nor "admin\u0000" the scope admin.
+ */
+START_TEST(test_claims_strict)
+{
+	static const struct {
+		const char	*extra;
+		int		 status;
+	} cases[] = {
+		{ "\"aud\":\"dynconf\\u0000evil\",\"scope\":\"admin\"", 401 },
+		{ "\"aud\":[\"x\\u0000\",\"dynconf\"],\"scope\":\"admin\"", 401 },
+		{ "\"aud\":\"dynconf\",\"scope\":\"admin\\u0000\"", 401 },
+		{ "\"aud\":\"dynconf\",\"permissions\":[\"admin\\u0000x\"]", 401 },
+		{ "\"aud\":\"dynconf\",\"scope\":\"admin\",\"n\":1e400", 401 },
+		{ "\"aud\":\"dynconf\",\"scope\":\"admin\"", 204 },
+	};
+	char text[512], *t;
+	long long now = clock_realtime_us() / 1000000;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(text, sizeof(text), "{\"exp\":%lld,%s}", now + 300,
+		    cases[i].extra);
+		t = make_jwt("HS256", text, SECRET);
+		ck_assert_msg(call_jwt("/read", t) == cases[i].status, "%s: want %d",
+		    text, cases[i].status);
+		free(t);
+	}
+}
+END_TEST
+
+/* An exp json-c saturates (INT64_MAX) is far ahead, not overflowed into the past. */
+START_TEST(test_exp_saturated)
+{
+	char *t;
+
+	t = make_jwt("HS256", "{\"aud\":\"dynconf\",\"exp\":1e300,"
+	    "\"scope\":\"admin\"}", SECRET);
+	ck_assert_int_eq(call_jwt("/read", t), 204);
+	free(t);
+	t = make_jwt("HS256", "{\"aud\":\"dynconf\",\"exp\":9223372036854775807,"
+	    "\"scope\":\"admin\"}", SECRET);
+	ck_assert_int_eq(call_jwt("/read", t), 204);
+	free(t);
+}
+END_TEST
+
 START_TEST(test_es256_and_confusion)
 {
 	char *t = make_jwt("ES256", claims("\"scope\":\"flags:read\""), NULL);
@@ -325,6 +373,22 @@ check_sub(const char *sub_json, const char *expected)
 	free(t);
 }
 
+/* A JWT whose "sub" member is sub_json is refused as a whole. */
+static void
+check_sub_refused(const char *sub_json)
+{
+	struct jwt_claims c;
+	const char *why = NULL;
+	long long exp = clock_realtime_us() / 1000000 + 60;
+	char payload[900], *t;
+
+	snprintf(payload, sizeof(payload), "{\"aud\":\"dynconf\",\"exp\":%lld,"
+	    "\"scope\":\"admin\",\"sub\":%s}", exp, sub_json);
+	t = make_jwt("HS256", payload, SECRET);
+	ck_assert_msg(jwt_verify(t, &c, &why) == -1, "%s accepted", sub_json);
+	free(t);
+}
+
 START_TEST(test_claims_exp_and_sub)
 {
 	char long_sub[JWT_SUB_MAX + 4], json[JWT_SUB_MAX + 8];
@@ -333,9 +397,10 @@ START_TEST(test_claims_exp_and_sub)
 	check_sub("\"auth0|5f\\u00e9\"", "auth0|5f\xc3\xa9");
 	check_sub("", "");
 	check_sub("42", "");
-	check_sub("\"a\\u0000b\"", "");
-	check_sub("\"a\xff\"", "");		/* not UTF-8 */
-	check_sub("\"\xed\xa0\x80\"", "");	/* a surrogate */
+	/* Claims that are not UTF-8 (or NUL-bearing) fail as a body would. */
+	check_sub_refused("\"a\xff\"");
+	check_sub_refused("\"\xed\xa0\x80\"");
+	check_sub_refused("\"a\\u0000b\"");
 	memset(long_sub, 's', JWT_SUB_MAX);
 	long_sub[JWT_SUB_MAX] = '\0';
 	snprintf(json, sizeof(json), "\"%s\"", long_sub);
@@ -370,6 +435,8 @@ auth_suite(void)
 	tcase_add_test(tc, test_headers);
 	tcase_add_test(tc, test_hs256_scopes);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_claims_strict);
+	tcase_add_test(tc, test_exp_saturated);
 	tcase_add_test(tc, test_es256_and_confusion);
 	tcase_add_test(tc, test_claims_exp_and_sub);
 	tcase_add_test(tc, test_claims_far_exp);

@@ -1,7 +1,8 @@
 /*
- * Unit tests of the store's point-read cache (store_cache.c) and of how a
+ * Unit tests of the store's point-read cache (store_cache.c), of how a
  * stored value is shown (resource.c): written straight out or through
- * json-c, a value must read exactly alike.
+ * json-c, a value must read exactly alike; and of how a stored document is
+ * read back (stored_doc.c).
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include "buf.h"
 #include "resource.h"
 #include "store_cache.h"
+#include "stored_doc.h"
 
 #include "check_suites.h"
 
@@ -159,7 +161,20 @@ static const struct {
 	{ "", 0, "\"\"" },
 	{ "a\0b", 3, "\"a\\u0000b\"" },
 	{ "line\nbreak", 0, "\"line\\nbreak\"" },
-	{ "\xc0\xaf", 0, "\"\xc0\xaf\"" },	/* overlong UTF-8 is not JSON */
+	/* Not UTF-8: a string, with U+FFFD for each bad byte (API.md §6). */
+	{ "\xc0\xaf", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },	/* overlong '/' */
+	{ "\"caf\xe9\"", 0, "\"\\\"caf\xef\xbf\xbd\\\"\"" },	/* Latin-1 */
+	{ "ok \xe2\x82\xac \xed\xa0\x80", 0,
+	    "\"ok \xe2\x82\xac \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },	/* surrogate */
+	{ "\xe2\x82", 0, "\"\xef\xbf\xbd\xef\xbf\xbd\"" },	/* cut short */
+	/* A lone surrogate escape is not Unicode text: a string too. */
+	{ "\"\\ud800\"", 0, "\"\\\"\\\\ud800\\\"\"" },
+	{ "[\"\\udc00\"]", 0, "\"[\\\"\\\\udc00\\\"]\"" },
+	{ "\"\\ud83d\\ude00\"", 0, "\"\\ud83d\\ude00\"" },	/* a pair is fine */
+	/* JSON as stored, even what a request body may not hold (API.md §1). */
+	{ "\"a\\u0000b\"", 0, "\"a\\u0000b\"" },
+	{ "123456789012345678901234567890", 0, "123456789012345678901234567890" },
+	{ "-0", 0, "-0" },
 };
 
 START_TEST(test_value_written_straight_out)
@@ -169,7 +184,7 @@ START_TEST(test_value_written_straight_out)
 	struct buf b;
 
 	buf_init(&b);
-	resource_put_value(&b, stored, len);
+	resource_put_value(&b, "config/t", stored, len);
 	buf_putc(&b, '\0');
 	ck_assert_msg(strcmp(b.data, value_cases[_i].shown) == 0,
 	    "stored %s: shown %s, want %s", stored, b.data, value_cases[_i].shown);
@@ -185,7 +200,7 @@ START_TEST(test_value_through_json_c_agrees)
 	char want[256];
 
 	/* Inside an object, as a list or a watch event carries it. */
-	json_object_object_add(obj, "value", resource_value_json(stored, len));
+	json_object_object_add(obj, "value", resource_value_json("config/t", stored, len));
 	snprintf(want, sizeof(want), "{\"value\":%s}", value_cases[_i].shown);
 	ck_assert_str_eq(json_object_to_json_string_ext(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), want);
@@ -206,14 +221,52 @@ START_TEST(test_too_deep_value_is_a_string_both_ways)
 		deep[n + i] = ']';
 	deep[2 * n] = '\0';
 	buf_init(&b);
-	resource_put_value(&b, deep, strlen(deep));
+	resource_put_value(&b, "config/t", deep, strlen(deep));
 	ck_assert_int_eq(b.data[0], '"');
 	buf_free(&b);
 	value = json_object_new_array();
-	json_object_array_add(value, resource_value_json(deep, strlen(deep)));
+	json_object_array_add(value, resource_value_json("config/t", deep, strlen(deep)));
 	ck_assert_int_eq(json_object_to_json_string_ext(value,
 	    JSON_C_TO_STRING_PLAIN)[1], '"');
 	json_object_put(value);
+}
+END_TEST
+
+/* A document read back from etcd: what stored_doc_parse accepts, mends or refuses. */
+static const struct {
+	const char	*stored;
+	const char	*read;		/* as json-c prints it; NULL: corrupt */
+} docs[] = {
+	{ "{\"a\":[1,2.50,\"x\"]}", "{\"a\":[1,2.50,\"x\"]}" },
+	{ "{\"n\":18446744073709551615,\"m\":-9223372036854775808}",
+	  "{\"n\":18446744073709551615,\"m\":-9223372036854775808}" },
+	{ "{\"d\":1e400}", "{\"d\":1e400}" },	/* json-c keeps a double's text */
+	{ "{\"s\":\"caf\xe9\"}", "{\"s\":\"caf\xef\xbf\xbd\"}" },
+	{ "{\"s\":\"\\ud800!\"}", "{\"s\":\"\xef\xbf\xbd!\"}" },
+	{ "not json", NULL },
+	{ "{\"a\":1} x", NULL },
+	{ "{\"description\":\"a\\u0000b\"}", NULL },
+	{ "{\"k\\u0000\":1}", NULL },
+	{ "{\"n\":123456789012345678901234567890}", NULL },
+	{ "{\"n\":-0}", NULL },
+	{ "{\"s\":\"\xff\\u0000\"}", NULL },		/* mended, still a NUL */
+	{ "", NULL },
+};
+
+START_TEST(test_stored_doc)
+{
+	struct json_object *doc = stored_doc_parse("flags/default/t", docs[_i].stored,
+	    strlen(docs[_i].stored));
+
+	if (docs[_i].read == NULL) {
+		ck_assert_msg(doc == NULL, "%s was read as %s", docs[_i].stored,
+		    json_object_to_json_string(doc));
+		return;
+	}
+	ck_assert_msg(doc != NULL, "%s was refused", docs[_i].stored);
+	ck_assert_str_eq(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), docs[_i].read);
+	json_object_put(doc);
 }
 END_TEST
 
@@ -237,6 +290,7 @@ store_cache_suite(void)
 	tcase_add_loop_test(values, test_value_through_json_c_agrees, 0,
 	    sizeof(value_cases) / sizeof(value_cases[0]));
 	tcase_add_test(values, test_too_deep_value_is_a_string_both_ways);
+	tcase_add_loop_test(values, test_stored_doc, 0, sizeof(docs) / sizeof(docs[0]));
 	suite_add_tcase(s, values);
 	return s;
 }
