@@ -14,6 +14,7 @@
 #include "environment_resource.h"
 #include "eval.h"
 #include "evaluate_resource.h"
+#include "flag.h"
 #include "flag_cache.h"
 #include "keys.h"
 #include "resource.h"
@@ -25,6 +26,46 @@ is_control_parameter(const char *name)
 {
 	return strcmp(name, "env") == 0 || strcmp(name, "force") == 0 ||
 	    *name == '\0';
+}
+
+/*
+ * Is every string in the context (its member names aside) at most
+ * FLAG_MAX_REGEX_SUBJECT bytes? A longer one could never be matched by a
+ * regex, and a silent non-match would look like a targeting decision.
+ */
+static int
+context_strings_fit(struct json_object *value)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(value)) {
+	case json_type_string:
+		return json_object_get_string_len(value) <= FLAG_MAX_REGEX_SUBJECT;
+	case json_type_array:
+		n = json_object_array_length(value);
+		for (i = 0; i < n; i++)
+			if (!context_strings_fit(json_object_array_get_idx(value, i)))
+				return 0;
+		return 1;
+	case json_type_object: {
+		json_object_object_foreach(value, name, member) {
+			(void)name;
+			if (!context_strings_fit(member))
+				return 0;
+		}
+		return 1;
+	}
+	default:
+		return 1;
+	}
+}
+
+static int
+context_too_long(struct exchange *ex)
+{
+	respond_problem(ex, 400, "invalid_context", "a context string is longer "
+	    "than %d bytes, the most a matcher reads", FLAG_MAX_REGEX_SUBJECT);
+	return -1;
 }
 
 /* targetingKey, when present, is a string or a number (or null: none). */
@@ -62,6 +103,11 @@ request_context(struct exchange *ex, struct json_object **context)
 			if (!is_control_parameter(ex->query[i].name))
 				json_object_object_add(*context, ex->query[i].name,
 				    json_object_new_string(ex->query[i].value));
+		if (!context_strings_fit(*context)) {
+			json_object_put(*context);
+			*context = NULL;
+			return context_too_long(ex);
+		}
 		return 0;
 	}
 	/* No body: no context. A body of JSON null is not a context either. */
@@ -93,6 +139,8 @@ request_context(struct exchange *ex, struct json_object **context)
 			    "targetingKey must be a string (or a number)");
 			return -1;
 		}
+		if (!context_strings_fit(value))
+			return context_too_long(ex);
 		*context = json_object_get(value);
 	}
 	return 0;

@@ -69,6 +69,17 @@ struct flag {
 	char			 updated_at[32];
 };
 
+/* The limits of a flag document and of an evaluation (API.md §5). */
+#define FLAG_MAX_VARIANTS	100
+#define FLAG_MAX_RULES		100
+#define FLAG_MAX_CONDITIONS	1000	/* over the whole flag */
+#define FLAG_REGEX_COST		50	/* conditions a regex counts for: <= 20 a flag */
+#define FLAG_MAX_ATTRIBUTE	256	/* bytes of an attribute path */
+#define FLAG_MAX_REGEX		1024	/* bytes of a regex operand */
+#define FLAG_MAX_REGEX_SIZE	512	/* a regex's size with repetitions expanded */
+#define FLAG_MAX_REGEX_SUBJECT	4096	/* bytes of a context string (400 beyond) */
+#define FLAG_MAX_SEMVER		256	/* bytes of a version string */
+
 #define FLAG_MAX_ERRORS 16
 
 /* What was wrong with a document: field paths like "rules[1].criteria.age". */

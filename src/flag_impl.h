@@ -12,16 +12,6 @@
 
 #include "flag.h"
 
-#define FLAG_MAX_VARIANTS	100
-#define FLAG_MAX_RULES		100
-#define FLAG_MAX_CONDITIONS	1000	/* over the whole flag */
-#define FLAG_REGEX_COST		50	/* conditions a regex counts for: <= 20 a flag */
-#define FLAG_MAX_ATTRIBUTE	256	/* bytes of an attribute path */
-#define FLAG_MAX_REGEX		1024	/* bytes of a regex operand */
-#define FLAG_MAX_REGEX_SIZE	512	/* a regex's size with repetitions expanded */
-#define FLAG_MAX_REGEX_SUBJECT	4096	/* longer context strings never match */
-#define FLAG_MAX_SEMVER		256	/* bytes of a version string */
-
 /* Add an error for the field named by fmt (truncated to fit); count caps at
  * FLAG_MAX_ERRORS. unknown marks an unknown field. */
 void	flag_error(struct flag_errors *errors, int unknown, const char *message,

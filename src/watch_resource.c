@@ -408,9 +408,9 @@ handle_watch(struct exchange *ex)
 	/* Only a watch that waits holds a slot. */
 	if (rc == STORE_OK && answer.events == NULL && q.timeout_us > 0) {
 		if ((slot = slot_take()) == -1) {
-			respond_problem(ex, 429, "too_many_watches", "%d watches are "
-			    "waiting already (server.max_watches); retry",
-			    conf.server.max_watches);
+			respond_problem(ex, 429, "too_many_watches", "as many watches "
+			    "as this node allows (server.max_watches = %d) are "
+			    "waiting already; retry", conf.server.max_watches);
 			response_header(ex, "Retry-After", "1");
 			return;
 		}

@@ -204,3 +204,92 @@ def test_nginx_error_log_holds_no_bearer_token(stack):
     assert reply.startswith(b"HTTP/1.1 400"), reply[:80]
     time.sleep(0.2)
     assert secret not in stack.nginx.error_log.read_text(errors="replace")
+
+
+# -- should-fix items of the review
+
+def test_environment_ordering_is_validated_and_applied(stack):
+    for name in ("ord-b", "ord-a", "ord-c"):
+        assert stack.request("POST", "/v1/environments",
+                             json.dumps({"name": name}).encode(), JSON).status == 201
+        time.sleep(1.05)    # created_at has whole seconds
+    for bogus in ("bogus", "-", "name,bogus", "", "sdk_key"):
+        assert_problem(stack.request("GET", f"/v1/environments?ordering={bogus}"), 400,
+                       "invalid_ordering")
+    names = lambda q: [e["name"] for e in stack.request(
+        "GET", f"/v1/environments?{q}").json()["items"] if e["name"].startswith("ord-")]
+    assert names("ordering=name") == ["ord-a", "ord-b", "ord-c"]
+    assert names("ordering=-name") == ["ord-c", "ord-b", "ord-a"]
+    assert names("ordering=created_at") == ["ord-b", "ord-a", "ord-c"]
+    assert names("ordering=-created_at") == ["ord-c", "ord-a", "ord-b"]
+    page = stack.request("GET", "/v1/environments?ordering=-name&limit=1").json()
+    assert page["limit"] == 1 and len(page["items"]) == 1 and page["total"] >= 4, page
+    assert_problem(stack.request("GET", "/v1/flags?ordering=bogus"), 400, "invalid_ordering")
+
+
+def test_environment_names_are_invalid_key_and_messages_say_why(stack):
+    for bad in ("../x", "", "-a", "a" * 129, "a b"):
+        resp = stack.request("POST", "/v1/environments", json.dumps({"name": bad}).encode(), JSON)
+        assert_problem(resp, 400, "invalid_key")
+    resp = stack.request("POST", "/v1/environments", b"{}", JSON)
+    assert_problem(resp, 400, "validation_failed")
+    assert "required" in resp.json()["detail"], resp.json()
+    resp = stack.request("POST", "/v1/environments", b'{"name": 5}', JSON)
+    assert_problem(resp, 400, "validation_failed")
+    assert "string" in resp.json()["detail"], resp.json()
+
+
+def test_evaluation_context_is_checked(stack):
+    assert put(stack, "/v1/flags/ctx-flag",
+               {"value": "hit", "default": "miss",
+                "criteria": {"email": {"regex": "@example\\.com$"}}}).status in (200, 201)
+    evaluate = lambda ctx: stack.request("POST", "/v1/flags/ctx-flag/evaluate",
+                                         json.dumps({"context": ctx}).encode(), JSON)
+    for key in ({"a": 1}, [1], True, False):
+        assert_problem(evaluate({"targetingKey": key}), 400, "invalid_context")
+    assert evaluate({"targetingKey": "u1"}).status == 200
+    assert evaluate({"targetingKey": 42}).status == 200
+    assert evaluate({"targetingKey": None}).status == 200
+    # A string a regex would never read: refused, not a silent non-match.
+    long_email = "x" * 4100 + "@example.com"
+    assert_problem(evaluate({"email": long_email}), 400, "invalid_context")
+    assert_problem(evaluate({"deep": {"list": ["y" * 4097]}}), 400, "invalid_context")
+    resp = stack.request("GET", "/v1/flags/ctx-flag/evaluate?email=" + "z" * 4097)
+    assert_problem(resp, 400, "invalid_context")
+    assert evaluate({"email": "x" * 4084 + "@example.com"}).json()["value"] == "hit"
+    assert_problem(stack.request("POST", "/v1/evaluate",
+                                 json.dumps({"context": {"targetingKey": {}}}).encode(), JSON),
+                   400, "invalid_context")
+
+
+def test_watch_answers_are_bounded_in_bytes(stack):
+    since = stack.request("GET", "/v1/health").json()["replica_revision"]
+    big = "v" * (600 * 1024)
+    for i in range(3):
+        assert put(stack, f"/v1/config/bigwatch/k{i}", {"value": big}).status == 201
+    seen, rounds = [], 0
+    while len(seen) < 3 and rounds < 6:
+        resp = stack.request("GET", f"/v1/watch?prefix=config/bigwatch/&since={since}"
+                                    "&timeout=1")
+        assert resp.status == 200, resp
+        assert len(resp.body) < 1024 * 1024 + 64 * 1024, len(resp.body)
+        doc = resp.json()
+        seen += [e["key"] for e in doc["events"]]
+        since = doc["revision"]
+        rounds += 1
+    assert seen == ["bigwatch/k0", "bigwatch/k1", "bigwatch/k2"], seen
+    assert rounds == 3, f"{rounds} answers for three 600 KiB values"
+
+
+def test_too_many_watches_message_reads_well():
+    with Stack(processes=2, overrides={"server.max_watches": 1}) as stack:
+        revision = stack.request("GET", "/v1/health").json()["replica_revision"]
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(stack.request, "GET",
+                                  f"/v1/watch?prefix=config/&since={revision}&timeout=3")
+            time.sleep(0.5)
+            resp = stack.request("GET", f"/v1/watch?prefix=config/&since={revision}&timeout=3")
+            assert_problem(resp, 429, "too_many_watches")
+            assert "1 watches" not in resp.json()["detail"], resp.json()
+            assert "max_watches = 1" in resp.json()["detail"], resp.json()
+            assert waiting.result().status == 200
