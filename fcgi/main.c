@@ -14,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "http/metrics.h"
 #include "listen.h"
-#include "log.h"
-#include "metrics.h"
 #include "pool.h"
 #include "privdrop.h"
 #include "responder.h"
-#include "watcher.h"
+#include "store/watcher.h"
 
 struct options {
 	const char	*config_path;

@@ -28,14 +28,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "metrics.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/shared.h"
+#include "base/util.h"
+#include "http/metrics.h"
 #include "pool.h"
 #include "responder.h"
-#include "util.h"
-#include "watch_resource.h"
-#include "watcher.h"
+#include "store/watcher.h"
 
 #define MAX_RESPONDERS 256
 #define QUICK_DEATH_US 1000000		/* dying sooner than this counts as a crash loop */
@@ -217,7 +217,7 @@ live_children(const struct pool *pool)
 static int
 slots_wanted(struct group *group, int read_group)
 {
-	int64_t waiting = read_group ? watch_waiting() : 0;
+	int64_t waiting = read_group ? shared_watches_waiting() : 0;
 	int want;
 
 	if (waiting > conf.server.max_watches)

@@ -25,14 +25,14 @@
 
 #include <fcgiapp.h>
 
-#include "api.h"
-#include "arena.h"
-#include "buf.h"
-#include "conf.h"
-#include "http.h"
-#include "log.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "http/api.h"
+#include "http/http.h"
 #include "responder.h"
-#include "util.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;

@@ -25,12 +25,12 @@
 
 #include <curl/curl.h>
 
-#include "breaker.h"
+#include "base/shared.h"
+#include "base/util.h"
 #include "check_etcd.h"
-#include "etcd_frames.h"
-#include "etcd_impl.h"
-#include "shared.h"
-#include "util.h"
+#include "etcd/breaker.h"
+#include "etcd/etcd_frames.h"
+#include "etcd/etcd_impl.h"
 
 const char *test_endpoint;
 const char *test_auth_endpoint;

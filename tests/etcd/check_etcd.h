@@ -13,8 +13,8 @@
 
 #include <check.h>
 
-#include "buf.h"
-#include "etcd.h"
+#include "base/buf.h"
+#include "etcd/etcd.h"
 
 extern const char *test_endpoint;	/* NULL: no etcd, offline suites only */
 extern const char *test_auth_endpoint;

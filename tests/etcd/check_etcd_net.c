@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "breaker.h"
+#include "base/shared.h"
+#include "base/util.h"
 #include "check_etcd.h"
-#include "etcd_impl.h"
-#include "shared.h"
-#include "util.h"
+#include "etcd/breaker.h"
+#include "etcd/etcd_impl.h"
 
 static char *
 endpoints_with_dead_first(void)

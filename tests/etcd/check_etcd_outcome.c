@@ -19,13 +19,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "breaker.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/shared.h"
+#include "base/util.h"
 #include "check_etcd.h"
-#include "conf.h"
-#include "etcd_impl.h"
-#include "log.h"
-#include "shared.h"
-#include "util.h"
+#include "etcd/breaker.h"
+#include "etcd/etcd_impl.h"
 
 /* --- libcurl results ------------------------------------------------------ */
 

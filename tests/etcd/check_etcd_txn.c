@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "check_etcd.h"
-#include "util.h"
 
 static struct etcd_compare
 cmp_number(const char *key, enum etcd_compare_target target,

@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "check_etcd.h"
-#include "util.h"
 
 #define MAX_SEEN 16
 

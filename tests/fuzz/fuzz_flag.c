@@ -17,8 +17,8 @@
 
 #include <json-c/json.h>
 
-#include "eval.h"
-#include "flag.h"
+#include "model/eval.h"
+#include "model/flag.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

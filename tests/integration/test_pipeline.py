@@ -236,9 +236,9 @@ def test_nul_byte_in_body_is_400(stack):
 # -- OpenAPI and metrics
 
 def routes_in_table():
-    """(METHOD, OpenAPI path) of every row of src/routes.c's route table."""
-    text = (harness.REPO / "src/routes.c").read_text()
-    rows = re.findall(r'\{\s*HTTP_([A-Z]+),\s*"(/[^"]*)"', text)
+    """(METHOD, OpenAPI path) of every row of src/resources/routes.c's route table."""
+    text = (harness.REPO / "src/resources/routes.c").read_text()
+    rows = re.findall(r'\.method\s*=\s*HTTP_([A-Z]+),\s*\.pattern\s*=\s*"(/[^"]*)"', text)
     return {(method, path.replace("...}", "}")) for method, path in rows}
 
 
@@ -304,3 +304,68 @@ def test_metrics_count_requests_of_the_whole_pool(stack):
     # Two read responders and as many writers (server.write_processes).
     assert metric_value(after, "dynconf_responders") == 4, after
     assert metric_value(after, "dynconf_http_request_duration_seconds_count") >= total
+
+
+# -- one way to validate request input (the route table's declarations)
+
+def test_booleans_follow_one_rule_everywhere(stack):
+    assert stack.request("POST", "/v1/environments", b'{"name":"boolenv"}',
+                         {"Content-Type": "application/json"}).status == 201
+    for path in ("/v1/environments/boolenv?cascade=yes", "/v1/environments/boolenv?cascade="):
+        resp = stack.request("DELETE", path)
+        assert_problem(resp, 400, "invalid_query")
+        assert resp.json()["errors"][0]["field"] == "cascade", resp.json()
+    assert stack.request("GET", "/v1/environments/boolenv").status == 200
+    for path, name in (("/v1/config/x?force=yes", "force"), ("/v1/flags?enabled=yes", "enabled"),
+                       ("/v1/flags/x?force=2", "force")):
+        resp = stack.request("GET", path)
+        assert_problem(resp, 400, "invalid_query")
+        assert resp.json()["errors"][0]["field"] == name, resp.json()
+    for word in ("true", "1", "false", "0"):
+        assert stack.request("GET", f"/v1/flags?enabled={word}").status == 200
+    assert stack.request("DELETE", "/v1/environments/boolenv?cascade=1").status == 204
+
+
+def test_every_bad_field_is_named_in_one_answer(stack):
+    resp = stack.request("POST", "/v1/tokens", json.dumps(
+        {"name": "a b", "scopes": "admin", "ttl": "soon", "extra": 1}).encode(),
+        {"Content-Type": "application/json"})
+    assert_problem(resp, 400, "unknown_field")
+    fields = [e["field"] for e in resp.json()["errors"]]
+    assert fields == ["extra", "name", "scopes", "ttl"], fields
+    resp = stack.request("GET", "/v1/flags?limit=0&offset=-1&enabled=maybe")
+    assert_problem(resp, 400, "invalid_query")
+    assert [e["field"] for e in resp.json()["errors"]] == ["enabled", "limit", "offset"]
+
+
+def test_a_field_given_twice_is_refused(stack):
+    for path, body in (("/v1/config/twice", b'{"value":1,"value":2}'),
+                       ("/v1/flags/twice", b'{"value":1,"default":0,"value":3}'),
+                       ("/v1/environments", b'{"name":"a","name":"b"}')):
+        method = "POST" if path == "/v1/environments" else "PUT"
+        resp = stack.request(method, path, body, {"Content-Type": "application/json"})
+        assert_problem(resp, 400)
+        assert resp.json()["errors"][0]["field"] == "body", resp.json()
+    assert_problem(stack.request("GET", "/v1/config/twice"), 404)
+    assert stack.request("GET", "/v1/environments/a").status == 404
+
+
+def test_openapi_prints_each_routes_parameters_and_body(stack):
+    doc = stack.request("GET", "/v1/openapi.json").json()
+    flags = doc["paths"]["/v1/flags"]["get"]["parameters"]
+    query = {p["name"]: p for p in flags if p["in"] == "query"}
+    assert list(query) == ["env", "prefix", "enabled", "limit", "offset", "ordering"], query
+    assert query["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000,
+                                        "description": query["limit"]["schema"]["description"]}
+    assert query["enabled"]["schema"]["enum"] == ["true", "false", "1", "0"]
+    assert query["env"]["schema"]["pattern"].startswith("^[A-Za-z0-9]")
+    token = doc["paths"]["/v1/tokens"]["post"]["requestBody"]
+    schema = token["content"]["application/json"]["schema"]
+    assert token["required"] is True
+    assert schema["required"] == ["name", "scopes"], schema
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["ttl"]["type"] == "integer"
+    watch = {p["name"]: p for p in doc["paths"]["/v1/watch"]["get"]["parameters"]}
+    assert watch["prefix"]["required"] is True and watch["timeout"]["schema"]["maximum"] == 60
+    evaluate = doc["paths"]["/v1/evaluate"]["post"]["requestBody"]
+    assert evaluate["required"] is False

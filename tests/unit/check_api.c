@@ -16,12 +16,12 @@
 
 #include <json-c/json.h>
 
-#include "api.h"
-#include "conf.h"
-#include "json_check.h"
-#include "resource.h"
-#include "router.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/json_check.h"
+#include "base/util.h"
+#include "http/api.h"
+#include "http/resource.h"
+#include "http/router.h"
 
 #include "check_suites.h"
 
@@ -84,15 +84,25 @@ silent(struct exchange *ex)
 }
 
 static const struct route routes[] = {
-	{ HTTP_GET, "/v1/things", SCOPE_PUBLIC, echo, 0, "list" },
-	{ HTTP_POST, "/v1/things", SCOPE_FLAGS_WRITE, echo, ROUTE_JSON_BODY, "create" },
-	{ HTTP_GET, "/v1/things/{key}", SCOPE_FLAGS_READ, echo, 0, "get" },
-	{ HTTP_PUT, "/v1/things/{key}", SCOPE_FLAGS_WRITE, echo, ROUTE_JSON_BODY, "put" },
-	{ HTTP_PATCH, "/v1/things/{key}", SCOPE_FLAGS_WRITE, echo, ROUTE_JSON_BODY,
-	    "patch" },
-	{ HTTP_DELETE, "/v1/things/{key}", SCOPE_FLAGS_WRITE, echo, 0, "delete" },
-	{ HTTP_GET, "/v1/blobs/{key...}", SCOPE_CONFIG_READ, echo, 0, "blob" },
-	{ HTTP_GET, "/v1/silent", SCOPE_PUBLIC, silent, 0, "no answer" },
+	{ .method = HTTP_GET, .pattern = "/v1/things", .scope = SCOPE_PUBLIC,
+	    .handler = echo, .summary = "list" },
+	{ .method = HTTP_POST, .pattern = "/v1/things",
+	    .scope = SCOPE_FLAGS_WRITE, .handler = echo,
+	    .flags = ROUTE_JSON_BODY, .summary = "create" },
+	{ .method = HTTP_GET, .pattern = "/v1/things/{key}",
+	    .scope = SCOPE_FLAGS_READ, .handler = echo, .summary = "get" },
+	{ .method = HTTP_PUT, .pattern = "/v1/things/{key}",
+	    .scope = SCOPE_FLAGS_WRITE, .handler = echo,
+	    .flags = ROUTE_JSON_BODY, .summary = "put" },
+	{ .method = HTTP_PATCH, .pattern = "/v1/things/{key}",
+	    .scope = SCOPE_FLAGS_WRITE, .handler = echo,
+	    .flags = ROUTE_JSON_BODY, .summary = "patch" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/things/{key}",
+	    .scope = SCOPE_FLAGS_WRITE, .handler = echo, .summary = "delete" },
+	{ .method = HTTP_GET, .pattern = "/v1/blobs/{key...}",
+	    .scope = SCOPE_CONFIG_READ, .handler = echo, .summary = "blob" },
+	{ .method = HTTP_GET, .pattern = "/v1/silent", .scope = SCOPE_PUBLIC,
+	    .handler = silent, .summary = "no answer" },
 };
 
 static void

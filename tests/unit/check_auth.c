@@ -16,11 +16,11 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include "api.h"
-#include "conf.h"
-#include "jwt.h"
-#include "router.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/util.h"
+#include "http/api.h"
+#include "http/jwt.h"
+#include "http/router.h"
 
 #include "check_suites.h"
 
@@ -38,9 +38,12 @@ ok(struct exchange *ex)
 }
 
 static const struct route routes[] = {
-	{ HTTP_GET, "/public", SCOPE_PUBLIC, ok, 0, "public" },
-	{ HTTP_GET, "/read", SCOPE_FLAGS_READ, ok, 0, "read" },
-	{ HTTP_PUT, "/write", SCOPE_FLAGS_WRITE, ok, ROUTE_JSON_BODY, "write" },
+	{ .method = HTTP_GET, .pattern = "/public", .scope = SCOPE_PUBLIC,
+	    .handler = ok, .summary = "public" },
+	{ .method = HTTP_GET, .pattern = "/read", .scope = SCOPE_FLAGS_READ,
+	    .handler = ok, .summary = "read" },
+	{ .method = HTTP_PUT, .pattern = "/write", .scope = SCOPE_FLAGS_WRITE,
+	    .handler = ok, .flags = ROUTE_JSON_BODY, .summary = "write" },
 };
 
 static void

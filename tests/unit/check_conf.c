@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "conf.h"
-#include "log.h"
-#include "util.h"
+#include "base/buf.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #include "check_suites.h"
 

@@ -13,9 +13,9 @@
 
 #include <json-c/json.h>
 
-#include "eval.h"
-#include "flag.h"
-#include "util.h"
+#include "base/util.h"
+#include "model/eval.h"
+#include "model/flag.h"
 
 #include "check_suites.h"
 

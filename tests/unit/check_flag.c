@@ -11,10 +11,10 @@
 
 #include <json-c/json.h>
 
-#include "flag.h"
-#include "flag_cache.h"
-#include "flag_impl.h"
-#include "util.h"
+#include "base/util.h"
+#include "model/flag.h"
+#include "model/flag_cache.h"
+#include "model/flag_impl.h"
 
 #include "check_suites.h"
 

@@ -11,8 +11,8 @@
 
 #include <json-c/json.h>
 
-#include "http.h"
-#include "util.h"
+#include "base/util.h"
+#include "http/http.h"
 
 #include "check_suites.h"
 

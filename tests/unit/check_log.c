@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "log.h"
+#include "base/conf.h"
+#include "base/log.h"
 
 #include "check_suites.h"
 

@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "log.h"
-#include "metrics.h"
-#include "router.h"
-#include "shared.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/shared.h"
+#include "base/util.h"
+#include "http/metrics.h"
+#include "http/router.h"
 
 #include "check_suites.h"
 

@@ -11,9 +11,9 @@
 
 #include <json-c/json.h>
 
-#include "openapi.h"
-#include "router.h"
-#include "util.h"
+#include "base/util.h"
+#include "http/openapi.h"
+#include "http/router.h"
 
 #include "check_suites.h"
 
@@ -24,20 +24,35 @@ noop(struct exchange *ex)
 }
 
 static const struct route table[] = {
-	{ HTTP_GET, "/v1/health", SCOPE_PUBLIC, noop, 0, "Health" },
-	{ HTTP_GET, "/v1/flags/{key}", SCOPE_FLAGS_READ, noop, 0, "Get a flag" },
-	{ HTTP_PUT, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, noop, ROUTE_JSON_BODY,
-	  "Put a flag" },
-	{ HTTP_DELETE, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, noop, 0, "Delete a flag" },
-	{ HTTP_POST, "/v1/flags/{key}/evaluate", SCOPE_FLAGS_READ, noop,
-	  ROUTE_JSON_BODY, "Evaluate" },
-	{ HTTP_GET, "/v1/config/{key...}", SCOPE_CONFIG_READ, noop, 0, "Get config" },
-	{ HTTP_PATCH, "/v1/users/{id}", SCOPE_USERS_WRITE, noop, ROUTE_JSON_BODY,
-	  "Patch a user" },
-	{ HTTP_GET, "/api/v1/flags/", SCOPE_PUBLIC, noop, 0, "Flagsmith flags" },
-	{ HTTP_POST, "/v1/services/{name}/instances/{id}/heartbeat",
-	  SCOPE_SERVICES_WRITE, noop, 0, "Heartbeat" },
-	{ HTTP_GET, "/v1/metrics", SCOPE_METRICS_READ, noop, 0, "Metrics" },
+	{ .method = HTTP_GET, .pattern = "/v1/health", .scope = SCOPE_PUBLIC,
+	    .handler = noop, .summary = "Health" },
+	{ .method = HTTP_GET, .pattern = "/v1/flags/{key}",
+	    .scope = SCOPE_FLAGS_READ, .handler = noop,
+	    .summary = "Get a flag" },
+	{ .method = HTTP_PUT, .pattern = "/v1/flags/{key}",
+	    .scope = SCOPE_FLAGS_WRITE, .handler = noop,
+	    .flags = ROUTE_JSON_BODY, .summary = "Put a flag" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/flags/{key}",
+	    .scope = SCOPE_FLAGS_WRITE, .handler = noop,
+	    .summary = "Delete a flag" },
+	{ .method = HTTP_POST, .pattern = "/v1/flags/{key}/evaluate",
+	    .scope = SCOPE_FLAGS_READ, .handler = noop,
+	    .flags = ROUTE_JSON_BODY, .summary = "Evaluate" },
+	{ .method = HTTP_GET, .pattern = "/v1/config/{key...}",
+	    .scope = SCOPE_CONFIG_READ, .handler = noop,
+	    .summary = "Get config" },
+	{ .method = HTTP_PATCH, .pattern = "/v1/users/{id}",
+	    .scope = SCOPE_USERS_WRITE, .handler = noop,
+	    .flags = ROUTE_JSON_BODY, .summary = "Patch a user" },
+	{ .method = HTTP_GET, .pattern = "/api/v1/flags/",
+	    .scope = SCOPE_PUBLIC, .handler = noop,
+	    .summary = "Flagsmith flags" },
+	{ .method = HTTP_POST,
+	    .pattern = "/v1/services/{name}/instances/{id}/heartbeat",
+	    .scope = SCOPE_SERVICES_WRITE, .handler = noop,
+	    .summary = "Heartbeat" },
+	{ .method = HTTP_GET, .pattern = "/v1/metrics",
+	    .scope = SCOPE_METRICS_READ, .handler = noop, .summary = "Metrics" },
 };
 
 /* The distinct paths of the table, in OpenAPI form. */

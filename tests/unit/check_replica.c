@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "replica.h"
+#include "base/arena.h"
+#include "store/replica.h"
 
 #include "check_suites.h"
 

@@ -11,11 +11,11 @@
 
 #include <json-c/json.h>
 
-#include "api.h"
-#include "conf.h"
-#include "metrics.h"
-#include "router.h"
-#include "util.h"
+#include "base/conf.h"
+#include "base/util.h"
+#include "http/api.h"
+#include "http/metrics.h"
+#include "http/router.h"
 
 #include "check_suites.h"
 
@@ -32,30 +32,42 @@ enum {
 };
 
 static const struct route table[] = {
-	[R_HEALTH] = { HTTP_GET, "/v1/health", SCOPE_PUBLIC, noop, 0, "health" },
-	[R_FLAGS] = { HTTP_GET, "/v1/flags", SCOPE_FLAGS_READ, noop, 0, "list" },
-	[R_FLAG_GET] = { HTTP_GET, "/v1/flags/{key}", SCOPE_FLAGS_READ, noop, 0, "get" },
-	[R_FLAG_PUT] = { HTTP_PUT, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, noop,
-	    ROUTE_JSON_BODY, "put" },
-	[R_FLAG_DELETE] = { HTTP_DELETE, "/v1/flags/{key}", SCOPE_FLAGS_WRITE, noop,
-	    0, "delete" },
-	[R_EVAL_POST] = { HTTP_POST, "/v1/flags/{key}/evaluate", SCOPE_FLAGS_READ,
-	    noop, ROUTE_JSON_BODY, "evaluate" },
-	[R_EVAL_GET] = { HTTP_GET, "/v1/flags/{key}/evaluate", SCOPE_FLAGS_READ,
-	    noop, 0, "evaluate" },
-	[R_CONFIG_GET] = { HTTP_GET, "/v1/config/{key...}", SCOPE_CONFIG_READ, noop,
-	    0, "config" },
-	[R_CONFIG_PUT] = { HTTP_PUT, "/v1/config/{key...}", SCOPE_CONFIG_WRITE, noop,
-	    ROUTE_JSON_BODY, "config" },
-	[R_FLAGSMITH] = { HTTP_GET, "/api/v1/flags/", SCOPE_PUBLIC, noop, 0,
-	    "flagsmith" },
-	[R_HEARTBEAT] = { HTTP_POST, "/v1/services/{name}/instances/{id}/heartbeat",
-	    SCOPE_SERVICES_WRITE, noop, 0, "heartbeat" },
-	[R_USER_SEARCH] = { HTTP_GET, "/v1/users/search", SCOPE_USERS_READ, noop, 0,
-	    "search" },
-	[R_USER] = { HTTP_GET, "/v1/users/{id}", SCOPE_USERS_READ, noop, 0, "user" },
-	[R_ROOT_ONLY_POST] = { HTTP_POST, "/v1/only-post", SCOPE_ADMIN, noop, 0,
-	    "post" },
+	[R_HEALTH] = { .method = HTTP_GET, .pattern = "/v1/health",
+	    .scope = SCOPE_PUBLIC, .handler = noop, .summary = "health" },
+	[R_FLAGS] = { .method = HTTP_GET, .pattern = "/v1/flags",
+	    .scope = SCOPE_FLAGS_READ, .handler = noop, .summary = "list" },
+	[R_FLAG_GET] = { .method = HTTP_GET, .pattern = "/v1/flags/{key}",
+	    .scope = SCOPE_FLAGS_READ, .handler = noop, .summary = "get" },
+	[R_FLAG_PUT] = { .method = HTTP_PUT, .pattern = "/v1/flags/{key}",
+	    .scope = SCOPE_FLAGS_WRITE, .handler = noop,
+	    .flags = ROUTE_JSON_BODY, .summary = "put" },
+	[R_FLAG_DELETE] = { .method = HTTP_DELETE,
+	    .pattern = "/v1/flags/{key}", .scope = SCOPE_FLAGS_WRITE,
+	    .handler = noop, .summary = "delete" },
+	[R_EVAL_POST] = { .method = HTTP_POST,
+	    .pattern = "/v1/flags/{key}/evaluate", .scope = SCOPE_FLAGS_READ,
+	    .handler = noop, .flags = ROUTE_JSON_BODY, .summary = "evaluate" },
+	[R_EVAL_GET] = { .method = HTTP_GET,
+	    .pattern = "/v1/flags/{key}/evaluate", .scope = SCOPE_FLAGS_READ,
+	    .handler = noop, .summary = "evaluate" },
+	[R_CONFIG_GET] = { .method = HTTP_GET,
+	    .pattern = "/v1/config/{key...}", .scope = SCOPE_CONFIG_READ,
+	    .handler = noop, .summary = "config" },
+	[R_CONFIG_PUT] = { .method = HTTP_PUT,
+	    .pattern = "/v1/config/{key...}", .scope = SCOPE_CONFIG_WRITE,
+	    .handler = noop, .flags = ROUTE_JSON_BODY, .summary = "config" },
+	[R_FLAGSMITH] = { .method = HTTP_GET, .pattern = "/api/v1/flags/",
+	    .scope = SCOPE_PUBLIC, .handler = noop, .summary = "flagsmith" },
+	[R_HEARTBEAT] = { .method = HTTP_POST,
+	    .pattern = "/v1/services/{name}/instances/{id}/heartbeat",
+	    .scope = SCOPE_SERVICES_WRITE, .handler = noop,
+	    .summary = "heartbeat" },
+	[R_USER_SEARCH] = { .method = HTTP_GET, .pattern = "/v1/users/search",
+	    .scope = SCOPE_USERS_READ, .handler = noop, .summary = "search" },
+	[R_USER] = { .method = HTTP_GET, .pattern = "/v1/users/{id}",
+	    .scope = SCOPE_USERS_READ, .handler = noop, .summary = "user" },
+	[R_ROOT_ONLY_POST] = { .method = HTTP_POST, .pattern = "/v1/only-post",
+	    .scope = SCOPE_ADMIN, .handler = noop, .summary = "post" },
 };
 
 #define NONE	(-1)
@@ -331,12 +343,16 @@ START_TEST(test_route_table_sane)
 		    "%s %s: no summary (the OpenAPI document needs one)",
 		    http_method_name(r->method), r->pattern);
 		ck_assert_msg((r->flags & ~(unsigned)(ROUTE_JSON_BODY |
-		    ROUTE_SDK_KEY | ROUTE_SCOPE_IN_HANDLER)) == 0, "%s: unknown flags",
-		    r->pattern);
-		/* Only the watch decides its scope itself (by prefix). */
-		ck_assert_msg(!(r->flags & ROUTE_SCOPE_IN_HANDLER) ||
+		    ROUTE_SDK_KEY | ROUTE_OPEN_QUERY | ROUTE_OPEN_BODY |
+		    ROUTE_BODY_OPTIONAL)) == 0, "%s: unknown flags", r->pattern);
+		/* Only the watch decides its scope by request (by prefix). */
+		ck_assert_msg(r->scope_by_request == NULL ||
 		    strcmp(r->pattern, "/v1/watch") == 0,
-		    "%s: scope left to the handler", r->pattern);
+		    "%s: scope by request", r->pattern);
+		/* A body route declares its fields: they are checked and documented. */
+		ck_assert_msg(!(r->flags & ROUTE_JSON_BODY) || r->body != NULL,
+		    "%s %s declares no body fields", http_method_name(r->method),
+		    r->pattern);
 		ck_assert_msg(!(r->flags & ROUTE_JSON_BODY) ||
 		    r->method == HTTP_POST || r->method == HTTP_PUT ||
 		    r->method == HTTP_PATCH, "%s %s reads a body",

@@ -11,11 +11,11 @@
 
 #include <json-c/json.h>
 
-#include "arena.h"
-#include "buf.h"
-#include "resource.h"
-#include "store_cache.h"
-#include "stored_doc.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "http/resource.h"
+#include "store/store_cache.h"
+#include "store/stored_doc.h"
 
 #include "check_suites.h"
 

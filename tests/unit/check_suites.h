@@ -35,6 +35,7 @@ Suite	*replica_suite(void);
 Suite	*flag_suite(void);
 Suite	*eval_suite(void);
 Suite	*auth_suite(void);
+Suite	*validate_suite(void);
 
 /* Unset every DYNCONF_* environment variable (the tests set their own). */
 void	 test_clear_dynconf_env(void);

@@ -16,10 +16,10 @@
 
 #include <json-c/json.h>
 
-#include "arena.h"
-#include "buf.h"
-#include "digest.h"
-#include "util.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/digest.h"
+#include "base/util.h"
 
 #include "check_suites.h"
 

@@ -1,0 +1,155 @@
+/*
+ * Pool-wide shared memory; see shared.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/shared.h"
+
+#define SHARED_MAGIC 0x6479636f6e667331ULL	/* "dyconfs1" */
+
+static struct shared_state local_state;
+static struct shared_state *state = &local_state;
+
+static void
+stamp(struct shared_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->magic = SHARED_MAGIC;
+	s->layout = sizeof(*s);
+}
+
+static int
+map_file(const char *path)
+{
+	struct shared_state *map;
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_error("shared state %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The first process sizes and stamps the file; the lock keeps siblings out meanwhile. */
+	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1)
+		goto fail;
+	if ((size_t)st.st_size != sizeof(*map) &&
+	    (ftruncate(fd, 0) == -1 || ftruncate(fd, sizeof(*map)) == -1))
+		goto fail;
+	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		goto fail;
+	if (map->magic != SHARED_MAGIC || map->layout != sizeof(*map))
+		stamp(map);
+	flock(fd, LOCK_UN);
+	close(fd);
+	state = map;
+	return 0;
+fail:
+	log_error("shared state %s: %s", path, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+int
+shared_attach(const char *path)
+{
+	struct shared_state *map;
+
+	if (path != NULL)
+		return map_file(path);
+	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
+		log_error("shared state: mmap: %s", strerror(errno));
+		return -1;
+	}
+	stamp(map);
+	state = map;
+	return 0;
+}
+
+struct shared_state *
+shared(void)
+{
+	return state;
+}
+
+/* Has the process that holds a slot died (killed while it waited)? */
+static int
+holder_dead(int32_t pid)
+{
+	return kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+int
+shared_watch_take(int cap)
+{
+	struct shared_watches *w = &shared()->watches;
+	int32_t self = (int32_t)getpid(), holder;
+	int i;
+
+	if (cap > SHARED_WATCH_SLOTS)
+		cap = SHARED_WATCH_SLOTS;
+	for (i = 0; i < cap; i++) {
+		holder = 0;
+		if (__atomic_compare_exchange_n(&w->holder[i], &holder, self, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return i;
+	}
+	/*
+	 * All held: take back one whose holder was killed while waiting, or
+	 * one naming this process, which is not waiting: left by an earlier
+	 * process with the same pid (the segment is a file that outlives a pool).
+	 */
+	for (i = 0; i < cap; i++) {
+		holder = __atomic_load_n(&w->holder[i], __ATOMIC_RELAXED);
+		if (holder != 0 && (holder == self || holder_dead(holder)) &&
+		    __atomic_compare_exchange_n(&w->holder[i], &holder, self, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return i;
+	}
+	__atomic_fetch_add(&w->refused, 1, __ATOMIC_RELAXED);
+	return -1;
+}
+
+void
+shared_watch_give(int slot)
+{
+	__atomic_store_n(&shared()->watches.holder[slot], 0, __ATOMIC_RELEASE);
+}
+
+int64_t
+shared_watches_waiting(void)
+{
+	struct shared_watches *w = &shared()->watches;
+	int64_t waiting = 0;
+	int32_t holder;
+	size_t i;
+
+	for (i = 0; i < SHARED_WATCH_SLOTS; i++) {
+		if ((holder = __atomic_load_n(&w->holder[i], __ATOMIC_RELAXED)) == 0)
+			continue;
+		if (holder_dead(holder))
+			__atomic_compare_exchange_n(&w->holder[i], &holder, 0, 0,
+			    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+		else
+			waiting++;
+	}
+	return waiting;
+}
+
+uint64_t
+shared_watches_refused(void)
+{
+	return __atomic_load_n(&shared()->watches.refused, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,102 @@
+/*
+ * Pool-wide shared memory: the one segment every process of the pool maps
+ * (anonymous and inherited from the master in standalone mode; a file that
+ * sibling processes map under spawn-fcgi). It holds what must be seen the
+ * same from every responder: the metrics counters, the etcd circuit breaker
+ * and the replica's state as the watcher last reported it. Fields are only
+ * touched with __atomic builtins.
+ */
+#ifndef DYNCONF_SHARED_H
+#define DYNCONF_SHARED_H
+
+#include <stdint.h>
+
+/* More routes than this is caught by the unit tests. */
+#define SHARED_MAX_ROUTES 128
+#define SHARED_STATUS_SLOTS 20
+#define SHARED_METHOD_SLOTS 8
+#define SHARED_LATENCY_BUCKETS 16
+
+struct shared_metrics {
+	uint64_t	requests[SHARED_MAX_ROUTES + 1][SHARED_METHOD_SLOTS]
+			    [SHARED_STATUS_SLOTS];
+	uint64_t	latency[SHARED_LATENCY_BUCKETS];
+	uint64_t	latency_sum_us;
+	uint64_t	latency_count;
+	int64_t		responders;
+	uint64_t	cache_hit;
+	uint64_t	cache_stale;
+	uint64_t	cache_bypass;
+	uint64_t	etcd_calls;
+	uint64_t	etcd_failures;
+	uint64_t	etcd_retries;
+};
+
+struct shared_breaker {
+	int32_t		state;			/* enum breaker_state */
+	uint32_t	consecutive_failures;
+	int64_t		opened_at_us;		/* monotonic */
+	uint64_t	opened_total;
+	uint32_t	probes;			/* since it last opened from closed */
+};
+
+struct shared_replica {
+	int64_t		revision;		/* applied by the watcher */
+	int64_t		current_at_us;		/* monotonic: last known in step with etcd */
+	int64_t		heard_at_us;		/* monotonic: last answer from etcd */
+	int32_t		etcd_up;
+	int32_t		snapshot_loaded;
+	uint64_t	resyncs;
+	uint64_t	events_applied;
+	uint64_t	local_writes;		/* write-throughs by responders */
+};
+
+/*
+ * Waiting /v1/watch requests: one slot per watch, holding its responder's
+ * pid, among the first server.max_watches (at most 4096, the setting's
+ * range). A pid rather than a counter, so that a responder killed while
+ * waiting (the end of a reload or stop) leaves a slot that others can see
+ * is dead and take back, instead of a count that never comes down.
+ */
+#define SHARED_WATCH_SLOTS 4096
+
+struct shared_watches {
+	int32_t		holder[SHARED_WATCH_SLOTS];	/* pid, 0 when free */
+	uint64_t	refused;
+};
+
+struct shared_state {
+	uint64_t		magic;
+	uint64_t		layout;
+	struct shared_metrics	metrics;
+	struct shared_breaker	breaker;
+	struct shared_replica	replica;
+	struct shared_watches	watches;
+};
+
+/*
+ * Map the segment: path NULL for an anonymous mapping that children
+ * inherit, else a file shared by unrelated processes. Until then (and if it
+ * fails) a process-local segment is used. Returns 0 or -1.
+ */
+int	shared_attach(const char *path);
+
+/* The segment; never NULL. */
+struct shared_state *shared(void);
+
+/*
+ * A waiting-watch slot for this process among the first cap (at most
+ * SHARED_WATCH_SLOTS), or -1, counted as refused, when all are held by
+ * processes still alive. Give it back when the wait ends.
+ */
+int	shared_watch_take(int cap);
+void	shared_watch_give(int slot);
+
+/*
+ * Watches waiting now, pool-wide (slots left behind by a process killed
+ * while waiting are freed on the way), and how many were refused so far.
+ */
+int64_t	shared_watches_waiting(void);
+uint64_t shared_watches_refused(void);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * The route table: every endpoint dynconf serves, as const data, with the
+ * query parameters and body fields each takes. Adding an endpoint means
+ * adding a row here; routing, scopes, input validation, the OpenAPI
+ * document, metrics labels and the authorization tests follow from it.
+ */
+#include "config.h"
+
+#include "base/util.h"
+#include "http/router.h"
+#include "model/flag.h"
+#include "model/keys.h"
+#include "model/token.h"
+#include "resources/config_resource.h"
+#include "resources/environment_resource.h"
+#include "resources/evaluate_resource.h"
+#include "resources/flag_resource.h"
+#include "resources/ops.h"
+#include "resources/token_resource.h"
+#include "resources/watch_resource.h"
+
+/* -- query parameters */
+
+static const struct param_spec force_query[] = { SPEC_FORCE, SPEC_END };
+
+static const struct param_spec page_query[] = { SPEC_LIMIT, SPEC_OFFSET, SPEC_END };
+
+static const struct param_spec config_list_query[] = {
+	{ "prefix", SPEC_STRING, 0, 0, CONFIG_KEY_MAX_LEN,
+	  "Only keys that start with it (app/ or app/ht)" },
+	SPEC_LIMIT, SPEC_OFFSET, SPEC_END
+};
+
+static const struct param_spec environment_list_query[] = {
+	SPEC_LIMIT, SPEC_OFFSET,
+	{ "ordering", SPEC_STRING, 0, 0, 256,
+	  "name (the default) or created_at, '-' first for descending" },
+	SPEC_END
+};
+
+static const struct param_spec environment_delete_query[] = {
+	{ "cascade", SPEC_BOOL, 0, 0, 0, "true: delete its flags with it" },
+	SPEC_END
+};
+
+static const struct param_spec env_query[] = { SPEC_ENV, SPEC_END };
+
+static const struct param_spec flag_get_query[] = { SPEC_ENV, SPEC_FORCE, SPEC_END };
+
+static const struct param_spec flag_list_query[] = {
+	SPEC_ENV,
+	{ "prefix", SPEC_STRING, 0, 0, NAME_MAX_LEN,
+	  "Only flags whose key starts with it" },
+	{ "enabled", SPEC_BOOL, 0, 0, 0, "Only enabled (true) or disabled (false) flags" },
+	SPEC_LIMIT, SPEC_OFFSET,
+	{ "ordering", SPEC_STRING, 0, 0, 256,
+	  "key (the default), created_at, updated_at; '-' first for descending" },
+	SPEC_END
+};
+
+/* The other parameters of a GET evaluation are the context's attributes. */
+static const struct param_spec evaluate_query[] = { SPEC_ENV, SPEC_FORCE, SPEC_END };
+
+#define SPEC_FEATURE { "feature", SPEC_NAME, SPEC_REQUIRED, 0, 0, \
+	"The flag's key, in the default environment" }
+static const struct param_spec feature_query[] = { SPEC_FEATURE, SPEC_END };
+static const struct param_spec feature_get_query[] = { SPEC_FEATURE, SPEC_FORCE, SPEC_END };
+
+static const struct param_spec watch_query[] = {
+	{ "prefix", SPEC_STRING, SPEC_REQUIRED, 0, 0,
+	  "A resource folder and a key prefix: config/..., flags/ENV/..., services/NAME/..." },
+	{ "since", SPEC_INT, 0, 0, INT64_MAX,
+	  "Answer changes after this revision (without it: at once, no events)" },
+	{ "timeout", SPEC_INT, 0, 0, WATCH_MAX_TIMEOUT,
+	  "Seconds to wait for a change (default 30)" },
+	SPEC_END
+};
+
+/* -- bodies */
+
+static const struct param_spec config_body[] = {
+	{ "value", SPEC_ANY, SPEC_REQUIRED, 0, 0, "The value: any JSON, null included" },
+	SPEC_END
+};
+
+static const struct param_spec environment_body[] = {
+	{ "name", SPEC_NAME, SPEC_REQUIRED, 0, 0, "The environment's name" },
+	SPEC_END
+};
+
+/* flag.c checks the document through; these are its top-level members. */
+static const struct param_spec flag_body[] = {
+	{ "key", SPEC_STRING, 0, 0, 0, "The flag's key; must equal the path's" },
+	{ "description", SPEC_STRING, 0, 0, 0, "Free text" },
+	{ "enabled", SPEC_BOOL, 0, 0, 0, "false: always the default (default true)" },
+	{ "criteria", SPEC_OBJECT, SPEC_NULLABLE, 0, 0,
+	  "Attribute matchers that must all hold for value" },
+	{ "value", SPEC_ANY, 0, 0, 0, "The value when the criteria hold" },
+	{ "default", SPEC_ANY, 0, 0, 0, "The value otherwise" },
+	{ "variants", SPEC_ARRAY, 0, 0, FLAG_MAX_VARIANTS,
+	  "Weighted values {name, value, weight} split by targetingKey" },
+	{ "rules", SPEC_ARRAY, 0, 0, FLAG_MAX_RULES,
+	  "{criteria, value | variants}, the first that matches wins" },
+	{ "revision", SPEC_ANY, 0, 0, 0,
+	  "The revision this document was read at: a stale one is a 409" },
+	{ "created_at", SPEC_STRING, 0, 0, 0, "Ignored: set by the server" },
+	{ "updated_at", SPEC_STRING, 0, 0, 0, "Ignored: set by the server" },
+	SPEC_END
+};
+
+static const struct param_spec evaluate_body[] = {
+	{ "context", SPEC_OBJECT, SPEC_NULLABLE, 0, 0,
+	  "targetingKey and the attributes criteria read" },
+	SPEC_END
+};
+
+static const struct param_spec token_body[] = {
+	{ "name", SPEC_NAME, SPEC_REQUIRED, 0, 0, "What the token is for" },
+	{ "scopes", SPEC_ARRAY, SPEC_REQUIRED, 1, 64,
+	  "Scopes, none its maker lacks" },
+	{ "ttl", SPEC_INT, SPEC_NULLABLE, 1, TOKEN_MAX_TTL,
+	  "Seconds it lives (at most as long as its maker)" },
+	SPEC_END
+};
+
+const struct route route_table[] = {
+	{ .method = HTTP_GET, .pattern = "/v1/health", .scope = SCOPE_PUBLIC,
+	  .handler = handle_health, .summary = "Liveness, version and storage state" },
+	{ .method = HTTP_GET, .pattern = "/v1/ready", .scope = SCOPE_PUBLIC,
+	  .handler = handle_ready,
+	  .summary = "Ready once the replica holds a full snapshot" },
+	{ .method = HTTP_GET, .pattern = "/v1/openapi.json", .scope = SCOPE_PUBLIC,
+	  .handler = handle_openapi, .summary = "This OpenAPI document" },
+	{ .method = HTTP_GET, .pattern = "/v1/metrics", .scope = SCOPE_METRICS_READ,
+	  .handler = handle_metrics, .summary = "Prometheus metrics for the whole pool" },
+
+	{ .method = HTTP_GET, .pattern = "/v1/config", .scope = SCOPE_CONFIG_READ,
+	  .handler = handle_config_list, .query = config_list_query,
+	  .summary = "List config entries under ?prefix=" },
+	{ .method = HTTP_PUT, .pattern = "/v1/config/{key...}",
+	  .scope = SCOPE_CONFIG_WRITE, .handler = handle_config_put,
+	  .flags = ROUTE_JSON_BODY, .body = config_body,
+	  .summary = "Create or replace a config entry" },
+	{ .method = HTTP_GET, .pattern = "/v1/config/{key...}",
+	  .scope = SCOPE_CONFIG_READ, .handler = handle_config_get,
+	  .query = force_query,
+	  .summary = "Read a config entry (?force=true reads from etcd)" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/config/{key...}",
+	  .scope = SCOPE_CONFIG_WRITE, .handler = handle_config_delete,
+	  .summary = "Delete a config entry" },
+
+	{ .method = HTTP_POST, .pattern = "/v1/environments",
+	  .scope = SCOPE_ENVIRONMENTS_WRITE, .handler = handle_environment_create,
+	  .flags = ROUTE_JSON_BODY, .body = environment_body,
+	  .summary = "Create an environment; its SDK key is shown once" },
+	{ .method = HTTP_GET, .pattern = "/v1/environments",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_environment_list,
+	  .query = environment_list_query, .summary = "List environments" },
+	{ .method = HTTP_GET, .pattern = "/v1/environments/{name}",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_environment_get,
+	  .summary = "Read an environment (never its SDK key)" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/environments/{name}",
+	  .scope = SCOPE_ENVIRONMENTS_WRITE, .handler = handle_environment_delete,
+	  .query = environment_delete_query,
+	  .summary = "Delete an empty environment (?cascade=true: with its flags)" },
+	{ .method = HTTP_POST, .pattern = "/v1/environments/{name}/rotate-key",
+	  .scope = SCOPE_ENVIRONMENTS_WRITE,
+	  .handler = handle_environment_rotate_key,
+	  .summary = "Replace the SDK key; the old one stops working" },
+
+	{ .method = HTTP_GET, .pattern = "/v1/flags", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_flag_list, .query = flag_list_query,
+	  .summary = "List flags (?env= ?prefix= ?enabled= ?ordering=)" },
+	{ .method = HTTP_PUT, .pattern = "/v1/flags/{key}", .scope = SCOPE_FLAGS_WRITE,
+	  .handler = handle_flag_put, .flags = ROUTE_JSON_BODY,
+	  .query = env_query, .body = flag_body,
+	  .summary = "Create or replace a flag" },
+	{ .method = HTTP_POST, .pattern = "/v1/flags/{key}", .scope = SCOPE_FLAGS_WRITE,
+	  .handler = handle_flag_update, .flags = ROUTE_JSON_BODY,
+	  .query = env_query, .body = flag_body,
+	  .summary = "Update a flag at a known revision" },
+	{ .method = HTTP_GET, .pattern = "/v1/flags/{key}", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_flag_get, .query = flag_get_query,
+	  .summary = "Read a flag (?force=true reads from etcd)" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/flags/{key}",
+	  .scope = SCOPE_FLAGS_WRITE, .handler = handle_flag_delete,
+	  .query = env_query, .summary = "Delete a flag" },
+	{ .method = HTTP_POST, .pattern = "/v1/flags/{key}/evaluate",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flag_evaluate,
+	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL,
+	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
+	  .summary = "Evaluate a flag for {\"context\": {...}}" },
+	{ .method = HTTP_GET, .pattern = "/v1/flags/{key}/evaluate",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flag_evaluate,
+	  .flags = ROUTE_SDK_KEY | ROUTE_OPEN_QUERY, .query = evaluate_query,
+	  .summary = "Evaluate a flag for the query's attributes" },
+	{ .method = HTTP_POST, .pattern = "/v1/evaluate", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_evaluate_all,
+	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL,
+	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
+	  .summary = "Evaluate every flag of an environment" },
+
+	/* tokens:write for the list too: §2 has no tokens:read. */
+	{ .method = HTTP_POST, .pattern = "/v1/tokens", .scope = SCOPE_TOKENS_WRITE,
+	  .handler = handle_token_create, .flags = ROUTE_JSON_BODY,
+	  .body = token_body,
+	  .summary = "Make an API token; the token is shown once" },
+	{ .method = HTTP_GET, .pattern = "/v1/tokens", .scope = SCOPE_TOKENS_WRITE,
+	  .handler = handle_token_list, .query = page_query,
+	  .summary = "List API tokens (never the tokens themselves)" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/tokens/{id}",
+	  .scope = SCOPE_TOKENS_WRITE, .handler = handle_token_delete,
+	  .summary = "Revoke an API token on every node" },
+
+	/* The original seed's API: /v1/flags/KEY on the default environment. */
+	{ .method = HTTP_PUT, .pattern = "/feature", .scope = SCOPE_FLAGS_WRITE,
+	  .handler = handle_feature_put, .flags = ROUTE_JSON_BODY,
+	  .query = feature_query, .body = flag_body,
+	  .summary = "Seed form: create or replace ?feature=KEY" },
+	{ .method = HTTP_POST, .pattern = "/feature", .scope = SCOPE_FLAGS_WRITE,
+	  .handler = handle_feature_update, .flags = ROUTE_JSON_BODY,
+	  .query = feature_query, .body = flag_body,
+	  .summary = "Seed form: update ?feature=KEY at a revision" },
+	{ .method = HTTP_GET, .pattern = "/feature", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_feature_get, .query = feature_get_query,
+	  .summary = "Seed form: read ?feature=KEY" },
+
+	/* config:read, or flags:read / services:read for those folders. */
+	{ .method = HTTP_GET, .pattern = "/v1/watch", .scope = SCOPE_CONFIG_READ,
+	  .handler = handle_watch, .scope_by_request = watch_scope,
+	  .query = watch_query,
+	  .summary = "Long-poll for changes under a resource folder" },
+};
+
+const size_t route_count = ARRAY_SIZE(route_table);

@@ -1,0 +1,643 @@
+/*
+ * The local SQLite replica; see replica.h for the rules it keeps.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "base/arena.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "store/replica.h"
+
+/* Each entry moves the schema from version i to i + 1. */
+static const char *const migrations[] = {
+	"CREATE TABLE kv ("
+	"  key TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL,"
+	"  create_revision INTEGER NOT NULL,"
+	"  mod_revision INTEGER NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  lease INTEGER NOT NULL,"
+	"  deleted INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX kv_tombstones ON kv(mod_revision) WHERE deleted = 1;"
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  revision INTEGER NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  deleted INTEGER NOT NULL,"
+	"  value BLOB NOT NULL,"
+	"  create_revision INTEGER NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  lease INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX events_revision ON events(revision);"
+	"CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"INSERT INTO meta VALUES ('applied_revision', 0), ('snapshot_complete', 0),"
+	"  ('history_floor', 0);",
+};
+
+enum statement {
+	ST_GET,
+	ST_LIST,
+	ST_COUNT,
+	ST_UPSERT,
+	ST_TOMBSTONE,
+	ST_PURGE,
+	ST_META_GET,
+	ST_META_SET,
+	ST_EVENT_ADD,
+	ST_EVENT_TRIM_POINT,
+	ST_EVENT_TRIM,
+	ST_EVENTS_SINCE,
+	ST_SNAP_ADD,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_COUNT_ALL
+};
+
+static const char *const statement_sql[ST_COUNT_ALL] = {
+	[ST_GET] = "SELECT value, create_revision, mod_revision, version, lease,"
+	    " updated_at FROM kv WHERE key = ?1 AND deleted = 0",
+	[ST_LIST] = "SELECT key, value, create_revision, mod_revision, version,"
+	    " lease, updated_at FROM kv WHERE key >= ?1 AND key < ?2 AND deleted = 0"
+	    " ORDER BY key LIMIT ?3 OFFSET ?4",
+	[ST_COUNT] = "SELECT count(*) FROM kv WHERE key >= ?1 AND key < ?2"
+	    " AND deleted = 0",
+	[ST_UPSERT] = "INSERT INTO kv (key, value, create_revision, mod_revision,"
+	    " version, lease, deleted, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
+	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+	    " create_revision = excluded.create_revision,"
+	    " mod_revision = excluded.mod_revision, version = excluded.version,"
+	    " lease = excluded.lease, deleted = 0, updated_at = excluded.updated_at"
+	    " WHERE excluded.mod_revision > kv.mod_revision",
+	[ST_TOMBSTONE] = "INSERT INTO kv (key, value, create_revision, mod_revision,"
+	    " version, lease, deleted, updated_at) VALUES (?1, x'', 0, ?2, 0, 0, 1, ?3)"
+	    " ON CONFLICT (key) DO UPDATE SET value = x'', deleted = 1,"
+	    " mod_revision = excluded.mod_revision, updated_at = excluded.updated_at"
+	    " WHERE excluded.mod_revision > kv.mod_revision",
+	[ST_PURGE] = "DELETE FROM kv WHERE deleted = 1 AND mod_revision <= ?1",
+	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+	[ST_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2)"
+	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	[ST_EVENT_ADD] = "INSERT INTO events (revision, key, deleted, value,"
+	    " create_revision, version, lease, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* seq grows by one per event: the cut is found by rowid, not by an OFFSET scan. */
+	[ST_EVENT_TRIM_POINT] = "SELECT seq, revision FROM events WHERE seq <="
+	    " (SELECT max(seq) FROM events) - ?1 ORDER BY seq DESC LIMIT 1",
+	[ST_EVENT_TRIM] = "DELETE FROM events WHERE seq <= ?1",
+	[ST_EVENTS_SINCE] = "SELECT key, deleted, value, create_revision, revision,"
+	    " version, lease, updated_at FROM events WHERE revision > ?1"
+	    " AND key >= ?2 AND key < ?3 ORDER BY seq LIMIT ?4",
+	[ST_SNAP_ADD] = "INSERT OR REPLACE INTO temp.snapshot (key, value,"
+	    " create_revision, mod_revision, version, lease, deleted, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+};
+
+struct replica {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[ST_COUNT_ALL];
+	char		 path[4096];
+};
+
+static void
+replica_log_error(struct replica *r, const char *what)
+{
+	log_error("replica %s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
+}
+
+/* Prepared lazily: ST_SNAP_ADD needs the temp table to exist first. */
+static sqlite3_stmt *
+stmt(struct replica *r, enum statement which)
+{
+	if (r->stmt[which] == NULL &&
+	    sqlite3_prepare_v3(r->db, statement_sql[which], -1,
+	    SQLITE_PREPARE_PERSISTENT, &r->stmt[which], NULL) != SQLITE_OK) {
+		replica_log_error(r, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(r->stmt[which]);
+	sqlite3_clear_bindings(r->stmt[which]);
+	return r->stmt[which];
+}
+
+/* Run a statement that returns no rows; 0 or -1. */
+static int
+exec_stmt(struct replica *r, sqlite3_stmt *s)
+{
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		replica_log_error(r, "step");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+begin(struct replica *r)
+{
+	return exec_stmt(r, stmt(r, ST_BEGIN));
+}
+
+static int
+commit(struct replica *r)
+{
+	return exec_stmt(r, stmt(r, ST_COMMIT));
+}
+
+static void
+rollback(struct replica *r)
+{
+	if (!sqlite3_get_autocommit(r->db))
+		exec_stmt(r, stmt(r, ST_ROLLBACK));
+}
+
+static int
+meta_get(struct replica *r, const char *name, int64_t *value)
+{
+	sqlite3_stmt *s = stmt(r, ST_META_GET);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*value = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+meta_set(struct replica *r, const char *name, int64_t value)
+{
+	sqlite3_stmt *s = stmt(r, ST_META_SET);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, value);
+	return exec_stmt(r, s);
+}
+
+static int
+migrate(struct replica *r, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+	char *msg = NULL;
+	size_t i;
+
+	if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	for (i = (size_t)version; i < ARRAY_SIZE(migrations); i++) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu;", i + 1);
+		if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(r->db, migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(r->db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(r->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "%s: migration %zu: %s", r->path, i + 1,
+			    msg ? msg : "failed");
+			sqlite3_free(msg);
+			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	return -1;
+}
+
+/*
+ * SQLite's own busy timeout sleeps in growing steps (up to 100 ms); the
+ * write lock here is held for a row or two, so a waiter that dozes that
+ * long only adds latency. Wait in short steps instead, 5 s at the most.
+ */
+#define BUSY_STEP_US 200
+#define BUSY_LIMIT_US 5000000
+
+static int
+busy_wait(void *arg, int attempts)
+{
+	struct timespec step = { 0, BUSY_STEP_US * 1000 };
+
+	(void)arg;
+	if ((int64_t)attempts * BUSY_STEP_US >= BUSY_LIMIT_US)
+		return 0;
+	nanosleep(&step, NULL);
+	return 1;
+}
+
+struct replica *
+replica_open(const char *path, char *err, size_t errlen)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = NORMAL;";
+	struct replica *r = xcalloc(1, sizeof(*r));
+
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    r->db ? sqlite3_errmsg(r->db) : "cannot open");
+		goto fail;
+	}
+	/* Writers from several processes queue for the lock instead of failing. */
+	sqlite3_busy_handler(r->db, busy_wait, NULL);
+	if (sqlite3_exec(r->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(r->db));
+		goto fail;
+	}
+	if (migrate(r, err, errlen) == -1)
+		goto fail;
+	return r;
+fail:
+	replica_close(r);
+	return NULL;
+}
+
+void
+replica_close(struct replica *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < ST_COUNT_ALL; i++)
+		sqlite3_finalize(r->stmt[i]);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+static void
+read_row(sqlite3_stmt *s, int first, struct arena *arena, struct replica_row *row)
+{
+	const void *blob = sqlite3_column_blob(s, first);
+	int len = sqlite3_column_bytes(s, first);
+
+	row->value = arena_strndup(arena, blob ? blob : "", (size_t)len);
+	row->value_len = (size_t)len;
+	row->create_revision = sqlite3_column_int64(s, first + 1);
+	row->mod_revision = sqlite3_column_int64(s, first + 2);
+	row->version = sqlite3_column_int64(s, first + 3);
+	row->lease = sqlite3_column_int64(s, first + 4);
+	row->updated_at = sqlite3_column_int64(s, first + 5);
+}
+
+int
+replica_get(struct replica *r, const char *key, struct arena *arena,
+    struct replica_row *row)
+{
+	sqlite3_stmt *s = stmt(r, ST_GET);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		row->key = arena_strdup(arena, key);
+		read_row(s, 0, arena, row);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		replica_log_error(r, "get");
+		return -1;
+	}
+	return rc == SQLITE_ROW;
+}
+
+/* The smallest string greater than every string starting with prefix. */
+static char *
+prefix_end(struct arena *arena, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	char *end = arena_strndup(arena, prefix, len);
+
+	while (len > 0) {
+		if ((unsigned char)end[len - 1] < 0xff) {
+			end[len - 1]++;
+			end[len] = '\0';
+			return end;
+		}
+		len--;
+	}
+	/* An empty (or all-0xff) prefix: everything. */
+	return arena_strdup(arena, "\xff\xff\xff\xff");
+}
+
+static int
+bind_prefix(sqlite3_stmt *s, int first, const char *prefix, struct arena *arena)
+{
+	sqlite3_bind_text(s, first, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, first + 1, prefix_end(arena, prefix), -1, SQLITE_STATIC);
+	return 0;
+}
+
+long
+replica_list(struct replica *r, const char *prefix, int64_t limit,
+    int64_t offset, struct arena *arena, struct replica_row **rows,
+    int64_t *total)
+{
+	sqlite3_stmt *s;
+	long n = 0;
+	int rc;
+
+	if ((s = stmt(r, ST_COUNT)) == NULL)
+		return -1;
+	bind_prefix(s, 1, prefix, arena);
+	*total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	*rows = arena_alloc(arena, sizeof(**rows) * (size_t)(limit > 0 ? limit : 1));
+	if ((s = stmt(r, ST_LIST)) == NULL)
+		return -1;
+	bind_prefix(s, 1, prefix, arena);
+	sqlite3_bind_int64(s, 3, limit);
+	sqlite3_bind_int64(s, 4, offset);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
+		(*rows)[n].key = arena_strdup(arena,
+		    (const char *)sqlite3_column_text(s, 0));
+		read_row(s, 1, arena, &(*rows)[n]);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		replica_log_error(r, "list");
+		return -1;
+	}
+	return n;
+}
+
+/* Upsert or tombstone one row, keeping mod_revision monotonic. */
+static int
+apply_row(struct replica *r, const struct replica_event *event)
+{
+	const struct replica_row *row = &event->row;
+	sqlite3_stmt *s;
+
+	if (event->deleted) {
+		if ((s = stmt(r, ST_TOMBSTONE)) == NULL)
+			return -1;
+		sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, row->mod_revision);
+		sqlite3_bind_int64(s, 3, row->updated_at);
+		return exec_stmt(r, s);
+	}
+	if ((s = stmt(r, ST_UPSERT)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, row->value, (int)row->value_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, row->create_revision);
+	sqlite3_bind_int64(s, 4, row->mod_revision);
+	sqlite3_bind_int64(s, 5, row->version);
+	sqlite3_bind_int64(s, 6, row->lease);
+	sqlite3_bind_int64(s, 7, row->updated_at);
+	return exec_stmt(r, s);
+}
+
+int
+replica_write_through(struct replica *r, const struct replica_event *event)
+{
+	int64_t applied;
+
+	if (begin(r) == -1)
+		return -1;
+	if (meta_get(r, "applied_revision", &applied) == -1)
+		goto fail;
+	if (event->row.mod_revision > applied && apply_row(r, event) == -1)
+		goto fail;
+	return commit(r);
+fail:
+	rollback(r);
+	return -1;
+}
+
+int
+replica_applied_revision(struct replica *r, int64_t *revision)
+{
+	return meta_get(r, "applied_revision", revision);
+}
+
+int
+replica_snapshot_complete(struct replica *r)
+{
+	int64_t complete = 0;
+
+	return meta_get(r, "snapshot_complete", &complete) == 0 && complete == 1;
+}
+
+int
+replica_snapshot_begin(struct replica *r)
+{
+	static const char sql[] = "CREATE TEMP TABLE IF NOT EXISTS snapshot"
+	    " AS SELECT * FROM main.kv WHERE 0; DELETE FROM temp.snapshot;"
+	    " CREATE UNIQUE INDEX IF NOT EXISTS temp.snapshot_key ON snapshot(key);";
+
+	if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		replica_log_error(r, "snapshot");
+		return -1;
+	}
+	return 0;
+}
+
+int
+replica_snapshot_add(struct replica *r, const struct replica_row *rows,
+    size_t count)
+{
+	size_t i;
+
+	if (begin(r) == -1)
+		return -1;
+	for (i = 0; i < count; i++) {
+		sqlite3_stmt *s = stmt(r, ST_SNAP_ADD);
+
+		if (s == NULL)
+			goto fail;
+		sqlite3_bind_text(s, 1, rows[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, rows[i].value, (int)rows[i].value_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, rows[i].create_revision);
+		sqlite3_bind_int64(s, 4, rows[i].mod_revision);
+		sqlite3_bind_int64(s, 5, rows[i].version);
+		sqlite3_bind_int64(s, 6, rows[i].lease);
+		sqlite3_bind_int64(s, 7, rows[i].updated_at);
+		if (exec_stmt(r, s) == -1)
+			goto fail;
+	}
+	return commit(r);
+fail:
+	rollback(r);
+	return -1;
+}
+
+int
+replica_snapshot_commit(struct replica *r, int64_t revision)
+{
+	/* A row at the revision the replica had keeps the time it was first seen. */
+	static const char swap[] = "UPDATE temp.snapshot SET updated_at ="
+	    " (SELECT k.updated_at FROM main.kv k WHERE k.key = snapshot.key"
+	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0)"
+	    " WHERE EXISTS (SELECT 1 FROM main.kv k WHERE k.key = snapshot.key"
+	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0);"
+	    " DELETE FROM main.kv;"
+	    " INSERT INTO main.kv SELECT * FROM temp.snapshot;"
+	    " DELETE FROM main.events;"
+	    " DELETE FROM temp.snapshot;";
+
+	if (begin(r) == -1)
+		return -1;
+	if (sqlite3_exec(r->db, swap, NULL, NULL, NULL) != SQLITE_OK) {
+		replica_log_error(r, "snapshot swap");
+		goto fail;
+	}
+	if (meta_set(r, "applied_revision", revision) == -1 ||
+	    meta_set(r, "history_floor", revision) == -1 ||
+	    meta_set(r, "snapshot_complete", 1) == -1)
+		goto fail;
+	return commit(r);
+fail:
+	rollback(r);
+	return -1;
+}
+
+static int
+log_event(struct replica *r, const struct replica_event *event)
+{
+	const struct replica_row *row = &event->row;
+	sqlite3_stmt *s = stmt(r, ST_EVENT_ADD);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, row->mod_revision);
+	sqlite3_bind_text(s, 2, row->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, event->deleted);
+	sqlite3_bind_blob(s, 4, event->deleted ? "" : row->value,
+	    event->deleted ? 0 : (int)row->value_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, row->create_revision);
+	sqlite3_bind_int64(s, 6, row->version);
+	sqlite3_bind_int64(s, 7, row->lease);
+	sqlite3_bind_int64(s, 8, row->updated_at);
+	return exec_stmt(r, s);
+}
+
+/* Keep the newest history events; what is cut raises the history floor. */
+static int
+trim_events(struct replica *r, int64_t history)
+{
+	sqlite3_stmt *s = stmt(r, ST_EVENT_TRIM_POINT);
+	int64_t seq, revision, floor;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, history);
+	rc = sqlite3_step(s);
+	seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	revision = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
+	sqlite3_reset(s);
+	if (seq == 0)
+		return 0;
+	if ((s = stmt(r, ST_EVENT_TRIM)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, seq);
+	if (exec_stmt(r, s) == -1 || meta_get(r, "history_floor", &floor) == -1)
+		return -1;
+	return revision > floor ? meta_set(r, "history_floor", revision) : 0;
+}
+
+int
+replica_apply_events(struct replica *r, int64_t revision,
+    const struct replica_event *events, size_t count, int64_t history)
+{
+	sqlite3_stmt *s;
+	int64_t applied;
+	size_t i;
+
+	if (begin(r) == -1)
+		return -1;
+	if (meta_get(r, "applied_revision", &applied) == -1)
+		goto fail;
+	for (i = 0; i < count; i++)
+		if (apply_row(r, &events[i]) == -1 || log_event(r, &events[i]) == -1)
+			goto fail;
+	if (revision > applied) {
+		if (meta_set(r, "applied_revision", revision) == -1)
+			goto fail;
+		if ((s = stmt(r, ST_PURGE)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, revision);
+		if (exec_stmt(r, s) == -1)
+			goto fail;
+	}
+	if (count > 0 && trim_events(r, history) == -1)
+		goto fail;
+	return commit(r);
+fail:
+	rollback(r);
+	return -1;
+}
+
+long
+replica_events_since(struct replica *r, const char *prefix, int64_t since,
+    int64_t limit, struct arena *arena, struct replica_event **events)
+{
+	sqlite3_stmt *s;
+	int64_t floor;
+	long n = 0;
+	int rc;
+
+	if (meta_get(r, "history_floor", &floor) == -1)
+		return -1;
+	if (since < floor)
+		return -2;
+	if ((s = stmt(r, ST_EVENTS_SINCE)) == NULL)
+		return -1;
+	*events = arena_alloc(arena, sizeof(**events) * (size_t)(limit > 0 ? limit : 1));
+	sqlite3_bind_int64(s, 1, since);
+	bind_prefix(s, 2, prefix, arena);
+	sqlite3_bind_int64(s, 4, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
+		struct replica_event *e = &(*events)[n++];
+		const void *blob = sqlite3_column_blob(s, 2);
+		int len = sqlite3_column_bytes(s, 2);
+
+		e->row.key = arena_strdup(arena, (const char *)sqlite3_column_text(s, 0));
+		e->deleted = sqlite3_column_int(s, 1);
+		e->row.value = arena_strndup(arena, blob ? blob : "", (size_t)len);
+		e->row.value_len = (size_t)len;
+		e->row.create_revision = sqlite3_column_int64(s, 3);
+		e->row.mod_revision = sqlite3_column_int64(s, 4);
+		e->row.version = sqlite3_column_int64(s, 5);
+		e->row.lease = sqlite3_column_int64(s, 6);
+		e->row.updated_at = sqlite3_column_int64(s, 7);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		replica_log_error(r, "events");
+		return -1;
+	}
+	return n;
+}

@@ -1,0 +1,710 @@
+/*
+ * The store; see store.h for the contract every resource relies on.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/conf.h"
+#include "base/log.h"
+#include "base/shared.h"
+#include "base/util.h"
+#include "etcd/breaker.h"
+#include "etcd/etcd.h"
+#include "store/replica.h"
+#include "store/store.h"
+#include "store/store_cache.h"
+
+/* Transactions again at another revision of an If-Match list, at most. */
+#define STORE_RETARGETS 2
+
+static struct {
+	struct etcd_client	*etcd;
+	struct replica		*replica;
+	int			 ready;		/* a snapshot was seen: stays true */
+} store;
+
+void
+store_etcd_options(struct etcd_options *o, char *password, size_t password_len)
+{
+	memset(o, 0, sizeof(*o));
+	o->endpoints = conf.etcd.endpoints;
+	o->timeout_ms = conf.etcd.timeout;
+	o->use_breaker = 1;
+	if (conf.etcd.username[0] != '\0') {
+		FILE *fp = fopen(conf.etcd.password_file, "r");
+
+		password[0] = '\0';
+		if (fp == NULL) {
+			log_error("etcd.password_file %s: %s", conf.etcd.password_file,
+			    strerror(errno));
+		} else {
+			if (fgets(password, (int)password_len, fp) != NULL)
+				password[strcspn(password, "\r\n")] = '\0';
+			fclose(fp);
+		}
+		o->username = conf.etcd.username;
+		o->password = password;
+	}
+	if (conf.etcd.ca_file[0] != '\0')
+		o->ca_file = conf.etcd.ca_file;
+	if (conf.etcd.cert_file[0] != '\0')
+		o->cert_file = conf.etcd.cert_file;
+	if (conf.etcd.key_file[0] != '\0')
+		o->key_file = conf.etcd.key_file;
+}
+
+int
+store_open(void)
+{
+	struct etcd_options options;
+	char password[256], err[512];
+
+	if (store.replica != NULL)
+		return 0;
+	store_etcd_options(&options, password, sizeof(password));
+	store.etcd = etcd_client_new(&options);
+	explicit_bzero(password, sizeof(password));
+	store.replica = replica_open(conf.replica.path, err, sizeof(err));
+	if (store.replica == NULL) {
+		log_error("replica: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_close(void)
+{
+	replica_close(store.replica);
+	etcd_client_free(store.etcd);
+	store_cache_clear();
+	memset(&store, 0, sizeof(store));
+}
+
+int
+store_etcd_up(void)
+{
+	return __atomic_load_n(&shared()->replica.etcd_up, __ATOMIC_RELAXED) &&
+	    breaker_state() != BREAKER_OPEN;
+}
+
+int64_t
+store_replica_revision(void)
+{
+	return __atomic_load_n(&shared()->replica.revision, __ATOMIC_RELAXED);
+}
+
+int
+store_ready(void)
+{
+	if (store.ready)
+		return 1;
+	if (__atomic_load_n(&shared()->replica.snapshot_loaded, __ATOMIC_RELAXED) ||
+	    (store_open() == 0 && replica_snapshot_complete(store.replica)))
+		store.ready = 1;
+	return store.ready;
+}
+
+struct store_generation
+store_generation(void)
+{
+	struct store_generation g;
+
+	g.revision = __atomic_load_n(&shared()->replica.revision, __ATOMIC_ACQUIRE);
+	g.writes = __atomic_load_n(&shared()->replica.local_writes, __ATOMIC_ACQUIRE);
+	return g;
+}
+
+int
+store_generation_current(const struct store_generation *generation)
+{
+	struct store_generation now = store_generation();
+
+	return now.revision == generation->revision && now.writes == generation->writes;
+}
+
+static void
+count_cache(enum cache_state cache)
+{
+	struct shared_metrics *m = &shared()->metrics;
+	uint64_t *counter = cache == CACHE_HIT ? &m->cache_hit :
+	    cache == CACHE_STALE ? &m->cache_stale : &m->cache_bypass;
+
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+void
+store_count_cached_read(struct store_ctx *ctx)
+{
+	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
+	count_cache(ctx->cache);
+}
+
+static char *
+full_key(struct store_ctx *ctx, const char *key, size_t *len)
+{
+	char *k = arena_concat(ctx->arena, conf.etcd.prefix, key, (char *)NULL);
+
+	*len = strlen(k);
+	return k;
+}
+
+/*
+ * One etcd call may take etcd.timeout, and never past the request's own
+ * deadline: a write stuck behind a lost leader gives up (503) in time for
+ * the client's next attempt to find the new one.
+ */
+static int64_t
+call_deadline(const struct store_ctx *ctx)
+{
+	int64_t own = clock_monotonic_us() + (int64_t)conf.etcd.timeout * 1000;
+
+	return ctx->deadline_us > 0 && ctx->deadline_us < own ? ctx->deadline_us : own;
+}
+
+static enum store_result
+from_etcd_error(const struct etcd_error *error, const char *what)
+{
+	switch (error->status) {
+	case ETCD_UNAVAILABLE:
+		return STORE_UNAVAILABLE;
+	case ETCD_UNKNOWN:
+		/* The client may have been told nothing: the operator learns why. */
+		log_warn("etcd %s: %s", what, error->message);
+		return STORE_OUTCOME_UNKNOWN;
+	case ETCD_OK:
+	case ETCD_COMPACTED:
+	case ETCD_NOT_FOUND:
+	case ETCD_ERROR:
+		break;
+	}
+	log_error("etcd %s: %s", what, error->message);
+	return STORE_FAILED;
+}
+
+static void
+item_from_kv(struct store_ctx *ctx, const struct etcd_kv *kv, struct store_item *item)
+{
+	size_t plen = strlen(conf.etcd.prefix);
+
+	item->key = arena_strdup(ctx->arena, kv->key_len >= plen ? kv->key + plen : kv->key);
+	item->value = arena_strndup(ctx->arena, kv->value, kv->value_len);
+	item->value_len = kv->value_len;
+	item->create_revision = kv->create_revision;
+	item->mod_revision = kv->mod_revision;
+	item->version = kv->version;
+	item->lease = kv->lease;
+	item->updated_at = clock_realtime_us();
+}
+
+static void
+write_through(const struct store_item *item, int deleted)
+{
+	struct replica_event event;
+
+	/*
+	 * Under load the watcher has usually applied the change before etcd's
+	 * answer reaches us: then there is nothing to write, and not taking
+	 * SQLite's write lock keeps the responders from queueing on it.
+	 */
+	if (__atomic_load_n(&shared()->replica.revision, __ATOMIC_ACQUIRE) >=
+	    item->mod_revision)
+		return;
+	memset(&event, 0, sizeof(event));
+	event.deleted = deleted;
+	event.row.key = item->key;
+	event.row.value = item->value;
+	event.row.value_len = item->value_len;
+	event.row.create_revision = item->create_revision;
+	event.row.mod_revision = item->mod_revision;
+	event.row.version = item->version;
+	event.row.lease = item->lease;
+	event.row.updated_at = item->updated_at;
+	if (store.replica != NULL && replica_write_through(store.replica, &event) == -1)
+		log_warn("replica write-through of %s failed; the watcher will bring it",
+		    item->key);
+	/* Whatever was derived from the replica (auth.c's cache) is stale now. */
+	__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * An item's updated_at is when this node first saw its revision (etcd
+ * keeps no time). The replica keeps that time with each row, whoever
+ * brought it (the watcher, a write-through, a snapshot), so an item just
+ * read from or written to etcd takes it from there once the replica holds
+ * that revision: one revision, one time.
+ */
+static void
+first_seen(struct store_ctx *ctx, struct store_item *item)
+{
+	struct replica_row row;
+
+	if (store.replica != NULL &&
+	    replica_get(store.replica, item->key, ctx->arena, &row) == 1 &&
+	    row.mod_revision == item->mod_revision)
+		item->updated_at = row.updated_at;
+}
+
+/* A linearizable read from etcd that refreshes the replica. */
+static enum store_result
+get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
+{
+	struct etcd_range_options options;
+	struct etcd_range_result result;
+	struct etcd_error error;
+	enum store_result rc;
+	size_t len;
+	char *k = full_key(ctx, key, &len);
+
+	memset(&options, 0, sizeof(options));
+	memset(&result, 0, sizeof(result));
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
+	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK)
+		return from_etcd_error(&error, "range");
+	ctx->cache = CACHE_BYPASS;
+	if (result.count == 0) {
+		struct store_item gone;
+
+		memset(&gone, 0, sizeof(gone));
+		gone.key = key;
+		gone.value = "";
+		gone.mod_revision = result.revision;
+		gone.updated_at = clock_realtime_us();
+		write_through(&gone, 1);
+		rc = STORE_NOT_FOUND;
+	} else {
+		item_from_kv(ctx, &result.kvs[0], item);
+		write_through(item, 0);
+		first_seen(ctx, item);
+		rc = STORE_OK;
+	}
+	etcd_range_result_free(&result);
+	return rc;
+}
+
+static void
+item_from_row(const struct replica_row *row, struct store_item *item)
+{
+	item->key = row->key;
+	item->value = row->value;
+	item->value_len = row->value_len;
+	item->create_revision = row->create_revision;
+	item->mod_revision = row->mod_revision;
+	item->version = row->version;
+	item->lease = row->lease;
+	item->updated_at = row->updated_at;
+}
+
+enum store_result
+store_get(struct store_ctx *ctx, const char *key, int force,
+    struct store_item *item)
+{
+	struct store_generation read_at;
+	struct replica_row row;
+	enum store_result rc;
+	int found;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	if (force || !store_ready()) {
+		rc = get_from_etcd(ctx, key, item);
+		if (rc == STORE_OK || rc == STORE_NOT_FOUND)
+			count_cache(ctx->cache);
+		return rc;
+	}
+	/* Taken before the read: a change committed meanwhile retires the entry. */
+	read_at = store_generation();
+	if (!store_cache_lookup(key, &read_at, ctx->arena, item, &found)) {
+		if ((found = replica_get(store.replica, key, ctx->arena, &row)) == -1)
+			return STORE_FAILED;
+		if (found)
+			item_from_row(&row, item);
+		store_cache_keep(key, found ? item : NULL, &read_at);
+	}
+	store_count_cached_read(ctx);
+	return found ? STORE_OK : STORE_NOT_FOUND;
+}
+
+/* A cold node lists from etcd: the first offset + limit keys, in key order. */
+static enum store_result
+list_from_etcd(struct store_ctx *ctx, const char *prefix, int64_t limit,
+    int64_t offset, struct store_item **items, size_t *count, int64_t *total)
+{
+	struct etcd_range_options options;
+	struct etcd_range_result result;
+	struct etcd_error error;
+	size_t len, i;
+	char *k = full_key(ctx, prefix, &len);
+
+	memset(&options, 0, sizeof(options));
+	memset(&result, 0, sizeof(result));
+	options.range_end = etcd_prefix_end(k, len, &options.range_end_len);
+	options.limit = offset + limit;
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
+	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK) {
+		free((char *)options.range_end);
+		return from_etcd_error(&error, "range");
+	}
+	free((char *)options.range_end);
+	*total = result.total;
+	*count = 0;
+	*items = arena_alloc(ctx->arena, sizeof(**items) * (size_t)(limit > 0 ? limit : 1));
+	/* A key with a NUL byte would pose as a shorter one (watcher.c). */
+	for (i = (size_t)offset; i < result.count; i++)
+		if (memchr(result.kvs[i].key, '\0', result.kvs[i].key_len) == NULL)
+			item_from_kv(ctx, &result.kvs[i], &(*items)[(*count)++]);
+	etcd_range_result_free(&result);
+	ctx->cache = CACHE_BYPASS;
+	return STORE_OK;
+}
+
+enum store_result
+store_list(struct store_ctx *ctx, const char *prefix, int64_t limit,
+    int64_t offset, struct store_item **items, size_t *count, int64_t *total)
+{
+	struct replica_row *rows;
+	long n, i;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	if (!store_ready())
+		return list_from_etcd(ctx, prefix, limit, offset, items, count, total);
+	n = replica_list(store.replica, prefix, limit, offset, ctx->arena, &rows, total);
+	if (n < 0)
+		return STORE_FAILED;
+	*items = arena_alloc(ctx->arena, sizeof(**items) * (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < n; i++)
+		item_from_row(&rows[i], &(*items)[i]);
+	*count = (size_t)n;
+	store_count_cached_read(ctx);
+	return STORE_OK;
+}
+
+/*
+ * Single-key writes are one-check transactions: the condition becomes a
+ * check, and a failed check says why from whether the key is there.
+ */
+static size_t
+condition_check(const struct store_condition *condition, const char *key,
+    struct store_check *check)
+{
+	memset(check, 0, sizeof(*check));
+	check->key = key;
+	check->revision = condition->revision;
+	check->also = condition->also;
+	check->nalso = condition->nalso;
+	switch (condition->kind) {
+	case STORE_IF_ANY:
+		return 0;
+	case STORE_IF_ABSENT:
+		check->kind = STORE_CHECK_ABSENT;
+		break;
+	case STORE_IF_PRESENT:
+		check->kind = STORE_CHECK_PRESENT;
+		break;
+	case STORE_IF_REVISION:
+		check->kind = STORE_CHECK_REVISION;
+		break;
+	}
+	return 1;
+}
+
+static enum store_result
+check_failure(const struct store_check *check)
+{
+	if (check->kind == STORE_CHECK_ABSENT)
+		return STORE_EXISTS;
+	return check->found ? STORE_STALE : STORE_NOT_FOUND;
+}
+
+enum store_result
+store_put(struct store_ctx *ctx, const char *key, const char *value,
+    size_t value_len, int64_t lease, const struct store_condition *condition,
+    struct store_item *item, int *created)
+{
+	struct store_check check;
+	struct store_op op;
+	enum store_result rc;
+	size_t nchecks = condition_check(condition, key, &check), failed;
+	int64_t revision;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = STORE_OP_PUT;
+	op.key = key;
+	op.value = value;
+	op.value_len = value_len;
+	op.lease = lease;
+	rc = store_commit(ctx, &check, nchecks, &op, 1, &revision, &failed);
+	if (rc == STORE_STALE)
+		return check_failure(&check);
+	if (rc != STORE_OK)
+		return rc;
+	*created = !op.existed;
+	item->key = arena_strdup(ctx->arena, key);
+	item->value = arena_strndup(ctx->arena, value, value_len);
+	item->value_len = value_len;
+	item->mod_revision = revision;
+	item->create_revision = op.create_revision;
+	item->version = op.version;
+	item->lease = lease;
+	item->updated_at = clock_realtime_us();
+	first_seen(ctx, item);
+	return STORE_OK;
+}
+
+enum store_result
+store_delete(struct store_ctx *ctx, const char *key,
+    const struct store_condition *condition, int64_t *revision)
+{
+	struct store_condition present = { .kind = STORE_IF_PRESENT };
+	struct store_check check;
+	struct store_op op;
+	enum store_result rc;
+	size_t failed;
+
+	/* Deleting what is not there is a 404, whatever the condition. */
+	if (condition->kind != STORE_IF_REVISION)
+		condition = &present;
+	condition_check(condition, key, &check);
+	memset(&op, 0, sizeof(op));
+	op.kind = STORE_OP_DELETE;
+	op.key = key;
+	rc = store_commit(ctx, &check, 1, &op, 1, revision, &failed);
+	return rc == STORE_STALE ? check_failure(&check) : rc;
+}
+
+enum store_result
+store_events_since(struct store_ctx *ctx, const char *prefix, int64_t since,
+    int64_t limit, struct store_event **events, size_t *count)
+{
+	struct replica_event *found;
+	long n, i;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	if (!store_ready())
+		return STORE_UNAVAILABLE;
+	n = replica_events_since(store.replica, prefix, since, limit, ctx->arena, &found);
+	if (n == -2)
+		return STORE_GONE;
+	if (n < 0)
+		return STORE_FAILED;
+	*events = arena_alloc(ctx->arena, sizeof(**events) * (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < n; i++) {
+		(*events)[i].deleted = found[i].deleted;
+		item_from_row(&found[i].row, &(*events)[i].item);
+	}
+	*count = (size_t)n;
+	ctx->cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
+	return STORE_OK;
+}
+
+/* The etcd compare for one check. */
+static void
+check_compare(struct store_ctx *ctx, const struct store_check *check,
+    struct etcd_compare *cmp)
+{
+	size_t len;
+
+	memset(cmp, 0, sizeof(*cmp));
+	cmp->key = full_key(ctx, check->key, &len);
+	cmp->key_len = len;
+	cmp->target = check->kind == STORE_CHECK_REVISION ? ETCD_CMP_MOD : ETCD_CMP_CREATE;
+	cmp->result = check->kind == STORE_CHECK_PRESENT ? ETCD_CMP_GREATER : ETCD_CMP_EQUAL;
+	cmp->number = check->kind == STORE_CHECK_REVISION ? check->revision : 0;
+	if (check->kind == STORE_CHECK_PREFIX_EMPTY) {
+		char *end = etcd_prefix_end(cmp->key, len, &cmp->range_end_len);
+
+		cmp->range_end = arena_strndup(ctx->arena, end, cmp->range_end_len);
+		free(end);
+	}
+}
+
+static void
+op_for(struct store_ctx *ctx, const struct store_op *op, struct etcd_op *eop)
+{
+	size_t len;
+
+	memset(eop, 0, sizeof(*eop));
+	eop->key = full_key(ctx, op->key, &len);
+	eop->key_len = len;
+	eop->prev_kv = op->kind == STORE_OP_PUT;
+	switch (op->kind) {
+	case STORE_OP_PUT:
+		eop->type = ETCD_OP_PUT;
+		eop->value = op->value;
+		eop->value_len = op->value_len;
+		eop->lease = op->lease;
+		break;
+	case STORE_OP_DELETE:
+		eop->type = ETCD_OP_DELETE;
+		break;
+	case STORE_OP_DELETE_PREFIX: {
+		char *end = etcd_prefix_end(eop->key, len, &eop->range_end_len);
+
+		eop->type = ETCD_OP_DELETE;
+		eop->range_end = arena_strndup(ctx->arena, end, eop->range_end_len);
+		free(end);
+		break;
+	}
+	}
+}
+
+/* Which check failed, from the failure branch's reads (one per check). */
+static size_t
+first_failed_check(struct store_check *checks, size_t nchecks,
+    const struct etcd_txn_result *result)
+{
+	size_t i;
+
+	for (i = 0; i < nchecks && i < result->count; i++) {
+		checks[i].found = result->results[i].range.count > 0;
+		checks[i].current = checks[i].found ?
+		    result->results[i].range.kvs[0].mod_revision : 0;
+	}
+	for (i = 0; i < nchecks && i < result->count; i++) {
+		const struct etcd_range_result *r = &result->results[i].range;
+		int present = r->count > 0;
+
+		switch (checks[i].kind) {
+		case STORE_CHECK_ABSENT:
+		case STORE_CHECK_PREFIX_EMPTY:
+			if (present)
+				return i;
+			break;
+		case STORE_CHECK_PRESENT:
+			if (!present)
+				return i;
+			break;
+		case STORE_CHECK_REVISION:
+			if (!present || r->kvs[0].mod_revision != checks[i].revision)
+				return i;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A revision check failed, and the key is at a revision its If-Match list
+ * also named: compare against that one instead. 1 if there is one to try.
+ */
+static int
+retarget(struct store_check *check, struct etcd_compare *cmp)
+{
+	size_t i;
+
+	if (check->kind != STORE_CHECK_REVISION || !check->found ||
+	    check->current == check->revision)
+		return 0;
+	for (i = 0; i < check->nalso; i++) {
+		if (check->also[i] == check->current) {
+			check->revision = cmp->number = check->current;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Bring the replica up to the committed ops at once (read your own write). */
+static void
+commit_write_through(struct store_ctx *ctx, struct store_op *ops,
+    size_t nops, const struct etcd_txn_result *result)
+{
+	int64_t now = clock_realtime_us();
+	size_t i;
+
+	for (i = 0; i < nops; i++) {
+		const struct etcd_kv *prev = NULL;
+		struct store_item item;
+
+		if (ops[i].kind == STORE_OP_PUT && i < result->count &&
+		    result->results[i].range.count > 0)
+			prev = &result->results[i].range.kvs[0];
+		memset(&item, 0, sizeof(item));
+		item.key = ops[i].key;
+		item.value = ops[i].kind == STORE_OP_PUT ? ops[i].value : "";
+		item.value_len = ops[i].kind == STORE_OP_PUT ? ops[i].value_len : 0;
+		item.mod_revision = result->revision;
+		item.create_revision = prev ? prev->create_revision : result->revision;
+		item.version = prev ? prev->version + 1 : 1;
+		ops[i].create_revision = item.create_revision;
+		ops[i].version = item.version;
+		item.lease = ops[i].lease;
+		item.updated_at = now;
+		if (ops[i].kind == STORE_OP_DELETE_PREFIX) {
+			struct replica_row *rows;
+			int64_t total;
+			long n, j;
+
+			n = replica_list(store.replica, ops[i].key, 10000, 0, ctx->arena,
+			    &rows, &total);
+			for (j = 0; j < n; j++) {
+				item.key = rows[j].key;
+				write_through(&item, 1);
+			}
+			continue;
+		}
+		write_through(&item, ops[i].kind != STORE_OP_PUT);
+	}
+}
+
+enum store_result
+store_commit(struct store_ctx *ctx, struct store_check *checks,
+    size_t nchecks, struct store_op *ops, size_t nops, int64_t *revision,
+    size_t *failed)
+{
+	struct etcd_compare *cmps = arena_alloc(ctx->arena, sizeof(*cmps) * (nchecks + 1));
+	struct etcd_op *eops = arena_alloc(ctx->arena, sizeof(*eops) * (nops + 1));
+	struct etcd_op *reads = arena_alloc(ctx->arena, sizeof(*reads) * (nchecks + 1));
+	struct etcd_txn txn;
+	struct etcd_txn_result result;
+	struct etcd_error error;
+	size_t i;
+	int round;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	for (i = 0; i < nchecks; i++) {
+		check_compare(ctx, &checks[i], &cmps[i]);
+		reads[i].type = ETCD_OP_RANGE;
+		reads[i].key = cmps[i].key;
+		reads[i].key_len = cmps[i].key_len;
+		reads[i].range_end = cmps[i].range_end;
+		reads[i].range_end_len = cmps[i].range_end_len;
+	}
+	for (i = 0; i < nops; i++)
+		op_for(ctx, &ops[i], &eops[i]);
+	memset(&txn, 0, sizeof(txn));
+	txn.compare = cmps;
+	txn.ncompare = nchecks;
+	txn.success = eops;
+	txn.nsuccess = nops;
+	txn.failure = reads;
+	txn.nfailure = nchecks;
+	for (round = 0; ; round++) {
+		memset(&result, 0, sizeof(result));
+		etcd_set_deadline(store.etcd, call_deadline(ctx));
+		if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
+			return from_etcd_error(&error, "txn");
+		if (result.succeeded)
+			break;
+		*failed = first_failed_check(checks, nchecks, &result);
+		etcd_txn_result_free(&result);
+		/* Bounded: the key may move on between the rounds. */
+		if (round == STORE_RETARGETS || !retarget(&checks[*failed], &cmps[*failed]))
+			return STORE_STALE;
+	}
+	*revision = result.revision;
+	for (i = 0; i < nops && i < result.count; i++)
+		ops[i].existed = ops[i].kind == STORE_OP_PUT ?
+		    result.results[i].range.count > 0 : result.results[i].deleted > 0;
+	commit_write_through(ctx, ops, nops, &result);
+	etcd_txn_result_free(&result);
+	return STORE_OK;
+}
