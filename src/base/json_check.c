@@ -53,18 +53,6 @@ scan_ws(struct json_scan *s)
 		s->p++;
 }
 
-static int
-hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* At the 'u' of \uXXXX: the UTF-16 code unit, or -1 without four hex digits. */
 static long
 escape_unit(const unsigned char *u, const unsigned char *end)

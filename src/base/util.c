@@ -198,3 +198,15 @@ random_hex(char *out, size_t len)
 	out[2 * len] = '\0';
 	return 0;
 }
+
+int
+hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -49,4 +49,7 @@ int random_bytes(void *buf, size_t len);
 /* Write 2*len lowercase hex digits of len random bytes plus a NUL into out. */
 int random_hex(char *out, size_t len);
 
+/* The value of a hex digit (either case), or -1. */
+int	hex_digit(unsigned char c);
+
 #endif

@@ -197,18 +197,6 @@ respond_invalid(struct exchange *ex, const char *code, const char *detail,
 	buf_puts(&ex->res.body, "]}");
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 percent_decode(struct arena *arena, const char *src, size_t len,
     int plus_is_space)
@@ -222,8 +210,8 @@ percent_decode(struct arena *arena, const char *src, size_t len,
 
 			if (len - i < 3)
 				return NULL;
-			hi = hex_value(src[i + 1]);
-			lo = hex_value(src[i + 2]);
+			hi = hex_digit((unsigned char)src[i + 1]);
+			lo = hex_digit((unsigned char)src[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return NULL;
 			*o++ = (char)(hi << 4 | lo);

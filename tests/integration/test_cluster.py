@@ -5,6 +5,7 @@ etcd with the revision it reported: an audit of all of them, not a sample.
 """
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -122,8 +123,11 @@ class Writer(threading.Thread):
             n += 1
 
 
-def test_member_loss_keeps_service_and_loses_no_acknowledged_write():
-    with harness.Stack(processes=2, etcd=False, backend=None, web=()) as stack:
+@contextlib.contextmanager
+def cluster_stack(**overrides):
+    """A pool and nginx over a 3-member etcd cluster: (stack, cluster)."""
+    with harness.Stack(processes=2, etcd=False, backend=None, web=(),
+                       overrides=overrides) as stack:
         cluster = Cluster(stack.workdir)
         try:
             stack.overrides["etcd.endpoints"] = cluster.endpoints
@@ -132,59 +136,64 @@ def test_member_loss_keeps_service_and_loses_no_acknowledged_write():
             stack.nginx = harness.Nginx(stack)
             wait_until(lambda: stack.request("GET", "/v1/ready").status == 200,
                        what="the pool to be ready")
-            writers = [Writer(stack, f"w{i}") for i in range(2)]
-            for w in writers:
-                w.start()
-            time.sleep(2)
-            leader = cluster.leader()
-            killed_at = time.monotonic()
-            cluster.kill(leader)
-            time.sleep(4.5)
-            cluster.start(leader)
-            time.sleep(3)
-            follower = (cluster.leader() + 1) % MEMBERS
-            cluster.kill(follower)
-            time.sleep(3)
-            cluster.start(follower)
-            time.sleep(2)
-            for w in writers:
-                w.halt.set()
-            for w in writers:
-                w.join(30)
-            outcomes = sorted(o for w in writers for o in w.outcomes)
-            ok = [t for t, status in outcomes if 200 <= status < 300]
-            timeline = {}
-            for t, status in outcomes:
-                slot = round((t - killed_at) * 2) / 2
-                timeline.setdefault(slot, {}).setdefault(status, 0)
-                timeline[slot][status] += 1
-            print("writes by half second since the leader was killed:",
-                  sorted(timeline.items()))
-            assert len(ok) > 100, len(ok)
-            # Service continued: writes succeeded again soon after the leader died.
-            assert any(killed_at + 0.5 < t < killed_at + 4.5 for t in ok), \
-                f"no write succeeded within 4.5 s of losing the leader: {sorted(timeline.items())}"
-            last = [status for t, status in outcomes if t > outcomes[-1][0] - 1]
-            assert all(200 <= s < 300 for s in last), last
-            # The audit: every acknowledged write, as acknowledged.
-            acknowledged = {}
-            for w in writers:
-                acknowledged.update(w.acknowledged)
-            stored = cluster.get_prefix("/dynconf/config/audit/")
-            missing = []
-            for key, (value, revision) in acknowledged.items():
-                if f"/dynconf/config/{key}" not in stored:
-                    missing.append(key)
-                    continue
-                got, mod_revision = stored[f"/dynconf/config/{key}"]
-                assert json.loads(got) == value, (key, got, value)
-                assert mod_revision == revision, (key, mod_revision, revision)
-            assert not missing, f"{len(missing)} acknowledged writes missing: {missing[:5]}"
-            failed = len(outcomes) - len(ok)
-            print(f"cluster audit: {len(acknowledged)} acknowledged writes all present; "
-                  f"{failed} of {len(outcomes)} writes refused during member loss")
+            yield stack, cluster
         finally:
             cluster.stop()
+
+
+def test_member_loss_keeps_service_and_loses_no_acknowledged_write():
+    with cluster_stack() as (stack, cluster):
+        writers = [Writer(stack, f"w{i}") for i in range(2)]
+        for w in writers:
+            w.start()
+        time.sleep(2)
+        leader = cluster.leader()
+        killed_at = time.monotonic()
+        cluster.kill(leader)
+        time.sleep(4.5)
+        cluster.start(leader)
+        time.sleep(3)
+        follower = (cluster.leader() + 1) % MEMBERS
+        cluster.kill(follower)
+        time.sleep(3)
+        cluster.start(follower)
+        time.sleep(2)
+        for w in writers:
+            w.halt.set()
+        for w in writers:
+            w.join(30)
+        outcomes = sorted(o for w in writers for o in w.outcomes)
+        ok = [t for t, status in outcomes if 200 <= status < 300]
+        timeline = {}
+        for t, status in outcomes:
+            slot = round((t - killed_at) * 2) / 2
+            timeline.setdefault(slot, {}).setdefault(status, 0)
+            timeline[slot][status] += 1
+        print("writes by half second since the leader was killed:",
+              sorted(timeline.items()))
+        assert len(ok) > 100, len(ok)
+        # Service continued: writes succeeded again soon after the leader died.
+        assert any(killed_at + 0.5 < t < killed_at + 4.5 for t in ok), \
+            f"no write succeeded within 4.5 s of losing the leader: {sorted(timeline.items())}"
+        last = [status for t, status in outcomes if t > outcomes[-1][0] - 1]
+        assert all(200 <= s < 300 for s in last), last
+        # The audit: every acknowledged write, as acknowledged.
+        acknowledged = {}
+        for w in writers:
+            acknowledged.update(w.acknowledged)
+        stored = cluster.get_prefix("/dynconf/config/audit/")
+        missing = []
+        for key, (value, revision) in acknowledged.items():
+            if f"/dynconf/config/{key}" not in stored:
+                missing.append(key)
+                continue
+            got, mod_revision = stored[f"/dynconf/config/{key}"]
+            assert json.loads(got) == value, (key, got, value)
+            assert mod_revision == revision, (key, mod_revision, revision)
+        assert not missing, f"{len(missing)} acknowledged writes missing: {missing[:5]}"
+        failed = len(outcomes) - len(ok)
+        print(f"cluster audit: {len(acknowledged)} acknowledged writes all present; "
+              f"{failed} of {len(outcomes)} writes refused during member loss")
 
 
 # Reads on a fixed schedule, in a process of their own so that the writer
@@ -231,44 +240,33 @@ def test_reads_never_wait_behind_writes_during_a_failover():
     """Leader killed under a write load heavier than the write responders:
     writes stall for the election, reads (their own responders) must not.
     """
-    with harness.Stack(processes=2, etcd=False, backend=None, web=(),
-                       overrides={"server.write_processes": 2}) as stack:
-        cluster = Cluster(stack.workdir)
-        try:
-            stack.overrides["etcd.endpoints"] = cluster.endpoints
-            stack.backend_name = "pool"
-            stack.start_backend()
-            stack.nginx = harness.Nginx(stack)
-            wait_until(lambda: stack.request("GET", "/v1/ready").status == 200,
-                       what="the pool to be ready")
-            assert stack.request("PUT", "/v1/config/failover/read",
-                                 body=b'{"value":"x"}', headers=JSON).status == 201
-            # Twice as many writers as write responders: writes queue.
-            writers = [Writer(stack, f"fw{i}") for i in range(4)]
-            for w in writers:
-                w.start()
-            reader = start_reader(stack, "/v1/config/failover/read", 6.5)
-            time.sleep(1.5)
-            leader = cluster.leader()
-            killed_at = time.monotonic()
-            cluster.kill(leader)
-            samples = json.loads(reader.communicate(timeout=60)[0])
-            for w in writers:
-                w.halt.set()
-            for w in writers:
-                w.join(30)
-            during = sorted(s[1] for s in samples if killed_at <= s[0] < killed_at + 4)
-            statuses = {s[2] for s in samples}
-            stalled = [t for w in writers for t, status in w.outcomes
-                       if killed_at < t and status != 0]
-            p99 = during[int(len(during) * 0.99) - 1] * 1000
-            slow = sorted((round(s[0] - killed_at, 3), round(s[1] * 1000, 1))
-                          for s in samples if s[1] > 0.02 and s[0] >= killed_at)
-            print("slow reads (s since the kill, ms):", slow[:40])
-            print(f"failover: {len(during)} reads, p99 {p99:.1f} ms, max "
-                  f"{during[-1] * 1000:.1f} ms; {len(stalled)} writes answered after the kill")
-            assert statuses == {200}, statuses
-            assert len(during) > 1000, len(during)
-            assert p99 < 50, f"read p99 {p99:.1f} ms during the failover"
-        finally:
-            cluster.stop()
+    with cluster_stack(**{"server.write_processes": 2}) as (stack, cluster):
+        assert stack.request("PUT", "/v1/config/failover/read",
+                             body=b'{"value":"x"}', headers=JSON).status == 201
+        # Twice as many writers as write responders: writes queue.
+        writers = [Writer(stack, f"fw{i}") for i in range(4)]
+        for w in writers:
+            w.start()
+        reader = start_reader(stack, "/v1/config/failover/read", 6.5)
+        time.sleep(1.5)
+        leader = cluster.leader()
+        killed_at = time.monotonic()
+        cluster.kill(leader)
+        samples = json.loads(reader.communicate(timeout=60)[0])
+        for w in writers:
+            w.halt.set()
+        for w in writers:
+            w.join(30)
+        during = sorted(s[1] for s in samples if killed_at <= s[0] < killed_at + 4)
+        statuses = {s[2] for s in samples}
+        stalled = [t for w in writers for t, status in w.outcomes
+                   if killed_at < t and status != 0]
+        p99 = during[int(len(during) * 0.99) - 1] * 1000
+        slow = sorted((round(s[0] - killed_at, 3), round(s[1] * 1000, 1))
+                      for s in samples if s[1] > 0.02 and s[0] >= killed_at)
+        print("slow reads (s since the kill, ms):", slow[:40])
+        print(f"failover: {len(during)} reads, p99 {p99:.1f} ms, max "
+              f"{during[-1] * 1000:.1f} ms; {len(stalled)} writes answered after the kill")
+        assert statuses == {200}, statuses
+        assert len(during) > 1000, len(during)
+        assert p99 < 50, f"read p99 {p99:.1f} ms during the failover"
