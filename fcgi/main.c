@@ -208,7 +208,7 @@ run_standalone(const struct options *opt)
 		log_error("%s", err);
 		return 1;
 	}
-	if (metrics_attach(NULL) == -1)
+	if (metrics_create(conf.server.metrics_file) == -1)
 		return 1;
 	if (!opt->foreground && daemonize() == -1) {
 		log_error("daemonize: %s", strerror(errno));

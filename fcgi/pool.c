@@ -554,6 +554,8 @@ pool_run(int read_fd, int write_fd, const char *config_path)
 		return 1;
 	}
 	log_set_role("master");
+	shared()->pool.master_pid = (int32_t)getpid();
+	shared()->pool.started_at = clock_realtime_us() / 1000000;
 	log_info("dynconf %s: %d responders, %d writers", PACKAGE_VERSION,
 	    pool.groups[GROUP_READ].base, pool.groups[GROUP_WRITE].base);
 	fill_slots(&pool);

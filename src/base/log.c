@@ -13,6 +13,11 @@
  * from where they happened). The buffer is PIPE_BUF long: when the log is
  * stderr on a pipe, a write that size is still atomic and whole. A
  * responder that crashes loses what it held: at most a second's worth.
+ *
+ * Under systemd, stderr is often the journal's stream (JOURNAL_STREAM names
+ * it). Lines written there start with the sd-daemon(3) priority prefix
+ * ("<3>" for an error) instead of a timestamp, which the journal keeps
+ * itself: journalctl -p warning then filters them by level.
  */
 #include "config.h"
 
@@ -21,8 +26,10 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -37,7 +44,8 @@ static struct {
 	char		 path[PATH_MAX];	/* a file target, for reopening */
 	const char	*role;
 	long		 pid;		/* 0: not known yet */
-} logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf", 0 };
+	int		 journal;	/* fd is systemd's journal stream */
+} logger = { LOG_LEVEL_INFO, LOG_FORMAT_TEXT, STDERR_FILENO, "", "dynconf", 0, 0 };
 
 /* Per thread: the watcher's heartbeat thread logs beside its main thread. */
 static _Thread_local int64_t stamped_second = -1;	/* the second stamp spells */
@@ -55,6 +63,29 @@ static struct {
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
+/* Is stderr the stream JOURNAL_STREAM ("device:inode") names? */
+static int
+stderr_is_journal(void)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (stream == NULL || fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	errno = 0;
+	dev = strtoull(stream, &end, 10);
+	if (errno != 0 || end == stream || *end != ':')
+		return 0;
+	stream = end + 1;
+	ino = strtoull(stream, &end, 10);
+	if (errno != 0 || end == stream || *end != '\0')
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 int
 log_open(const struct conf *c)
 {
@@ -64,8 +95,10 @@ log_open(const struct conf *c)
 	if (logger.fd > STDERR_FILENO)
 		close(logger.fd);
 	logger.path[0] = '\0';
+	logger.journal = 0;
 	if (strcmp(c->log.target, "stderr") == 0) {
 		logger.fd = STDERR_FILENO;
+		logger.journal = stderr_is_journal();
 		return 0;
 	}
 	if (strcmp(c->log.target, "syslog") == 0) {
@@ -199,15 +232,34 @@ log_hold(struct buf *line)
 		log_flush();
 }
 
+/* "<6>responder[42] ": the journal stamps the time and reads the level. */
+static void
+journal_prefix(struct buf *line, int level)
+{
+	buf_putc(line, '<');
+	buf_put_int(line, syslog_priorities[level]);
+	buf_putc(line, '>');
+	if (logger.format == LOG_FORMAT_JSON)
+		return;
+	buf_puts(line, logger.role);
+	buf_putc(line, '[');
+	buf_put_int(line, log_pid());
+	buf_puts(line, "] ");
+}
+
 static void
 log_prefix(struct buf *line, int level)
 {
 	const char *when = log_stamp();
 
+	if (logger.journal)
+		journal_prefix(line, level);
 	if (logger.format == LOG_FORMAT_JSON) {
 		buf_printf(line, "{\"time\":\"%s\",\"level\":\"%s\",\"pid\":%ld,"
 		    "\"role\":", when, level_names[level], log_pid());
 		buf_json_string(line, logger.role);
+	} else if (logger.journal) {
+		return;
 	} else if (logger.fd != -1) {
 		/* Written piece by piece: this runs for every request line. */
 		buf_puts(line, when);

@@ -28,14 +28,17 @@ stamp(struct shared_state *s)
 	s->layout = sizeof(*s);
 }
 
+/* fresh: zero it whatever it held (a master starting), else only when unfit. */
 static int
-map_file(const char *path)
+map_file(const char *path, int fresh)
 {
 	struct shared_state *map;
 	struct stat st;
 	int fd;
 
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		if (fresh)
+			return -1;
 		log_error("shared state %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -48,7 +51,7 @@ map_file(const char *path)
 	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		goto fail;
-	if (map->magic != SHARED_MAGIC || map->layout != sizeof(*map))
+	if (fresh || map->magic != SHARED_MAGIC || map->layout != sizeof(*map))
 		stamp(map);
 	flock(fd, LOCK_UN);
 	close(fd);
@@ -66,7 +69,7 @@ shared_attach(const char *path)
 	struct shared_state *map;
 
 	if (path != NULL)
-		return map_file(path);
+		return map_file(path, 0);
 	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED) {
@@ -76,6 +79,42 @@ shared_attach(const char *path)
 	stamp(map);
 	state = map;
 	return 0;
+}
+
+int
+shared_create(const char *path)
+{
+	if (path[0] != '\0' && map_file(path, 1) == 0)
+		return 0;
+	log_info("pool state in anonymous memory: %s is not usable (%s); "
+	    "dynconfctl status will not see the pool", path, strerror(errno));
+	return shared_attach(NULL);
+}
+
+const struct shared_state *
+shared_peek(const char *path)
+{
+	const struct shared_state *map;
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || (size_t)st.st_size != sizeof(*map)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	map = mmap(NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return NULL;
+	if (map->magic != SHARED_MAGIC || map->layout != sizeof(*map)) {
+		munmap((void *)map, sizeof(*map));
+		errno = EINVAL;
+		return NULL;
+	}
+	return map;
 }
 
 struct shared_state *

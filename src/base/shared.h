@@ -65,9 +65,17 @@ struct shared_watches {
 	uint64_t	refused;
 };
 
+/* Who runs the pool, for dynconfctl status (which maps the file read-only). */
+struct shared_pool {
+	int32_t		master_pid;		/* 0: no master (spawn-fcgi) */
+	int32_t		watcher_pid;
+	int64_t		started_at;		/* unix seconds */
+};
+
 struct shared_state {
 	uint64_t		magic;
 	uint64_t		layout;
+	struct shared_pool	pool;
 	struct shared_metrics	metrics;
 	struct shared_breaker	breaker;
 	struct shared_replica	replica;
@@ -80,6 +88,17 @@ struct shared_state {
  * fails) a process-local segment is used. Returns 0 or -1.
  */
 int	shared_attach(const char *path);
+/*
+ * The pool master's start: the file path mapped and zeroed, so that
+ * dynconfctl can read the pool's state from it, or anonymous memory (logged
+ * at info) when the file cannot be made. 0 or -1.
+ */
+int	shared_create(const char *path);
+/*
+ * The segment a pool keeps in path, mapped read-only, or NULL (errno set)
+ * when it cannot be read or is not one. Never creates or changes it.
+ */
+const struct shared_state *shared_peek(const char *path);
 
 /* The segment; never NULL. */
 struct shared_state *shared(void);

@@ -167,6 +167,14 @@ struct etcd_status_result {
 	char		 version[32];
 };
 
+/* A member of the cluster (etcd_member_list). */
+struct etcd_member {
+	int64_t		 id;		/* a uint64 in etcd, kept bit for bit */
+	char		 name[64];
+	char		 client_urls[256];	/* comma-separated */
+	int		 is_learner;
+};
+
 struct etcd_client *etcd_client_new(const struct etcd_options *options);
 void	etcd_client_free(struct etcd_client *client);
 
@@ -207,6 +215,9 @@ int	etcd_lease_timetolive(struct etcd_client *client, int64_t id,
 
 int	etcd_status(struct etcd_client *client, struct etcd_status_result *result,
 	    struct etcd_error *error);
+/* The cluster's members into *members (free() it), *count of them. */
+int	etcd_member_list(struct etcd_client *client, struct etcd_member **members,
+	    size_t *count, struct etcd_error *error);
 
 /*
  * Watch [key, range_end) from start_revision, calling fn for every

@@ -570,6 +570,55 @@ etcd_status(struct etcd_client *c, struct etcd_status_result *result,
 	return rc;
 }
 
+/* One member of a member list reply; its client URLs joined by commas. */
+static void
+member_parse(struct json_object *obj, struct etcd_member *m)
+{
+	struct json_object *urls;
+	size_t i, n, used = 0;
+
+	m->id = etcd_json_int64(obj, "ID");
+	m->is_learner = etcd_json_bool(obj, "isLearner");
+	snprintf(m->name, sizeof(m->name), "%s", etcd_json_string(obj, "name"));
+	if (!json_object_object_get_ex(obj, "clientURLs", &urls) ||
+	    !json_object_is_type(urls, json_type_array))
+		return;
+	n = json_object_array_length(urls);
+	for (i = 0; i < n && used < sizeof(m->client_urls); i++)
+		used += (size_t)snprintf(m->client_urls + used,
+		    sizeof(m->client_urls) - used, "%s%s", i > 0 ? "," : "",
+		    json_object_get_string(json_object_array_get_idx(urls, i)));
+}
+
+int
+etcd_member_list(struct etcd_client *c, struct etcd_member **members,
+    size_t *count, struct etcd_error *error)
+{
+	struct etcd_error scratch;
+	struct json_object *req, *reply, *list;
+	size_t i;
+	int rc;
+
+	error = ERROR_OR_SCRATCH(error, &scratch);
+	*members = NULL;
+	*count = 0;
+	req = json_object_new_object();
+	rc = etcd_call(c, "/v3/cluster/member/list", req, ETCD_IDEMPOTENT, &reply,
+	    error);
+	json_object_put(req);
+	if (rc != ETCD_OK)
+		return rc;
+	if (json_object_object_get_ex(reply, "members", &list) &&
+	    json_object_is_type(list, json_type_array)) {
+		*count = json_object_array_length(list);
+		*members = xcalloc(*count ? *count : 1, sizeof(**members));
+		for (i = 0; i < *count; i++)
+			member_parse(json_object_array_get_idx(list, i), &(*members)[i]);
+	}
+	json_object_put(reply);
+	return ETCD_OK;
+}
+
 void
 etcd_range_result_free(struct etcd_range_result *r)
 {

@@ -32,14 +32,26 @@ _Static_assert(ARRAY_SIZE(counted_statuses) <= SHARED_STATUS_SLOTS,
 _Static_assert(ARRAY_SIZE(latency_bounds_us) + 1 <= SHARED_LATENCY_BUCKETS,
     "latency buckets");
 
-int
-metrics_attach(const char *path)
+static int
+routes_fit(void)
 {
 	if (route_count > METRICS_MAX_ROUTES) {
 		log_error("%zu routes, metrics hold %d", route_count, METRICS_MAX_ROUTES);
-		return -1;
+		return 0;
 	}
-	return shared_attach(path);
+	return 1;
+}
+
+int
+metrics_attach(const char *path)
+{
+	return routes_fit() ? shared_attach(path) : -1;
+}
+
+int
+metrics_create(const char *path)
+{
+	return routes_fit() ? shared_create(path) : -1;
 }
 
 static size_t

@@ -59,6 +59,8 @@ enum statement {
 	ST_EVENT_TRIM,
 	ST_EVENTS_SINCE,
 	ST_SNAP_ADD,
+	ST_SCAN,
+	ST_BEGIN_READ,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -102,6 +104,9 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 	[ST_SNAP_ADD] = "INSERT OR REPLACE INTO temp.snapshot (key, value,"
 	    " create_revision, mod_revision, version, lease, deleted, updated_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+	[ST_SCAN] = "SELECT key, value, create_revision, mod_revision, version,"
+	    " lease, updated_at FROM kv WHERE deleted = 0 ORDER BY key",
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -496,6 +501,12 @@ fail:
 int
 replica_snapshot_commit(struct replica *r, int64_t revision)
 {
+	return replica_snapshot_replace(r, revision, 1);
+}
+
+int
+replica_snapshot_replace(struct replica *r, int64_t revision, int force)
+{
 	/* A row at the revision the replica had keeps the time it was first seen. */
 	static const char swap[] = "UPDATE temp.snapshot SET updated_at ="
 	    " (SELECT k.updated_at FROM main.kv k WHERE k.key = snapshot.key"
@@ -506,9 +517,16 @@ replica_snapshot_commit(struct replica *r, int64_t revision)
 	    " INSERT INTO main.kv SELECT * FROM temp.snapshot;"
 	    " DELETE FROM main.events;"
 	    " DELETE FROM temp.snapshot;";
+	int64_t applied;
 
 	if (begin(r) == -1)
 		return -1;
+	if (meta_get(r, "applied_revision", &applied) == -1)
+		goto fail;
+	if (applied > revision && !force) {
+		rollback(r);
+		return -2;
+	}
 	if (sqlite3_exec(r->db, swap, NULL, NULL, NULL) != SQLITE_OK) {
 		replica_log_error(r, "snapshot swap");
 		goto fail;
@@ -640,4 +658,37 @@ replica_events_since(struct replica *r, const char *prefix, int64_t since,
 		return -1;
 	}
 	return n;
+}
+
+int
+replica_scan(struct replica *r, int64_t *applied, replica_row_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc = SQLITE_DONE, stop = 0;
+
+	/* One read transaction: the rows and the revision they are at agree. */
+	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+		return -1;
+	if (meta_get(r, "applied_revision", applied) == -1 ||
+	    (s = stmt(r, ST_SCAN)) == NULL)
+		goto fail;
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct replica_row row;
+		struct arena arena;
+
+		arena_init(&arena);
+		row.key = arena_strdup(&arena, (const char *)sqlite3_column_text(s, 0));
+		read_row(s, 1, &arena, &row);
+		stop = fn(arg, &row);
+		arena_free(&arena);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		replica_log_error(r, "scan");
+		goto fail;
+	}
+	return commit(r);
+fail:
+	rollback(r);
+	return -1;
 }

@@ -66,6 +66,22 @@ int	replica_snapshot_add(struct replica *r, const struct replica_row *rows,
 	    size_t count);
 /* Replace everything with the snapshot taken at revision. */
 int	replica_snapshot_commit(struct replica *r, int64_t revision);
+/*
+ * The same, for a rebuild beside a running watcher: -2, and nothing
+ * changed, when the replica has applied a revision above the snapshot's
+ * (unless force: etcd replaced by one at lower revisions). The watcher
+ * then applies again what it has, which the rows' revisions make harmless.
+ */
+int	replica_snapshot_replace(struct replica *r, int64_t revision, int force);
+
+/*
+ * Every live row in key order, and the applied revision, read in one
+ * transaction: a view that holds together while the watcher writes. fn's
+ * row lasts for the call; non-zero from it stops the scan. 0 or -1.
+ */
+typedef int (*replica_row_fn)(void *arg, const struct replica_row *row);
+int	replica_scan(struct replica *r, int64_t *applied, replica_row_fn fn,
+	    void *arg);
 /* Apply a batch of events in one transaction; revision becomes applied. */
 int	replica_apply_events(struct replica *r, int64_t revision,
 	    const struct replica_event *events, size_t count, int64_t history);

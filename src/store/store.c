@@ -26,6 +26,7 @@ static struct {
 	struct etcd_client	*etcd;
 	struct replica		*replica;
 	int			 ready;		/* a snapshot was seen: stays true */
+	int			 remote;	/* etcd alone, no replica (dynconfctl) */
 } store;
 
 void
@@ -64,7 +65,7 @@ store_open(void)
 	struct etcd_options options;
 	char password[256], err[512];
 
-	if (store.replica != NULL)
+	if (store.replica != NULL || store.remote)
 		return 0;
 	store_etcd_options(&options, password, sizeof(password));
 	store.etcd = etcd_client_new(&options);
@@ -75,6 +76,23 @@ store_open(void)
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_open_remote(void)
+{
+	struct etcd_options options;
+	char password[256];
+
+	if (store.etcd != NULL)
+		return 0;
+	store_etcd_options(&options, password, sizeof(password));
+	/* One command, one try: no pool-wide breaker to consult. */
+	options.use_breaker = 0;
+	store.etcd = etcd_client_new(&options);
+	explicit_bzero(password, sizeof(password));
+	store.remote = 1;
+	return store.etcd != NULL ? 0 : -1;
 }
 
 void
@@ -104,6 +122,8 @@ store_ready(void)
 {
 	if (store.ready)
 		return 1;
+	if (store.remote)
+		return 0;
 	if (__atomic_load_n(&shared()->replica.snapshot_loaded, __ATOMIC_RELAXED) ||
 	    (store_open() == 0 && replica_snapshot_complete(store.replica)))
 		store.ready = 1;
@@ -641,6 +661,9 @@ commit_write_through(struct store_ctx *ctx, struct store_op *ops,
 			struct replica_row *rows;
 			int64_t total;
 			long n, j;
+
+			if (store.replica == NULL)
+				continue;
 
 			n = replica_list(store.replica, ops[i].key, 10000, 0, ctx->arena,
 			    &rows, &total);

@@ -69,6 +69,12 @@ struct store_condition {
 
 /* Connect this process (call after fork). 0, or -1 when the replica can't open. */
 int	store_open(void);
+/*
+ * Or etcd alone, with no replica (dynconfctl, which may run where no
+ * replica is, or as another user than the pool's): reads go to etcd and
+ * writes are not written through; the pools' watchers bring them.
+ */
+int	store_open_remote(void);
 void	store_close(void);
 
 enum store_result store_get(struct store_ctx *ctx, const char *key, int force,

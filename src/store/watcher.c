@@ -349,6 +349,7 @@ watcher_run(void)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	log_set_role("watcher");
+	__atomic_store_n(&shared()->pool.watcher_pid, (int32_t)getpid(), __ATOMIC_RELAXED);
 	if ((w.replica = replica_open(conf.replica.path, err, sizeof(err))) == NULL) {
 		log_error("replica: %s", err);
 		return 1;

@@ -4,9 +4,12 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/conf.h"
 #include "base/log.h"
@@ -163,6 +166,72 @@ START_TEST(test_request_line_as_json)
 }
 END_TEST
 
+/*
+ * Log to stderr, that being logpath, as format; with journal, JOURNAL_STREAM
+ * names it as systemd would. What was written, to free.
+ */
+static char *
+log_to_stderr(int format, int journal)
+{
+	struct conf c;
+	struct stat st;
+	char err[256], stream[64];
+	int fd, saved;
+
+	ck_assert_int_eq(conf_load(&c, NULL, err, sizeof(err)), 0);
+	c.log.level = LOG_LEVEL_INFO;
+	c.log.format = format;
+	fd = open(logpath, O_WRONLY | O_TRUNC | O_CREAT, 0600);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	snprintf(stream, sizeof(stream), "%llu:%llu",
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	if (journal)
+		setenv("JOURNAL_STREAM", stream, 1);
+	else
+		unsetenv("JOURNAL_STREAM");
+	ck_assert_int_eq(log_open(&c), 0);
+	log_error("boom %d", 7);
+	log_request("r3", "GET", "/v1/health", 200, 5);
+	log_flush();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	return logged();
+}
+
+/* Under systemd's journal: priority prefixes, no timestamp of our own. */
+START_TEST(test_journal_lines_carry_the_priority)
+{
+	char *text = log_to_stderr(LOG_FORMAT_TEXT, 1);
+
+	ck_assert_msg(strncmp(text, "<3>dynconf[", 11) == 0, "logged: %s", text);
+	ck_assert_msg(strstr(text, "] boom 7\n<6>dynconf[") != NULL, "logged: %s", text);
+	ck_assert_msg(strstr(text, "] request id=r3 method=GET") != NULL, "logged: %s", text);
+	ck_assert_msg(strstr(text, "Z ") == NULL, "a timestamp: %s", text);
+	free(text);
+	text = log_to_stderr(LOG_FORMAT_JSON, 1);
+	ck_assert_msg(strncmp(text, "<3>{\"time\":", 12) == 0, "logged: %s", text);
+	ck_assert_msg(strstr(text, "\n<6>{\"time\":") != NULL, "logged: %s", text);
+	free(text);
+}
+END_TEST
+
+/* Another stream on stderr (a terminal, a pipe): the usual stamped lines. */
+START_TEST(test_plain_stderr_has_no_priority)
+{
+	char *text = log_to_stderr(LOG_FORMAT_TEXT, 0);
+
+	ck_assert_msg(text[0] == '2' && strstr(text, "Z error dynconf[") != NULL,
+	    "logged: %s", text);
+	ck_assert_ptr_null(strchr(text, '<'));
+	free(text);
+}
+END_TEST
+
 Suite *
 log_suite(void)
 {
@@ -175,6 +244,8 @@ log_suite(void)
 	tcase_add_test(tc, test_a_full_buffer_is_written);
 	tcase_add_test(tc, test_reopen_writes_the_held_lines_first);
 	tcase_add_test(tc, test_request_line_as_json);
+	tcase_add_test(tc, test_journal_lines_carry_the_priority);
+	tcase_add_test(tc, test_plain_stderr_has_no_priority);
 	suite_add_tcase(s, tc);
 	return s;
 }
