@@ -159,6 +159,12 @@ write_flag(const struct flag_args *a, struct flag *flag)
 	int64_t revision;
 
 	ctl_ctx_init(&ctx, &arena);
+	/* "default" always exists: made on first use, as the API makes it. */
+	if (strcmp(a->env, DEFAULT_ENVIRONMENT) == 0 &&
+	    (rc = environment_ensure_default(&ctx)) != STORE_OK) {
+		ctl_ctx_free(&ctx);
+		return ctl_store_failed(rc, "the default environment");
+	}
 	stamp_times(&ctx, a, flag);
 	memset(checks, 0, sizeof(checks));
 	checks[0].kind = STORE_CHECK_PRESENT;

@@ -75,19 +75,24 @@ int
 ctl_getopt(int argc, char **argv, const char *optstring,
     const struct option *options)
 {
+	/* Long options must be known as such to be named when unknown. */
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
 	int ch;
 
 	opterr = 0;
-	ch = getopt_long(argc, argv, optstring, options, NULL);
+	ch = getopt_long(argc, argv, optstring, options != NULL ? options : none,
+	    NULL);
 	if (ch == ':') {
 		ctl_usage("option %s needs a value", argv[optind - 1]);
 		return '?';
 	}
 	if (ch == '?') {
-		if (optopt != 0)
-			ctl_usage("unknown option -%c", optopt);
+		const char *arg = argv[optind - 1];
+
+		if (strncmp(arg, "--", 2) == 0)
+			ctl_usage("unknown option %.*s", (int)strcspn(arg, "="), arg);
 		else
-			ctl_usage("unknown option %s", argv[optind - 1]);
+			ctl_usage("unknown option -%c", optopt);
 		return '?';
 	}
 	return ch;
