@@ -13,13 +13,13 @@
  *
  * rebuild loads every key from etcd at one revision and swaps it in as one
  * transaction, as the watcher's own snapshot does, refusing to go back
- * below what the replica has applied (unless --force). It then moves the
- * pool's replica generation (server.metrics_file), so that no responder
- * keeps serving a cached read of the old rows.
+ * below what the replica has applied (unless --force). It then has the
+ * pool drop its cached reads of the old rows (tell_pool).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,21 +324,25 @@ load_kv(void *arg, const char *key, const struct etcd_kv *kv)
 }
 
 /*
- * The pool's shared state, mapped while still root (the master made it,
- * mode 0600) and only if a pool made it: 1 when mapped.
+ * Retire every responder's cached reads of the old rows. A standalone pool
+ * (its master named in the state file) reloads on SIGHUP: its responders
+ * start afresh. Under spawn-fcgi the file is the pool's own segment: its
+ * replica generation moves.
  */
-static int
-attach_pool(void)
-{
-	return access(conf.server.metrics_file, W_OK) == 0 &&
-	    shared_attach(conf.server.metrics_file) == 0;
-}
-
-/* Retire every responder's cached reads: the pool's generation moves. */
 static void
 tell_pool(void)
 {
-	__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELEASE);
+	const struct shared_state *seen = shared_peek(conf.server.metrics_file);
+	int32_t master = seen != NULL ? seen->pool.master_pid : -1;
+
+	if (master > 0) {
+		if (kill(master, SIGHUP) == 0)
+			fprintf(stderr, "dynconfctl: replica rebuild: the pool (master %ld) "
+			    "reloads, so that no responder keeps a cached read\n",
+			    (long)master);
+	} else if (master == 0 && shared_attach(conf.server.metrics_file) == 0) {
+		__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELEASE);
+	}
 }
 
 /* One attempt: 0 done, -2 the replica is ahead of etcd's read, -1 failed. */
@@ -388,7 +392,6 @@ cmd_replica_rebuild(int argc, char **argv)
 		return CTL_USAGE;
 	if ((etcd = ctl_etcd()) == NULL)
 		return CTL_FAILED;
-	attach_pool();	/* without a pool, the process-local state takes the bump */
 	if ((l.replica = ctl_open_replica(0)) != NULL) {
 		/* The watcher may move past etcd's read meanwhile: read again. */
 		for (tries = 0; tries < REBUILD_TRIES && rc == -2; tries++)
@@ -401,6 +404,7 @@ cmd_replica_rebuild(int argc, char **argv)
 		    "was etcd replaced? stop the pool, then rebuild with --force",
 		    (long long)applied, (long long)at);
 	else if (rc == 0) {
+		ctl_become_root();
 		tell_pool();
 		fprintf(stderr, "dynconfctl: replica rebuilt: %zu keys at revision "
 		    "%lld\n", l.total, (long long)at);

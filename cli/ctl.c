@@ -366,7 +366,8 @@ ctl_become_owner(const char *path)
 	}
 	if (st.st_uid == 0)
 		return 0;
-	if (setgid(st.st_gid) == -1 || setuid(st.st_uid) == -1) {
+	/* Effective ids only: ctl_become_root() comes back, to signal the pool. */
+	if (setegid(st.st_gid) == -1 || seteuid(st.st_uid) == -1) {
 		ctl_error("cannot become the replica's owner (uid %ld): %s",
 		    (long)st.st_uid, strerror(errno));
 		return -1;
@@ -393,3 +394,11 @@ ctl_open_replica(int must_exist)
 	return r;
 }
 
+
+void
+ctl_become_root(void)
+{
+	if (getuid() == 0 && geteuid() != 0 &&
+	    (seteuid(0) == -1 || setegid(0) == -1))
+		ctl_error("cannot become root again: %s", strerror(errno));
+}

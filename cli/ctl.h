@@ -96,6 +96,8 @@ FILE	*ctl_open_output(const char *path);
  * ones the pool can open. 0, or -1 after ctl_error.
  */
 int	ctl_become_owner(const char *path);
+/* Back to root's effective ids, after ctl_become_owner. */
+void	ctl_become_root(void);
 /* The configured replica, opened as its owner; NULL after ctl_error. */
 struct replica;
 struct replica *ctl_open_replica(int must_exist);

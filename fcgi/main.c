@@ -16,6 +16,7 @@
 
 #include "base/conf.h"
 #include "base/log.h"
+#include "base/shared.h"
 #include "http/metrics.h"
 #include "listen.h"
 #include "pool.h"
@@ -208,8 +209,10 @@ run_standalone(const struct options *opt)
 		log_error("%s", err);
 		return 1;
 	}
-	if (metrics_create(conf.server.metrics_file) == -1)
+	if (metrics_attach(NULL) == -1)
 		return 1;
+	/* As root, before dropping it: for dynconfctl status. */
+	shared_mirror_open(conf.server.metrics_file);
 	if (!opt->foreground && daemonize() == -1) {
 		log_error("daemonize: %s", strerror(errno));
 		return 1;

@@ -570,8 +570,10 @@ pool_run(int read_fd, int write_fd, const char *config_path)
 		reap(&pool);
 		press_leavers(&pool);
 		fill_slots(&pool);
+		shared_mirror();
 	}
 	metrics_set_responders(0);
+	shared_mirror();
 	log_info("stopped");
 	return 0;
 }

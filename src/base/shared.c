@@ -81,14 +81,36 @@ shared_attach(const char *path)
 	return 0;
 }
 
+static struct shared_state *mirror;
+
 int
-shared_create(const char *path)
+shared_mirror_open(const char *path)
 {
-	if (path[0] != '\0' && map_file(path, 1) == 0)
-		return 0;
-	log_info("pool state in anonymous memory: %s is not usable (%s); "
-	    "dynconfctl status will not see the pool", path, strerror(errno));
-	return shared_attach(NULL);
+	struct shared_state *kept = state;
+	int rc = -1;
+
+	if (path[0] != '\0' && map_file(path, 1) == 0) {
+		mirror = state;
+		rc = 0;
+	} else {
+		log_info("pool state not published: %s is not usable (%s); "
+		    "dynconfctl status will not see the pool", path, strerror(errno));
+	}
+	state = kept;
+	return rc;
+}
+
+void
+shared_mirror(void)
+{
+	if (mirror == NULL)
+		return;
+	/* Plain copies: a reader may see a field a poll old, never a torn int. */
+	mirror->pool = state->pool;
+	mirror->breaker = state->breaker;
+	mirror->replica = state->replica;
+	__atomic_store_n(&mirror->metrics.responders, __atomic_load_n(
+	    &state->metrics.responders, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 }
 
 const struct shared_state *

@@ -89,11 +89,15 @@ struct shared_state {
  */
 int	shared_attach(const char *path);
 /*
- * The pool master's start: the file path mapped and zeroed, so that
- * dynconfctl can read the pool's state from it, or anonymous memory (logged
- * at info) when the file cannot be made. 0 or -1.
+ * The standalone master's window for dynconfctl status: path made afresh
+ * with the segment's layout, into which shared_mirror() copies the pool's
+ * state (the processes, the breaker, the replica) from the anonymous
+ * segment. The pool's own counters stay in anonymous memory: no request
+ * ever writes to a file mapping. 0, or -1 (logged at info) when path
+ * cannot be made.
  */
-int	shared_create(const char *path);
+int	shared_mirror_open(const char *path);
+void	shared_mirror(void);
 /*
  * The segment a pool keeps in path, mapped read-only, or NULL (errno set)
  * when it cannot be read or is not one. Never creates or changes it.

@@ -32,26 +32,14 @@ _Static_assert(ARRAY_SIZE(counted_statuses) <= SHARED_STATUS_SLOTS,
 _Static_assert(ARRAY_SIZE(latency_bounds_us) + 1 <= SHARED_LATENCY_BUCKETS,
     "latency buckets");
 
-static int
-routes_fit(void)
-{
-	if (route_count > METRICS_MAX_ROUTES) {
-		log_error("%zu routes, metrics hold %d", route_count, METRICS_MAX_ROUTES);
-		return 0;
-	}
-	return 1;
-}
-
 int
 metrics_attach(const char *path)
 {
-	return routes_fit() ? shared_attach(path) : -1;
-}
-
-int
-metrics_create(const char *path)
-{
-	return routes_fit() ? shared_create(path) : -1;
+	if (route_count > METRICS_MAX_ROUTES) {
+		log_error("%zu routes, metrics hold %d", route_count, METRICS_MAX_ROUTES);
+		return -1;
+	}
+	return shared_attach(path);
 }
 
 static size_t

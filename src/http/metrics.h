@@ -23,11 +23,6 @@
  * Without a mapping the counters are process-local.
  */
 int	metrics_attach(const char *path);
-/*
- * The pool master's: the counters in path, zeroed, where dynconfctl status
- * reads the pool's state too; anonymous memory when path cannot be used.
- */
-int	metrics_create(const char *path);
 
 void	metrics_record_request(size_t route_index, enum http_method method,
 	    int status, int64_t micros);

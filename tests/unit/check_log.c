@@ -214,7 +214,7 @@ START_TEST(test_journal_lines_carry_the_priority)
 	ck_assert_msg(strstr(text, "Z ") == NULL, "a timestamp: %s", text);
 	free(text);
 	text = log_to_stderr(LOG_FORMAT_JSON, 1);
-	ck_assert_msg(strncmp(text, "<3>{\"time\":", 12) == 0, "logged: %s", text);
+	ck_assert_msg(strncmp(text, "<3>{\"time\":", 11) == 0, "logged: %s", text);
 	ck_assert_msg(strstr(text, "\n<6>{\"time\":") != NULL, "logged: %s", text);
 	free(text);
 }
