@@ -216,7 +216,8 @@ main(int argc, char **argv)
 	const char *config_path = conf_default_path();
 	int ch, status = CTL_USAGE;
 
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "+:c:h")) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
@@ -224,8 +225,12 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return CTL_OK;
+		case ':':
+			fprintf(stderr, "dynconfctl: -c needs the configuration file\n");
+			return CTL_USAGE;
 		default:
-			usage(stderr);
+			fprintf(stderr, "dynconfctl: unknown option -%c (see dynconfctl "
+			    "--help)\n", optopt);
 			return CTL_USAGE;
 		}
 	}

@@ -324,11 +324,20 @@ BAD_ARGUMENTS = [
 def test_bad_arguments_one_line_exit_2(stack):
     for args, says in BAD_ARGUMENTS:
         done = ctl(stack, *args)
-        assert done.returncode == 2, (args, done.returncode, done.stderr)
-        lines = done.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("dynconfctl: "), (args, done.stderr)
-        assert says in lines[0], (args, lines[0])
-        assert done.stdout == "", (args, done.stdout)
+        check_bad(args, says, done)
+    for args, says in (([DYNCONFCTL, "-x", "status"], "unknown option -x"),
+                       ([DYNCONFCTL, "-c"], "-c needs the configuration file"),
+                       ([DYNCONFCTL], "which command?")):
+        done = subprocess.run(args, capture_output=True, text=True, timeout=10)
+        check_bad(args, says, done)
+
+
+def check_bad(args, says, done):
+    assert done.returncode == 2, (args, done.returncode, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dynconfctl: "), (args, done.stderr)
+    assert says in lines[0], (args, lines[0])
+    assert done.stdout == "", (args, done.stdout)
 
 
 def test_help_for_every_command(stack):
