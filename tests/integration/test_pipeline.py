@@ -11,7 +11,7 @@ import threading
 import time
 
 import harness
-from harness import assert_problem, require_body_route
+from harness import assert_problem, require_body_route, wait_until
 
 MAX_BODY = 2048
 JSON = {"Content-Type": "application/json"}
@@ -294,9 +294,13 @@ def test_metrics_count_requests_of_the_whole_pool(stack):
     assert not errors, errors[:3]
     total = n_threads * per_thread
 
-    after = stack.request("GET", "/v1/metrics").body.decode()
-    counted = metric_value(after, "dynconf_http_requests_total", **labels) - start
-    assert counted >= total, f"counted {counted} of {total} requests"
+    # A responder counts a request once its answer is out, so the last
+    # count may land just after the client has its answer.
+    def counted_all():
+        text = stack.request("GET", "/v1/metrics").body.decode()
+        n = metric_value(text, "dynconf_http_requests_total", **labels) - start
+        return text if n >= total else None
+    after = wait_until(counted_all, timeout=2, what=f"{total} requests counted")
     # Prove that several processes served them: the pid is in each log line.
     stack.pool.wait_for_log(r"request id=metrics-3-49 ")
     pids = set(re.findall(r"responder\[(\d+)\] request id=metrics-", stack.pool.log_text()))
