@@ -139,11 +139,19 @@ write_token(const struct token_minted *t, const char *doc)
 	txn = (struct etcd_txn){ .compare = &absent, .ncompare = 1,
 	    .success = ops, .nsuccess = 2 };
 	memset(&result, 0, sizeof(result));
-	if (etcd_txn(client, &txn, &result, &error) != ETCD_OK) {
+	switch (etcd_txn(client, &txn, &result, &error)) {
+	case ETCD_OK:
+		break;
+	case ETCD_UNKNOWN:
 		fprintf(stderr, "dynconfctl: etcd: %s\n", error.message);
-		if (error.status == ETCD_UNKNOWN)
-			fprintf(stderr, "dynconfctl: token id %s may have been stored "
-			    "all the same, unseen: revoke it if it is listed\n", t->id);
+		fprintf(stderr, "dynconfctl: token id %s may have been stored "
+		    "all the same, unseen: revoke it if it is listed\n", t->id);
+		goto fail;
+	case ETCD_UNAVAILABLE:	/* not applied: nothing to revoke */
+	case ETCD_COMPACTED:
+	case ETCD_NOT_FOUND:
+	case ETCD_ERROR:
+		fprintf(stderr, "dynconfctl: etcd: %s\n", error.message);
 		goto fail;
 	}
 	if (!result.succeeded)

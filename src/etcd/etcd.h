@@ -183,30 +183,36 @@ void	etcd_set_deadline(struct etcd_client *client, int64_t deadline_us);
 /* The end of the range covering every key that starts with prefix. */
 char	*etcd_prefix_end(const char *prefix, size_t len, size_t *end_len);
 
-int	etcd_range(struct etcd_client *client, const char *key, size_t key_len,
-	    const struct etcd_range_options *options,
+/*
+ * Every call returns its status, the same as error->status (error may be
+ * NULL when only the status matters): switch on it, without a default, so
+ * that the compiler names every caller a new status would reach.
+ */
+enum etcd_status etcd_range(struct etcd_client *client, const char *key,
+	    size_t key_len, const struct etcd_range_options *options,
 	    struct etcd_range_result *result, struct etcd_error *error);
-int	etcd_put(struct etcd_client *client, const char *key, size_t key_len,
-	    const char *value, size_t value_len, int64_t lease,
+enum etcd_status etcd_put(struct etcd_client *client, const char *key,
+	    size_t key_len, const char *value, size_t value_len, int64_t lease,
 	    int64_t *revision, struct etcd_error *error);
-int	etcd_delete(struct etcd_client *client, const char *key, size_t key_len,
-	    const char *range_end, size_t range_end_len, int64_t *deleted,
-	    int64_t *revision, struct etcd_error *error);
-int	etcd_txn(struct etcd_client *client, const struct etcd_txn *txn,
-	    struct etcd_txn_result *result, struct etcd_error *error);
+enum etcd_status etcd_delete(struct etcd_client *client, const char *key,
+	    size_t key_len, const char *range_end, size_t range_end_len,
+	    int64_t *deleted, int64_t *revision, struct etcd_error *error);
+enum etcd_status etcd_txn(struct etcd_client *client,
+	    const struct etcd_txn *txn, struct etcd_txn_result *result,
+	    struct etcd_error *error);
 
-int	etcd_lease_grant(struct etcd_client *client, int64_t ttl, int64_t *id,
-	    int64_t *granted_ttl, struct etcd_error *error);
-int	etcd_lease_keepalive(struct etcd_client *client, int64_t id,
+enum etcd_status etcd_lease_grant(struct etcd_client *client, int64_t ttl,
+	    int64_t *id, int64_t *granted_ttl, struct etcd_error *error);
+enum etcd_status etcd_lease_keepalive(struct etcd_client *client, int64_t id,
 	    int64_t *ttl, struct etcd_error *error);
-int	etcd_lease_revoke(struct etcd_client *client, int64_t id,
+enum etcd_status etcd_lease_revoke(struct etcd_client *client, int64_t id,
 	    struct etcd_error *error);
 /* *ttl is -1 when the lease has expired or never existed. */
-int	etcd_lease_timetolive(struct etcd_client *client, int64_t id,
+enum etcd_status etcd_lease_timetolive(struct etcd_client *client, int64_t id,
 	    int64_t *ttl, int64_t *granted_ttl, struct etcd_error *error);
 
-int	etcd_status(struct etcd_client *client, struct etcd_status_result *result,
-	    struct etcd_error *error);
+enum etcd_status etcd_status(struct etcd_client *client,
+	    struct etcd_status_result *result, struct etcd_error *error);
 
 /*
  * Watch [key, range_end) from start_revision, calling fn for every
@@ -215,10 +221,10 @@ int	etcd_status(struct etcd_client *client, struct etcd_status_result *result,
  * error->message naming the compact revision) when start_revision is gone.
  * Blocks: the watcher process runs it; responders never do.
  */
-int	etcd_watch(struct etcd_client *client, const char *key, size_t key_len,
-	    const char *range_end, size_t range_end_len, int64_t start_revision,
-	    int idle_timeout_ms, etcd_watch_fn fn, void *ctx,
-	    struct etcd_error *error);
+enum etcd_status etcd_watch(struct etcd_client *client, const char *key,
+	    size_t key_len, const char *range_end, size_t range_end_len,
+	    int64_t start_revision, int idle_timeout_ms, etcd_watch_fn fn,
+	    void *ctx, struct etcd_error *error);
 
 void	etcd_range_result_free(struct etcd_range_result *result);
 void	etcd_txn_result_free(struct etcd_txn_result *result);

@@ -79,7 +79,7 @@ enum etcd_outcome etcd_curl_outcome(CURLcode cc, int sends, long written);
  * ETCD_OK *reply holds the parsed answer (the caller puts it); otherwise
  * error says why.
  */
-int	etcd_call(struct etcd_client *client, const char *path,
+enum etcd_status etcd_call(struct etcd_client *client, const char *path,
 	    struct json_object *request, enum etcd_call_kind kind,
 	    struct json_object **reply, struct etcd_error *error);
 
@@ -89,8 +89,8 @@ void	etcd_setup_handle(struct etcd_client *client, CURL *curl,
 /* The headers of one request (Content-Type, and the token if any). */
 struct curl_slist *etcd_headers(const struct etcd_client *client, int with_token);
 /* Get a token (by deadline) if auth is configured and there is none. */
-int	etcd_authenticate(struct etcd_client *client, int64_t deadline,
-	    struct etcd_error *error);
+enum etcd_status etcd_authenticate(struct etcd_client *client,
+	    int64_t deadline, struct etcd_error *error);
 /* Drop a token etcd refused. */
 void	etcd_forget_token(struct etcd_client *client);
 int64_t	etcd_remaining_us(const struct etcd_client *client, int64_t deadline);

@@ -172,6 +172,29 @@ sleep_ms(int ms)
 		continue;
 }
 
+/* --- the calls' type --------------------------------------------------- */
+
+/*
+ * Every call returns enum etcd_status, not int, so that -Wswitch checks
+ * the switch of every caller. Checked when this file compiles (the calls
+ * are not evaluated).
+ */
+#define RETURNS_STATUS(call) _Generic((call), enum etcd_status: 1, default: 0)
+_Static_assert(
+    RETURNS_STATUS(etcd_range(NULL, NULL, 0, NULL, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_put(NULL, NULL, 0, NULL, 0, 0, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_delete(NULL, NULL, 0, NULL, 0, NULL, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_txn(NULL, NULL, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_lease_grant(NULL, 0, NULL, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_lease_keepalive(NULL, 0, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_lease_revoke(NULL, 0, NULL)) &&
+    RETURNS_STATUS(etcd_lease_timetolive(NULL, 0, NULL, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_status(NULL, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_watch(NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_call(NULL, NULL, NULL, ETCD_IDEMPOTENT, NULL, NULL)) &&
+    RETURNS_STATUS(etcd_authenticate(NULL, 0, NULL)),
+    "an etcd call returns something other than enum etcd_status");
+
 /* --- frame assembler ------------------------------------------------- */
 
 /* Three frames as the gateway sends them, with braces and escapes in strings. */

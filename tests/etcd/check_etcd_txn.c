@@ -49,7 +49,7 @@ run_txn(struct etcd_client *c, const struct etcd_compare *cmp, size_t ncmp,
 {
 	struct etcd_txn txn = { cmp, ncmp, ok, nok, ko, nko };
 	struct etcd_error err;
-	int rc;
+	enum etcd_status rc;
 
 	rc = etcd_txn(c, &txn, r, &err);
 	ck_assert_msg(rc == ETCD_OK, "txn: %s", err.message);
