@@ -96,9 +96,7 @@ void	etcd_forget_token(struct etcd_client *client);
 int64_t	etcd_remaining_us(const struct etcd_client *client, int64_t deadline);
 void	etcd_count_call(enum etcd_status status);
 
-/* Codec: base64 and the gateway's number and error conventions. */
-char	*etcd_b64_encode(const char *data, size_t len);
-int	etcd_b64_decode(const char *text, size_t len, char **out, size_t *outlen);
+/* Codec: bytes as base64 (base/base64.h), the gateway's numbers and errors. */
 void	etcd_json_add_bytes(struct json_object *obj, const char *name,
 	    const char *data, size_t len);
 void	etcd_json_add_int64(struct json_object *obj, const char *name,
