@@ -264,6 +264,7 @@ reload_config(const char *config_path)
 	conf_keep_restart_only(&fresh, &conf);
 	conf = fresh;
 	log_open(&conf);
+	api_reload();
 	log_info("configuration reloaded from %s", config_path);
 }
 

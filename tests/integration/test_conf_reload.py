@@ -2,13 +2,20 @@
 conf_keep_restart_only; fcgi/pool.c, reload): one warning per such setting
 that changed, the running value kept, the pool serving throughout, and the
 master still removing at exit the socket and pidfile it made, with the
-command line's -p (and -u, -g) kept across the reload.
+command line's -p (and -u, -g) kept across the reload; and, under
+spawn-fcgi, responders that reload in place taking the new JWT keys.
 
 Tests that end a pool start their own stack; the others share one.
 """
 
+import base64
+import hashlib
+import hmac
+import json
+import os
 import re
 import signal
+import time
 
 import harness
 from harness import Load, Stack, wait_until
@@ -107,3 +114,47 @@ def test_command_line_values_survive_a_reload():
         assert stack.fcgi("GET", "/v1/health").status == 200
         assert pool.stop() == 0
         assert not pidfile.exists(), "the pidfile given by -p was left behind"
+
+
+def hs256_token(secret, scope="flags:read"):
+    def b64url(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    now = int(time.time())
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps({"sub": "reload", "iat": now, "exp": now + 600,
+                                 "scope": scope}).encode())
+    sig = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(sig)}"
+
+
+def test_spawn_fcgi_responders_take_new_jwt_keys_on_reload():
+    """Under spawn-fcgi each responder re-reads the configuration itself on
+    SIGHUP: a JWT secret replaced there must stop verifying at once (the
+    keys, loaded on first use, were kept until the responder exited)."""
+    stack = Stack(processes=2, backend="spawn-fcgi", web=(), etcd=False)
+    secrets = {}
+    for name in ("old", "new"):
+        secrets[name] = f"{name}-reload-test-secret-0123456789abcdef"
+        path = stack.workdir / f"{name}.secret"
+        path.write_text(secrets[name] + "\n")
+        os.chmod(path, 0o644)
+    stack.overrides.update({"auth.mode": "on",
+                            "auth.jwt_hs256_secret_file": stack.workdir / "old.secret"})
+    with stack:
+        spawn = stack.pool
+
+        def status(secret):
+            auth = {"Authorization": "Bearer " + hs256_token(secret)}
+            return stack.fcgi("GET", "/v1/flags", headers=auth).status
+
+        assert status(secrets["old"]) != 401
+        assert status(secrets["new"]) == 401
+        offset = len(spawn.log_path.read_text(errors="replace"))
+        spawn.config.write_config(auth__jwt_hs256_secret_file=stack.workdir / "new.secret")
+        os.kill(spawn.proc.pid, signal.SIGHUP)
+        # Every responder, readers and writers, says it reloaded.
+        wait_until(lambda: spawn.log_path.read_text(errors="replace")[offset:]
+                   .count("configuration reloaded from") == 4, timeout=10,
+                   what="the 4 responders to reload")
+        assert status(secrets["old"]) == 401, "a replaced JWT secret still verifies"
+        assert status(secrets["new"]) != 401
