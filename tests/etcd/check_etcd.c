@@ -559,6 +559,8 @@ suite_offline(void)
 	tcase_add_test(tc, prefix_end);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("breaker");
+	/* breaker_one_probe forks 160 children: slow with sanitizers, under load. */
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, breaker_states);
 	tcase_add_test(tc, breaker_one_probe);
 	suite_add_tcase(s, tc);
