@@ -1,8 +1,9 @@
 /*
  * Authorization in the pipeline (auth.c) and JWT verification (jwt.c),
- * without a store: headers, HS256 and ES256 tokens made here with OpenSSL,
- * "none", algorithm confusion, exp/nbf/aud, scopes to 401/403, and the
- * claims (exp, sub) a verified token hands on.
+ * without a store: headers, HS256, RS256 (every key size taken) and ES256
+ * tokens made here with OpenSSL, segments that are not base64url, "none",
+ * algorithm confusion, exp/nbf/aud, scopes to 401/403, and the claims
+ * (exp, sub) a verified token hands on.
  * API tokens and SDK keys need etcd: tests/integration/test_auth.py.
  */
 #include "config.h"
