@@ -97,17 +97,19 @@ parse_options(int argc, char **argv, struct options *opt)
 	return 0;
 }
 
-/* Command-line options win over the file for these settings. */
+/*
+ * Command-line options win over the file and the environment for these
+ * settings, at the start and at every reload.
+ */
 static void
 apply_options(const struct options *opt)
 {
 	if (opt->user != NULL)
-		snprintf(conf.server.user, sizeof(conf.server.user), "%s", opt->user);
+		conf_override("server.user", opt->user);
 	if (opt->group != NULL)
-		snprintf(conf.server.group, sizeof(conf.server.group), "%s", opt->group);
+		conf_override("server.group", opt->group);
 	if (opt->pidfile != NULL)
-		snprintf(conf.server.pidfile, sizeof(conf.server.pidfile), "%s",
-		    opt->pidfile);
+		conf_override("server.pidfile", opt->pidfile);
 }
 
 static int
@@ -248,11 +250,11 @@ main(int argc, char **argv)
 	if (opt.config_path != NULL && opt.config_path[0] != '/' &&
 	    realpath(opt.config_path, config_path) != NULL)
 		opt.config_path = config_path;
+	apply_options(&opt);
 	if (conf_load(&conf, opt.config_path, err, sizeof(err)) == -1) {
 		fprintf(stderr, "dynconf-fcgi: %s\n", err);
 		return 1;
 	}
-	apply_options(&opt);
 	if (opt.check_only) {
 		conf_dump(&conf, stdout);
 		fprintf(stderr, "dynconf-fcgi: %s: configuration OK\n", opt.config_path);

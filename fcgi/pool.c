@@ -424,10 +424,8 @@ reload(struct pool *pool)
 		log_error("reload failed, keeping the running configuration: %s", err);
 		return;
 	}
-	if (strcmp(fresh.server.listen, conf.server.listen) != 0 ||
-	    strcmp(fresh.server.write_listen, conf.server.write_listen) != 0)
-		log_warn("server.listen or server.write_listen changed; it takes "
-		    "effect at the next restart");
+	/* The sockets, the user and the shared files stay as they are. */
+	conf_keep_restart_only(&fresh, &conf);
 	conf = fresh;
 	log_open(&conf);
 	if (conf.auth.mode == AUTH_MODE_OFF)

@@ -261,8 +261,10 @@ reload_config(const char *config_path)
 		log_error("reload failed, keeping the running configuration: %s", err);
 		return;
 	}
+	conf_keep_restart_only(&fresh, &conf);
 	conf = fresh;
 	log_open(&conf);
+	api_reload();
 	log_info("configuration reloaded from %s", config_path);
 }
 

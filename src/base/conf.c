@@ -1,8 +1,9 @@
 /*
  * The configuration file and environment; see conf.h. Every setting is one
- * row of conf_table: its type, range, default and where it lives in struct
- * conf. Parsing, the environment override, the -t dump and the tests all walk
- * that one table.
+ * row of conf_table: its type, range, default, where it lives in struct
+ * conf, and whether a reload applies it. Parsing, the environment and
+ * command-line overrides, the -t dump, the reload's warnings and the tests
+ * all walk that one table.
  */
 #include "config.h"
 
@@ -30,6 +31,21 @@ struct conf conf;
 
 enum conf_type { CONF_STRING, CONF_INT, CONF_LONG, CONF_OCTAL, CONF_ENUM };
 
+/*
+ * When a changed value takes effect. A reload (SIGHUP) starts new
+ * responders and a new watcher with the new configuration, so most
+ * settings apply then. The others are used once, at start, by a master
+ * that keeps what they made for its whole life: the listening sockets it
+ * bound (listen, write_listen, socket_*, backlog), the user it dropped to
+ * (user, group), the pidfile it wrote, and what every process of the pool
+ * shares (the metrics file, the replica that the watcher writes and every
+ * responder reads while the shared state says it is loaded).
+ */
+enum conf_apply {
+	CONF_RELOAD,	/* a reload applies it */
+	CONF_RESTART,	/* a reload warns and keeps the running value */
+};
+
 struct conf_setting {
 	const char	*section;
 	const char	*key;
@@ -39,60 +55,90 @@ struct conf_setting {
 	long long	 min, max;	/* numbers */
 	const char	*const *names;	/* enums: NULL-terminated */
 	const char	*default_value;
+	enum conf_apply	 apply;
 };
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 static const char *const log_formats[] = { "text", "json", NULL };
 static const char *const auth_modes[] = { "on", "off", NULL };
 
-#define STR(sec, name, field, def) \
-	{ #sec, #name, CONF_STRING, offsetof(struct conf, field), \
-	  sizeof(((struct conf *)0)->field), 0, 0, NULL, def }
-#define NUM(sec, name, type, field, lo, hi, def) \
-	{ #sec, #name, type, offsetof(struct conf, field), \
-	  sizeof(((struct conf *)0)->field), lo, hi, NULL, def }
-#define ENUM(sec, name, field, names, def) \
-	{ #sec, #name, CONF_ENUM, offsetof(struct conf, field), \
-	  sizeof(int), 0, 0, names, def }
+#define FIELD(field) \
+	.offset = offsetof(struct conf, field), \
+	.size = sizeof(((struct conf *)0)->field)
+#define STR(sec, name, field, def, when) \
+	{ .section = #sec, .key = #name, .type = CONF_STRING, FIELD(field), \
+	  .default_value = def, .apply = when }
+#define NUM(sec, name, kind, field, lo, hi, def, when) \
+	{ .section = #sec, .key = #name, .type = kind, FIELD(field), \
+	  .min = lo, .max = hi, .default_value = def, .apply = when }
+#define ENUM(sec, name, field, list, def, when) \
+	{ .section = #sec, .key = #name, .type = CONF_ENUM, FIELD(field), \
+	  .names = list, .default_value = def, .apply = when }
 
 static const struct conf_setting conf_table[] = {
-	STR(server, listen, server.listen, "/run/dynconf/dynconf.sock"),
-	STR(server, write_listen, server.write_listen, "/run/dynconf/dynconf-write.sock"),
-	NUM(server, socket_mode, CONF_OCTAL, server.socket_mode, 0, 0777, "0660"),
-	STR(server, socket_owner, server.socket_owner, ""),
-	STR(server, socket_group, server.socket_group, ""),
-	NUM(server, backlog, CONF_INT, server.backlog, 1, 65535, "1024"),
-	NUM(server, processes, CONF_INT, server.processes, 0, 256, "0"),
-	NUM(server, write_processes, CONF_INT, server.write_processes, 0, 256, "0"),
-	NUM(server, max_requests, CONF_LONG, server.max_requests, 0, 1000000000, "100000"),
-	NUM(server, shutdown_timeout, CONF_INT, server.shutdown_timeout, 1, 3600, "30"),
-	NUM(server, max_body, CONF_LONG, server.max_body, 1024, 1073741824, "1048576"),
-	NUM(server, request_timeout, CONF_INT, server.request_timeout, 100, 600000, "10000"),
-	NUM(server, max_watches, CONF_INT, server.max_watches, 1, 200, "64"),
-	STR(server, user, server.user, ""),
-	STR(server, group, server.group, ""),
-	STR(server, pidfile, server.pidfile, ""),
-	STR(server, metrics_file, server.metrics_file, LOCALSTATEDIR "/lib/dynconf/metrics"),
-	STR(etcd, endpoints, etcd.endpoints, "http://127.0.0.1:2379"),
-	STR(etcd, prefix, etcd.prefix, "/dynconf/"),
-	NUM(etcd, timeout, CONF_INT, etcd.timeout, 50, 600000, "2000"),
-	STR(etcd, username, etcd.username, ""),
-	STR(etcd, password_file, etcd.password_file, ""),
-	STR(etcd, ca_file, etcd.ca_file, ""),
-	STR(etcd, cert_file, etcd.cert_file, ""),
-	STR(etcd, key_file, etcd.key_file, ""),
-	STR(replica, path, replica.path, LOCALSTATEDIR "/lib/dynconf/replica.db"),
-	NUM(replica, history, CONF_LONG, replica.history, 100, 10000000, "10000"),
-	ENUM(auth, mode, auth.mode, auth_modes, "on"),
-	STR(auth, jwt_hs256_secret_file, auth.jwt_hs256_secret_file, ""),
-	STR(auth, jwt_public_keys, auth.jwt_public_keys, ""),
-	STR(auth, jwt_issuer, auth.jwt_issuer, ""),
-	STR(auth, jwt_audience, auth.jwt_audience, ""),
-	NUM(auth, jwt_leeway, CONF_INT, auth.jwt_leeway, 0, 600, "30"),
-	ENUM(log, level, log.level, log_levels, "info"),
-	ENUM(log, format, log.format, log_formats, "text"),
-	STR(log, target, log.target, "stderr"),
+	STR(server, listen, server.listen, "/run/dynconf/dynconf.sock",
+	    CONF_RESTART),
+	STR(server, write_listen, server.write_listen,
+	    "/run/dynconf/dynconf-write.sock", CONF_RESTART),
+	NUM(server, socket_mode, CONF_OCTAL, server.socket_mode, 0, 0777, "0660",
+	    CONF_RESTART),
+	STR(server, socket_owner, server.socket_owner, "", CONF_RESTART),
+	STR(server, socket_group, server.socket_group, "", CONF_RESTART),
+	NUM(server, backlog, CONF_INT, server.backlog, 1, 65535, "1024",
+	    CONF_RESTART),
+	NUM(server, processes, CONF_INT, server.processes, 0, 256, "0",
+	    CONF_RELOAD),
+	NUM(server, write_processes, CONF_INT, server.write_processes, 0, 256, "0",
+	    CONF_RELOAD),
+	NUM(server, max_requests, CONF_LONG, server.max_requests, 0, 1000000000,
+	    "100000", CONF_RELOAD),
+	NUM(server, shutdown_timeout, CONF_INT, server.shutdown_timeout, 1, 3600,
+	    "30", CONF_RELOAD),
+	NUM(server, max_body, CONF_LONG, server.max_body, 1024, 1073741824,
+	    "1048576", CONF_RELOAD),
+	NUM(server, request_timeout, CONF_INT, server.request_timeout, 100, 600000,
+	    "10000", CONF_RELOAD),
+	NUM(server, max_watches, CONF_INT, server.max_watches, 1, 200, "64",
+	    CONF_RELOAD),
+	STR(server, user, server.user, "", CONF_RESTART),
+	STR(server, group, server.group, "", CONF_RESTART),
+	STR(server, pidfile, server.pidfile, "", CONF_RESTART),
+	STR(server, metrics_file, server.metrics_file,
+	    LOCALSTATEDIR "/lib/dynconf/metrics", CONF_RESTART),
+	STR(etcd, endpoints, etcd.endpoints, "http://127.0.0.1:2379", CONF_RELOAD),
+	STR(etcd, prefix, etcd.prefix, "/dynconf/", CONF_RELOAD),
+	NUM(etcd, timeout, CONF_INT, etcd.timeout, 50, 600000, "2000", CONF_RELOAD),
+	STR(etcd, username, etcd.username, "", CONF_RELOAD),
+	STR(etcd, password_file, etcd.password_file, "", CONF_RELOAD),
+	STR(etcd, ca_file, etcd.ca_file, "", CONF_RELOAD),
+	STR(etcd, cert_file, etcd.cert_file, "", CONF_RELOAD),
+	STR(etcd, key_file, etcd.key_file, "", CONF_RELOAD),
+	STR(replica, path, replica.path, LOCALSTATEDIR "/lib/dynconf/replica.db",
+	    CONF_RESTART),
+	NUM(replica, history, CONF_LONG, replica.history, 100, 10000000, "10000",
+	    CONF_RELOAD),
+	ENUM(auth, mode, auth.mode, auth_modes, "on", CONF_RELOAD),
+	STR(auth, jwt_hs256_secret_file, auth.jwt_hs256_secret_file, "",
+	    CONF_RELOAD),
+	STR(auth, jwt_public_keys, auth.jwt_public_keys, "", CONF_RELOAD),
+	STR(auth, jwt_issuer, auth.jwt_issuer, "", CONF_RELOAD),
+	STR(auth, jwt_audience, auth.jwt_audience, "", CONF_RELOAD),
+	NUM(auth, jwt_leeway, CONF_INT, auth.jwt_leeway, 0, 600, "30", CONF_RELOAD),
+	ENUM(log, level, log.level, log_levels, "info", CONF_RELOAD),
+	ENUM(log, format, log.format, log_formats, "text", CONF_RELOAD),
+	STR(log, target, log.target, "stderr", CONF_RELOAD),
 };
+
+/*
+ * Command-line values (dynconf-fcgi -u, -g, -p), applied after the file
+ * and the environment by every conf_load: a reload keeps them too.
+ */
+#define CONF_OVERRIDES_MAX 8
+static struct {
+	const struct conf_setting	*setting;
+	const char			*value;
+} overrides[CONF_OVERRIDES_MAX];
+static size_t noverrides;
 
 const char *
 conf_default_path(void)
@@ -110,6 +156,20 @@ conf_find(const char *section, const char *key)
 		    strcmp(conf_table[i].key, key) == 0)
 			return &conf_table[i];
 	return NULL;
+}
+
+/* The setting named "section.key", or NULL. */
+static const struct conf_setting *
+conf_find_name(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	char section[64];
+
+	if (dot == NULL || (size_t)(dot - name) >= sizeof(section))
+		return NULL;
+	memcpy(section, name, (size_t)(dot - name));
+	section[dot - name] = '\0';
+	return conf_find(section, dot + 1);
 }
 
 /* Store value into the setting; on error returns a reason for the message. */
@@ -246,6 +306,47 @@ fail:
 }
 
 static int
+conf_apply_overrides(struct conf *c, char *err, size_t errlen)
+{
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < noverrides; i++)
+		if ((why = conf_assign(c, overrides[i].setting,
+		    overrides[i].value)) != NULL) {
+			snprintf(err, errlen, "command line: %s.%s: %s",
+			    overrides[i].setting->section, overrides[i].setting->key,
+			    why);
+			return -1;
+		}
+	return 0;
+}
+
+int
+conf_override(const char *name, const char *value)
+{
+	const struct conf_setting *s = conf_find_name(name);
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < noverrides && overrides[i].setting != s; i++)
+		continue;
+	if (value == NULL) {
+		if (i < noverrides)
+			overrides[i] = overrides[--noverrides];
+		return 0;
+	}
+	if (i == CONF_OVERRIDES_MAX)
+		return -1;
+	overrides[i].setting = s;
+	overrides[i].value = value;
+	if (i == noverrides)
+		noverrides++;
+	return 0;
+}
+
+static int
 conf_apply_environment(struct conf *c, char *err, size_t errlen)
 {
 	size_t i;
@@ -282,7 +383,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		}
 	if (path != NULL && conf_parse_file(c, path, err, errlen) == -1)
 		return -1;
-	if (conf_apply_environment(c, err, errlen) == -1)
+	if (conf_apply_environment(c, err, errlen) == -1 ||
+	    conf_apply_overrides(c, err, errlen) == -1)
 		return -1;
 	if (c->server.processes == 0) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -305,34 +407,79 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The setting's value in c as the file would give it. */
+static void
+conf_format(const struct conf_setting *s, const struct conf *c, char *out,
+    size_t outlen)
+{
+	const char *field = (const char *)c + s->offset;
+
+	switch (s->type) {
+	case CONF_STRING:
+		snprintf(out, outlen, "%s", field);
+		break;
+	case CONF_INT:
+		snprintf(out, outlen, "%d", *(const int *)field);
+		break;
+	case CONF_LONG:
+		snprintf(out, outlen, "%lld", *(const long long *)field);
+		break;
+	case CONF_OCTAL:
+		snprintf(out, outlen, "%04o", (unsigned)*(const int *)field);
+		break;
+	case CONF_ENUM:
+		snprintf(out, outlen, "%s", s->names[*(const int *)field]);
+		break;
+	}
+}
+
 void
 conf_dump(const struct conf *c, FILE *out)
 {
+	char value[PATH_MAX];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(conf_table); i++) {
-		const struct conf_setting *s = &conf_table[i];
-		const char *field = (const char *)c + s->offset;
-
-		fprintf(out, "%s.%s = ", s->section, s->key);
-		switch (s->type) {
-		case CONF_STRING:
-			fprintf(out, "%s\n", field);
-			break;
-		case CONF_INT:
-			fprintf(out, "%d\n", *(const int *)field);
-			break;
-		case CONF_LONG:
-			fprintf(out, "%lld\n", *(const long long *)field);
-			break;
-		case CONF_OCTAL:
-			fprintf(out, "%04o\n", (unsigned)*(const int *)field);
-			break;
-		case CONF_ENUM:
-			fprintf(out, "%s\n", s->names[*(const int *)field]);
-			break;
-		}
+		conf_format(&conf_table[i], c, value, sizeof(value));
+		fprintf(out, "%s.%s = %s\n", conf_table[i].section,
+		    conf_table[i].key, value);
 	}
+}
+
+int
+conf_needs_restart(const char *name)
+{
+	const struct conf_setting *s = conf_find_name(name);
+
+	if (s == NULL)
+		return -1;
+	return s->apply == CONF_RESTART;
+}
+
+int
+conf_keep_restart_only(struct conf *fresh, const struct conf *running)
+{
+	char was[PATH_MAX], now[PATH_MAX];
+	size_t i;
+	int changed = 0;
+
+	for (i = 0; i < ARRAY_SIZE(conf_table); i++) {
+		const struct conf_setting *s = &conf_table[i];
+
+		if (s->apply != CONF_RESTART)
+			continue;
+		conf_format(s, running, was, sizeof(was));
+		conf_format(s, fresh, now, sizeof(now));
+		if (strcmp(was, now) == 0)
+			continue;
+		log_warn("%s.%s changed from %s to %s; it takes effect at the next "
+		    "restart", s->section, s->key, *was ? was : "\"\"",
+		    *now ? now : "\"\"");
+		memcpy((char *)fresh + s->offset, (const char *)running + s->offset,
+		    s->size);
+		changed++;
+	}
+	return changed;
 }
 
 void

@@ -74,10 +74,35 @@ const char *conf_default_path(void);
 
 /*
  * Fill *c with defaults, then the file at path (which may be NULL for
- * defaults only), then the environment. On error returns -1 with a message
- * naming file and line in err (errlen bytes).
+ * defaults only), then the environment, then the command-line overrides.
+ * On error returns -1 with a message naming file and line in err (errlen
+ * bytes).
  */
 int	conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/*
+ * A command-line value for the setting name ("server.user"), which wins
+ * over the file and the environment in every conf_load from now on,
+ * reloads included; value (kept, not copied) NULL drops it. -1 for an
+ * unknown name or too many overrides.
+ */
+int	conf_override(const char *name, const char *value);
+
+/*
+ * 1 when the setting name ("server.listen") takes effect only at a
+ * restart, 0 when a reload applies it, -1 when there is no such setting.
+ */
+int	conf_needs_restart(const char *name);
+
+/*
+ * For a reload that loaded fresh while running is in effect: log a
+ * warning for each setting that needs a restart and changed ("server.listen
+ * changed from X to Y; it takes effect at the next restart"), and keep
+ * running's value in fresh, so that the configuration in effect says what
+ * the process uses (the socket and pidfile removed at exit are the ones
+ * it made). Returns how many there were.
+ */
+int	conf_keep_restart_only(struct conf *fresh, const struct conf *running);
 
 /* Print every setting as "section.key = value" lines. */
 void	conf_dump(const struct conf *c, FILE *out);

@@ -6,10 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/evp.h>
+
 #include "base/digest.h"
 
-EVP_MD_CTX *
-digest_sha256_begin(void)
+/* A context ready for EVP_DigestUpdate: owned here, never freed. */
+static EVP_MD_CTX *
+sha256_begin(void)
 {
 	static _Thread_local EVP_MD_CTX *ctx;
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
@@ -26,19 +29,33 @@ digest_sha256_begin(void)
 }
 
 void
-digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_SHA256_LEN])
+digest_sha256_parts(const struct digest_part *parts, size_t n,
+    unsigned char out[DIGEST_SHA256_LEN])
 {
 	EVP_MD_CTX *ctx;
 	unsigned int outlen = 0;
+	size_t i;
 
-	if ((ctx = digest_sha256_begin()) == NULL ||
-	    EVP_DigestUpdate(ctx, data, len) != 1 ||
-	    EVP_DigestFinal_ex(ctx, out, &outlen) != 1 ||
-	    outlen != DIGEST_SHA256_LEN) {
-		/* Only out of memory gets here: as fatal as in xmalloc. */
-		fprintf(stderr, "dynconf: SHA-256 failed\n");
-		abort();
-	}
+	if ((ctx = sha256_begin()) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (EVP_DigestUpdate(ctx, parts[i].data, parts[i].len) != 1)
+			goto fail;
+	if (EVP_DigestFinal_ex(ctx, out, &outlen) == 1 &&
+	    outlen == DIGEST_SHA256_LEN)
+		return;
+fail:
+	/* Only out of memory gets here: as fatal as in xmalloc. */
+	fprintf(stderr, "dynconf: SHA-256 failed\n");
+	abort();
+}
+
+void
+digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_SHA256_LEN])
+{
+	struct digest_part part = { data, len };
+
+	digest_sha256_parts(&part, 1, out);
 }
 
 void

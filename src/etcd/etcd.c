@@ -55,9 +55,12 @@
 /* An answer larger than this is refused rather than buffered. */
 #define BODY_MAX		(512 * 1024 * 1024)
 
-/* exchange() results besides enum etcd_status. */
-#define EXCHANGE_RETRY	(-1)	/* try again (other endpoint, after backoff) */
-#define EXCHANGE_AUTH	(-2)	/* the token was refused */
+/* What an attempt, or a whole exchange, came to. */
+enum exchange_result {
+	EXCHANGE_DONE,		/* error->status is the result (ETCD_OK: *reply) */
+	EXCHANGE_RETRY,		/* try again (other endpoint, after backoff) */
+	EXCHANGE_AUTH,		/* the token was refused */
+};
 
 /* The pre-request callback came with libcurl 7.80. */
 #if LIBCURL_VERSION_NUM >= 0x075000
@@ -279,9 +282,17 @@ etcd_count_call(enum etcd_status status)
 	struct shared_metrics *m = &shared()->metrics;
 
 	__atomic_add_fetch(&m->etcd_calls, 1, __ATOMIC_RELAXED);
-	if (status == ETCD_UNAVAILABLE || status == ETCD_UNKNOWN ||
-	    status == ETCD_ERROR)
+	switch (status) {
+	case ETCD_UNAVAILABLE:
+	case ETCD_UNKNOWN:
+	case ETCD_ERROR:
 		__atomic_add_fetch(&m->etcd_failures, 1, __ATOMIC_RELAXED);
+		break;
+	case ETCD_OK:
+	case ETCD_COMPACTED:	/* an answer about the data, not a failure */
+	case ETCD_NOT_FOUND:
+		break;
+	}
 }
 
 struct curl_slist *
@@ -412,11 +423,8 @@ parse_body(const struct buf *body)
 	return obj;
 }
 
-/*
- * Make sense of an HTTP answer: ETCD_OK with *reply, an etcd_status, or
- * EXCHANGE_RETRY / EXCHANGE_AUTH.
- */
-static int
+/* Make sense of an HTTP answer: ETCD_OK with *reply, or why not. */
+static enum exchange_result
 answer(struct etcd_client *c, const struct exchange *x, long http,
     struct json_object **reply, struct etcd_error *error)
 {
@@ -426,7 +434,7 @@ answer(struct etcd_client *c, const struct exchange *x, long http,
 	if (http >= 200 && http < 300 && obj != NULL) {
 		*reply = obj;
 		etcd_error_clear(error);
-		return ETCD_OK;
+		return EXCHANGE_DONE;
 	}
 	/* A write etcd accepted, with an answer we cannot read: applied, but how? */
 	if (http >= 200 && http < 300)
@@ -443,8 +451,7 @@ answer(struct etcd_client *c, const struct exchange *x, long http,
 	buf_printf(&message, "%s: %s", c->shown[c->current], error->message);
 	snprintf(error->message, sizeof(error->message), "%s", message.data);
 	buf_free(&message);
-	return error->status == ETCD_UNAVAILABLE ? EXCHANGE_RETRY :
-	    (int)error->status;
+	return error->status == ETCD_UNAVAILABLE ? EXCHANGE_RETRY : EXCHANGE_DONE;
 }
 
 /* Sleep before the next round: full jitter, never past the deadline. */
@@ -472,7 +479,7 @@ backoff(unsigned round, int64_t remaining_us)
 }
 
 /* An attempt failed: what went wrong, and may it be tried again? */
-static int
+static enum exchange_result
 failed_attempt(struct etcd_client *c, const struct exchange *x,
     enum etcd_outcome outcome, CURLcode cc, struct etcd_error *error)
 {
@@ -482,30 +489,33 @@ failed_attempt(struct etcd_client *c, const struct exchange *x,
 	if (outcome == ETCD_TOO_LARGE) {
 		etcd_error_set(error, ETCD_ERROR, 0, "%s: %s: answer over %d bytes",
 		    c->shown[c->current], x->path, BODY_MAX);
-		return ETCD_ERROR;
+		return EXCHANGE_DONE;
 	}
 	if (outcome == ETCD_LOST && x->kind == ETCD_MUTATING) {
 		etcd_error_set(error, ETCD_UNKNOWN, 0, "%s: outcome unknown: %s",
 		    c->shown[c->current], why);
-		return ETCD_UNKNOWN;
+		return EXCHANGE_DONE;
 	}
 	etcd_error_set(error, ETCD_UNAVAILABLE, 0, "%s: %s",
 	    c->shown[c->current], why);
 	return EXCHANGE_RETRY;
 }
 
-/* Attempts until an answer, a failure that must not be retried, or the deadline. */
-static int
+/*
+ * Attempts until an answer, a failure that must not be retried, or the
+ * deadline: EXCHANGE_DONE or EXCHANGE_AUTH, never EXCHANGE_RETRY.
+ */
+static enum exchange_result
 exchange(struct etcd_client *c, const struct exchange *x,
     struct json_object **reply, struct etcd_error *error)
 {
+	enum exchange_result rc;
 	enum etcd_outcome outcome;
 	unsigned round = 0;
 	size_t tried = 0;
 	int64_t give_up = clock_monotonic_us() + RETRY_BUDGET_US;
 	CURLcode cc;
 	long http;
-	int rc;
 
 	for (;;) {
 		outcome = attempt(c, x, etcd_remaining_us(c, x->deadline),
@@ -519,12 +529,12 @@ exchange(struct etcd_client *c, const struct exchange *x,
 		c->current = (c->current + 1) % c->nendpoints;
 		if (++tried % c->nendpoints == 0) {
 			if (x->probe)
-				return error->status;
+				return EXCHANGE_DONE;
 			backoff(round++, etcd_remaining_us(c, x->deadline));
 		}
 		if (etcd_remaining_us(c, x->deadline) <= 0 ||
 		    clock_monotonic_us() >= give_up)
-			return error->status;
+			return EXCHANGE_DONE;
 		__atomic_add_fetch(&shared()->metrics.etcd_retries, 1,
 		    __ATOMIC_RELAXED);
 	}
@@ -542,13 +552,40 @@ token_ok(const char *token)
 	return *token != '\0';
 }
 
-static int
+/* The token of an authenticate answer, error as exchange() left it. */
+static enum etcd_status
+take_token(struct etcd_client *c, struct json_object *reply,
+    struct etcd_error *error)
+{
+	switch (error->status) {
+	case ETCD_OK:
+		if (!token_ok(etcd_json_string(reply, "token"))) {
+			etcd_error_set(error, ETCD_ERROR, 0, "authenticate: no token");
+			return ETCD_ERROR;
+		}
+		c->token = xstrdup(etcd_json_string(reply, "token"));
+		return ETCD_OK;
+	case ETCD_ERROR:
+		/* Credentials configured for an etcd without auth: go on without. */
+		if (strstr(error->message, "authentication is not enabled") != NULL)
+			etcd_error_clear(error);
+		return error->status;
+	case ETCD_UNAVAILABLE:
+	case ETCD_COMPACTED:
+	case ETCD_NOT_FOUND:
+	case ETCD_UNKNOWN:
+		break;
+	}
+	return error->status;
+}
+
+static enum etcd_status
 authenticate_at(struct etcd_client *c, int64_t deadline, int probe,
     struct etcd_error *error)
 {
 	struct json_object *req, *reply = NULL;
 	struct exchange x;
-	int rc;
+	enum etcd_status rc;
 
 	req = json_object_new_object();
 	json_object_object_add(req, "name", json_object_new_string(c->username));
@@ -560,26 +597,16 @@ authenticate_at(struct etcd_client *c, int64_t deadline, int probe,
 	x.deadline = deadline;
 	x.with_token = 0;
 	x.probe = probe;
-	rc = exchange(c, &x, &reply, error);
+	/* EXCHANGE_AUTH here: a wrong name or password. */
+	rc = exchange(c, &x, &reply, error) == EXCHANGE_DONE ?
+	    take_token(c, reply, error) : error->status;
 	explicit_bzero((char *)x.body, x.len);
 	json_object_put(req);
-	if (rc == ETCD_OK && token_ok(etcd_json_string(reply, "token")))
-		c->token = xstrdup(etcd_json_string(reply, "token"));
-	else if (rc == ETCD_OK) {
-		etcd_error_set(error, ETCD_ERROR, 0, "authenticate: no token");
-		rc = ETCD_ERROR;
-	} else if (rc == ETCD_ERROR &&
-	    strstr(error->message, "authentication is not enabled") != NULL) {
-		/* Credentials configured for an etcd without auth: go on without. */
-		etcd_error_clear(error);
-		rc = ETCD_OK;
-	} else if (rc == EXCHANGE_AUTH)
-		rc = error->status;
 	json_object_put(reply);
 	return rc;
 }
 
-int
+enum etcd_status
 etcd_authenticate(struct etcd_client *c, int64_t deadline,
     struct etcd_error *error)
 {
@@ -589,11 +616,12 @@ etcd_authenticate(struct etcd_client *c, int64_t deadline,
 }
 
 /* exchange() with a token, and one new token if etcd refuses the old one. */
-static int
+static enum etcd_status
 exchange_authed(struct etcd_client *c, struct exchange *x,
     struct json_object **reply, struct etcd_error *error)
 {
-	int rc, round;
+	enum etcd_status rc;
+	int round;
 
 	for (round = 0; round < 2; round++) {
 		/* A probe's token comes in its one round too. */
@@ -601,8 +629,8 @@ exchange_authed(struct etcd_client *c, struct exchange *x,
 		    (rc = authenticate_at(c, x->deadline, x->probe, error)) != ETCD_OK)
 			return rc;
 		x->with_token = c->token != NULL;
-		if ((rc = exchange(c, x, reply, error)) != EXCHANGE_AUTH)
-			return rc;
+		if (exchange(c, x, reply, error) != EXCHANGE_AUTH)
+			return error->status;
 		etcd_forget_token(c);
 		if (c->username == NULL)
 			break;
@@ -611,7 +639,7 @@ exchange_authed(struct etcd_client *c, struct exchange *x,
 }
 
 /* A call failed here, before any request: nothing was sent. */
-static int
+static enum etcd_status
 refuse(struct etcd_error *error, const char *why)
 {
 	etcd_error_set(error, ETCD_UNAVAILABLE, 0, "%s", why);
@@ -620,14 +648,14 @@ refuse(struct etcd_error *error, const char *why)
 	return ETCD_UNAVAILABLE;
 }
 
-int
+enum etcd_status
 etcd_call(struct etcd_client *c, const char *path, struct json_object *request,
     enum etcd_call_kind kind, struct json_object **reply,
     struct etcd_error *error)
 {
 	enum breaker_verdict verdict = BREAKER_PASS;
 	struct exchange x;
-	int rc;
+	enum etcd_status rc;
 
 	*reply = NULL;
 	etcd_error_clear(error);
@@ -647,6 +675,6 @@ etcd_call(struct etcd_client *c, const char *path, struct json_object *request,
 		breaker_failure(error->message);
 	else if (c->use_breaker)
 		breaker_success();
-	etcd_count_call((enum etcd_status)rc);
+	etcd_count_call(rc);
 	return rc;
 }

@@ -191,33 +191,94 @@ void	etcd_set_deadline(struct etcd_client *client, int64_t deadline_us);
 /* The end of the range covering every key that starts with prefix. */
 char	*etcd_prefix_end(const char *prefix, size_t len, size_t *end_len);
 
-int	etcd_range(struct etcd_client *client, const char *key, size_t key_len,
-	    const struct etcd_range_options *options,
+/*
+ * Every call returns its status, the same as error->status (error may be
+ * NULL when only the status matters): switch on it, without a default, so
+ * that the compiler names every caller a new status would reach.
+ */
+enum etcd_status etcd_range(struct etcd_client *client, const char *key,
+	    size_t key_len, const struct etcd_range_options *options,
 	    struct etcd_range_result *result, struct etcd_error *error);
-int	etcd_put(struct etcd_client *client, const char *key, size_t key_len,
-	    const char *value, size_t value_len, int64_t lease,
+enum etcd_status etcd_put(struct etcd_client *client, const char *key,
+	    size_t key_len, const char *value, size_t value_len, int64_t lease,
 	    int64_t *revision, struct etcd_error *error);
-int	etcd_delete(struct etcd_client *client, const char *key, size_t key_len,
-	    const char *range_end, size_t range_end_len, int64_t *deleted,
-	    int64_t *revision, struct etcd_error *error);
-int	etcd_txn(struct etcd_client *client, const struct etcd_txn *txn,
-	    struct etcd_txn_result *result, struct etcd_error *error);
-
-int	etcd_lease_grant(struct etcd_client *client, int64_t ttl, int64_t *id,
-	    int64_t *granted_ttl, struct etcd_error *error);
-int	etcd_lease_keepalive(struct etcd_client *client, int64_t id,
-	    int64_t *ttl, struct etcd_error *error);
-int	etcd_lease_revoke(struct etcd_client *client, int64_t id,
+enum etcd_status etcd_delete(struct etcd_client *client, const char *key,
+	    size_t key_len, const char *range_end, size_t range_end_len,
+	    int64_t *deleted, int64_t *revision, struct etcd_error *error);
+enum etcd_status etcd_txn(struct etcd_client *client,
+	    const struct etcd_txn *txn, struct etcd_txn_result *result,
 	    struct etcd_error *error);
-/* *ttl is -1 when the lease has expired or never existed. */
-int	etcd_lease_timetolive(struct etcd_client *client, int64_t id,
+
+/*
+ * Leases, as etcd v3.4's gateway answers. A lease is etcd's: the client
+ * keeps no state about it and returns no memory, so any client of the same
+ * etcd may keep alive or revoke a lease another one granted. Ids are
+ * positive; 0 means "no lease" (etcd_put, struct etcd_op). A put on a
+ * lease that is gone is ETCD_NOT_FOUND.
+ *
+ * Each call ends by the deadline (etcd_set_deadline, else timeout_ms from
+ * the call): ETCD_UNAVAILABLE when etcd could not be reached or had no
+ * leader in time, ETCD_ERROR for an answer not listed below. A grant is
+ * never sent again once it may have reached etcd; keep-alive, revoke and
+ * time-to-live may be, with backoff, within the deadline.
+ *
+ * ETCD_UNAVAILABLE says nothing of the lease itself: a keep-alive may or
+ * may not have reached etcd. A holder that must know (a lock) takes its
+ * lease to end ttl seconds after it sent the last grant or keep-alive that
+ * returned ETCD_OK, and acts on it no longer.
+ */
+
+/*
+ * Grant a lease of ttl seconds. etcd raises a ttl below its minimum (1.5
+ * election timeouts, rounded up: 2 s with etcd's defaults), and a ttl of 0
+ * or less, to that minimum; *granted_ttl (may be NULL) is what it gave.
+ * A ttl above 9,000,000,000 s is ETCD_ERROR ("too large lease TTL").
+ * Unless ETCD_OK, *id and *granted_ttl are 0. ETCD_UNKNOWN: a lease may
+ * have been granted all the same; nothing keeps it alive, so it expires
+ * after its TTL.
+ */
+enum etcd_status etcd_lease_grant(struct etcd_client *client, int64_t ttl,
+	    int64_t *id, int64_t *granted_ttl, struct etcd_error *error);
+
+/*
+ * Renew lease id once: etcd restarts its full TTL, which *ttl (may be
+ * NULL) gets, when the renewal arrives, so unless revoked the lease lives
+ * at least ttl seconds from the call (longer if etcd's leader changes
+ * meanwhile: the new one extends every lease). ETCD_NOT_FOUND (error->code 5) when etcd
+ * does not know the lease: never granted, revoked, or expired (etcd
+ * answers that once it has revoked an expired lease, never renews it).
+ * Unless ETCD_OK, *ttl is 0.
+ */
+enum etcd_status etcd_lease_keepalive(struct etcd_client *client, int64_t id,
+	    int64_t *ttl, struct etcd_error *error);
+
+/*
+ * Revoke lease id: it and every key attached to it are deleted, in one
+ * revision. ETCD_NOT_FOUND (error->code 5) when etcd does not know the
+ * lease: never granted, expired, or already revoked, which may be by this
+ * very call when an attempt's answer was lost and it was tried again.
+ * Either way the lease is gone: to a caller, as good as ETCD_OK.
+ */
+enum etcd_status etcd_lease_revoke(struct etcd_client *client, int64_t id,
+	    struct etcd_error *error);
+
+/*
+ * The seconds lease id has left, rounded down, into *ttl, and its granted
+ * TTL into *granted_ttl (either may be NULL). A lease etcd does not know
+ * (never granted, revoked, expired) is ETCD_OK with *ttl -1 and
+ * *granted_ttl 0, not ETCD_NOT_FOUND. *ttl is 0 in the lease's last second,
+ * and may be 0 or below for a moment after it expired, until etcd revokes
+ * it. Unless ETCD_OK, *ttl is -1 and *granted_ttl 0 as well: check the
+ * status before reading them as "expired".
+ */
+enum etcd_status etcd_lease_timetolive(struct etcd_client *client, int64_t id,
 	    int64_t *ttl, int64_t *granted_ttl, struct etcd_error *error);
 
-int	etcd_status(struct etcd_client *client, struct etcd_status_result *result,
-	    struct etcd_error *error);
+enum etcd_status etcd_status(struct etcd_client *client,
+	    struct etcd_status_result *result, struct etcd_error *error);
 /* The cluster's members into *members (free() it), *count of them. */
-int	etcd_member_list(struct etcd_client *client, struct etcd_member **members,
-	    size_t *count, struct etcd_error *error);
+enum etcd_status etcd_member_list(struct etcd_client *client,
+	    struct etcd_member **members, size_t *count, struct etcd_error *error);
 
 /*
  * Watch [key, range_end) from start_revision, calling fn for every
@@ -226,10 +287,10 @@ int	etcd_member_list(struct etcd_client *client, struct etcd_member **members,
  * error->message naming the compact revision) when start_revision is gone.
  * Blocks: the watcher process runs it; responders never do.
  */
-int	etcd_watch(struct etcd_client *client, const char *key, size_t key_len,
-	    const char *range_end, size_t range_end_len, int64_t start_revision,
-	    int idle_timeout_ms, etcd_watch_fn fn, void *ctx,
-	    struct etcd_error *error);
+enum etcd_status etcd_watch(struct etcd_client *client, const char *key,
+	    size_t key_len, const char *range_end, size_t range_end_len,
+	    int64_t start_revision, int idle_timeout_ms, etcd_watch_fn fn,
+	    void *ctx, struct etcd_error *error);
 
 void	etcd_range_result_free(struct etcd_range_result *result);
 void	etcd_txn_result_free(struct etcd_txn_result *result);

@@ -13,76 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "base/base64.h"
 #include "base/util.h"
 #include "etcd/etcd_impl.h"
-
-/* EVP_EncodeBlock and EVP_DecodeBlock take int lengths: go in slices. */
-#define B64_RAW_SLICE	(3 * 4096)
-#define B64_TEXT_SLICE	(4 * 4096)
-
-char *
-etcd_b64_encode(const char *data, size_t len)
-{
-	char *out, *p;
-	size_t n;
-
-	out = p = xmalloc(4 * ((len + 2) / 3) + 1);
-	*p = '\0';
-	while (len > 0) {
-		n = len < B64_RAW_SLICE ? len : B64_RAW_SLICE;
-		p += EVP_EncodeBlock((unsigned char *)p,
-		    (const unsigned char *)data, (int)n);
-		data += n;
-		len -= n;
-	}
-	return out;
-}
-
-/*
- * Decode into a fresh NUL-terminated buffer. EVP_DecodeBlock counts the
- * bytes a trailing "=" or "==" stands for as decoded zeros: take them off.
- */
-int
-etcd_b64_decode(const char *text, size_t len, char **out, size_t *outlen)
-{
-	char *buf;
-	size_t n, total = 0, pad = 0;
-	int got;
-
-	*out = NULL;
-	*outlen = 0;
-	if (len % 4 != 0)
-		return -1;
-	if (len > 0 && text[len - 1] == '=')
-		pad = (len > 1 && text[len - 2] == '=') ? 2 : 1;
-	buf = xmalloc(len / 4 * 3 + 1);
-	while (total / 3 * 4 < len) {
-		n = len - total / 3 * 4;
-		if (n > B64_TEXT_SLICE)
-			n = B64_TEXT_SLICE;
-		got = EVP_DecodeBlock((unsigned char *)buf + total,
-		    (const unsigned char *)text + total / 3 * 4, (int)n);
-		if (got < 0 || (size_t)got != n / 4 * 3) {
-			free(buf);
-			return -1;
-		}
-		total += (size_t)got;
-	}
-	total -= pad;
-	buf[total] = '\0';
-	*out = buf;
-	*outlen = total;
-	return 0;
-}
 
 void
 etcd_json_add_bytes(struct json_object *obj, const char *name,
     const char *data, size_t len)
 {
-	char *text = etcd_b64_encode(data, len);
+	char *text = xmalloc(base64_encoded_len(len, 0) + 1);
 
+	base64_encode(data, len, text, 0);
 	json_object_object_add(obj, name, json_object_new_string(text));
 	free(text);
 }
@@ -169,14 +110,25 @@ etcd_header_revision(struct json_object *reply)
 	return etcd_json_int64(header, "revision");
 }
 
-/* Decode a base64 field, "" (still allocated) when absent. */
+/*
+ * Decode a base64 field into a fresh NUL-terminated buffer, "" (still
+ * allocated) when absent.
+ */
 static int
 bytes_field(struct json_object *obj, const char *name, char **out,
     size_t *outlen)
 {
 	const char *text = etcd_json_string(obj, name);
+	size_t len = strlen(text), max = base64_decoded_max(len);
 
-	return etcd_b64_decode(text, strlen(text), out, outlen);
+	*out = xmalloc(max + 1);
+	if (base64_decode(text, len, *out, max, outlen, 0) == -1) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	(*out)[*outlen] = '\0';
+	return 0;
 }
 
 int

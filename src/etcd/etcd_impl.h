@@ -79,7 +79,7 @@ enum etcd_outcome etcd_curl_outcome(CURLcode cc, int sends, long written);
  * ETCD_OK *reply holds the parsed answer (the caller puts it); otherwise
  * error says why.
  */
-int	etcd_call(struct etcd_client *client, const char *path,
+enum etcd_status etcd_call(struct etcd_client *client, const char *path,
 	    struct json_object *request, enum etcd_call_kind kind,
 	    struct json_object **reply, struct etcd_error *error);
 
@@ -89,16 +89,14 @@ void	etcd_setup_handle(struct etcd_client *client, CURL *curl,
 /* The headers of one request (Content-Type, and the token if any). */
 struct curl_slist *etcd_headers(const struct etcd_client *client, int with_token);
 /* Get a token (by deadline) if auth is configured and there is none. */
-int	etcd_authenticate(struct etcd_client *client, int64_t deadline,
-	    struct etcd_error *error);
+enum etcd_status etcd_authenticate(struct etcd_client *client,
+	    int64_t deadline, struct etcd_error *error);
 /* Drop a token etcd refused. */
 void	etcd_forget_token(struct etcd_client *client);
 int64_t	etcd_remaining_us(const struct etcd_client *client, int64_t deadline);
 void	etcd_count_call(enum etcd_status status);
 
-/* Codec: base64 and the gateway's number and error conventions. */
-char	*etcd_b64_encode(const char *data, size_t len);
-int	etcd_b64_decode(const char *text, size_t len, char **out, size_t *outlen);
+/* Codec: bytes as base64 (base/base64.h), the gateway's numbers and errors. */
 void	etcd_json_add_bytes(struct json_object *obj, const char *name,
 	    const char *data, size_t len);
 void	etcd_json_add_int64(struct json_object *obj, const char *name,

@@ -44,7 +44,7 @@ static const char *const compare_results[] = {
 /* Let callers pass a NULL error when they only want the status. */
 #define ERROR_OR_SCRATCH(error, scratch) ((error) != NULL ? (error) : (scratch))
 
-static int
+static enum etcd_status
 malformed(struct etcd_error *error, const char *what)
 {
 	etcd_error_set(error, ETCD_ERROR, 0, "%s: malformed answer from etcd",
@@ -120,14 +120,14 @@ range_parse(struct json_object *obj, struct etcd_range_result *r)
 	return 0;
 }
 
-int
+enum etcd_status
 etcd_range(struct etcd_client *c, const char *key, size_t key_len,
     const struct etcd_range_options *o, struct etcd_range_result *result,
     struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	memset(result, 0, sizeof(*result));
@@ -140,14 +140,14 @@ etcd_range(struct etcd_client *c, const char *key, size_t key_len,
 	return rc;
 }
 
-int
+enum etcd_status
 etcd_put(struct etcd_client *c, const char *key, size_t key_len,
     const char *value, size_t value_len, int64_t lease, int64_t *revision,
     struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	req = json_object_new_object();
@@ -163,14 +163,14 @@ etcd_put(struct etcd_client *c, const char *key, size_t key_len,
 	return rc;
 }
 
-int
+enum etcd_status
 etcd_delete(struct etcd_client *c, const char *key, size_t key_len,
     const char *range_end, size_t range_end_len, int64_t *deleted,
     int64_t *revision, struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	req = json_object_new_object();
@@ -367,13 +367,13 @@ txn_parse(struct json_object *reply, struct etcd_txn_result *r)
  * with wrk: 8,000-8,800 against 5,900-6,500 at 32 connections, about 10%
  * more at 2).
  */
-static int
+static enum etcd_status
 txn_as_single_op(struct etcd_client *c, const struct etcd_op *op,
     struct etcd_txn_result *result, struct etcd_error *error)
 {
 	int put = op->type == ETCD_OP_PUT;
 	struct json_object *wrapped, *req = NULL, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	if ((wrapped = op_json(op)) == NULL ||
 	    !json_object_object_get_ex(wrapped, put ? "request_put" :
@@ -402,13 +402,13 @@ txn_as_single_op(struct etcd_client *c, const struct etcd_op *op,
 	return rc;
 }
 
-int
+enum etcd_status
 etcd_txn(struct etcd_client *c, const struct etcd_txn *txn,
     struct etcd_txn_result *result, struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	memset(result, 0, sizeof(*result));
@@ -439,13 +439,13 @@ lease_request(const char *name, int64_t value)
 	return req;
 }
 
-int
+enum etcd_status
 etcd_lease_grant(struct etcd_client *c, int64_t ttl, int64_t *id,
     int64_t *granted_ttl, struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	*id = 0;
@@ -473,13 +473,13 @@ etcd_lease_grant(struct etcd_client *c, int64_t ttl, int64_t *id,
  * send (one), or {"error":{...}} with a 200. A lease etcd does not know
  * comes back with no TTL.
  */
-int
+enum etcd_status
 etcd_lease_keepalive(struct etcd_client *c, int64_t id, int64_t *ttl,
     struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply, *result;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	if (ttl != NULL)
@@ -504,12 +504,12 @@ out:
 	return rc;
 }
 
-int
+enum etcd_status
 etcd_lease_revoke(struct etcd_client *c, int64_t id, struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	req = lease_request("ID", id);
@@ -519,13 +519,13 @@ etcd_lease_revoke(struct etcd_client *c, int64_t id, struct etcd_error *error)
 	return rc;
 }
 
-int
+enum etcd_status
 etcd_lease_timetolive(struct etcd_client *c, int64_t id, int64_t *ttl,
     int64_t *granted_ttl, struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	req = lease_request("ID", id);
@@ -542,13 +542,13 @@ etcd_lease_timetolive(struct etcd_client *c, int64_t id, int64_t *ttl,
 	return rc;
 }
 
-int
+enum etcd_status
 etcd_status(struct etcd_client *c, struct etcd_status_result *result,
     struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply, *header = NULL;
-	int rc;
+	enum etcd_status rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	memset(result, 0, sizeof(*result));
@@ -590,14 +590,14 @@ member_parse(struct json_object *obj, struct etcd_member *m)
 		    json_object_get_string(json_object_array_get_idx(urls, i)));
 }
 
-int
+enum etcd_status
 etcd_member_list(struct etcd_client *c, struct etcd_member **members,
     size_t *count, struct etcd_error *error)
 {
 	struct etcd_error scratch;
 	struct json_object *req, *reply, *list;
+	enum etcd_status rc;
 	size_t i;
-	int rc;
 
 	error = ERROR_OR_SCRATCH(error, &scratch);
 	*members = NULL;

@@ -355,7 +355,7 @@ run(struct watch *w, const char *body, int idle_timeout_ms)
 	}
 }
 
-int
+enum etcd_status
 etcd_watch(struct etcd_client *c, const char *key, size_t key_len,
     const char *range_end, size_t range_end_len, int64_t start_revision,
     int idle_timeout_ms, etcd_watch_fn fn, void *ctx, struct etcd_error *error)

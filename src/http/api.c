@@ -18,9 +18,11 @@
 #include "base/util.h"
 #include "http/api.h"
 #include "http/auth.h"
+#include "http/jwt.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/validate.h"
+#include "store/store.h"
 
 int
 request_id_valid(const char *id)
@@ -341,4 +343,11 @@ api_finish(struct exchange *ex)
 	    ex->req.path ? ex->req.path : "-", ex->res.status, micros);
 	metrics_record_request(route_index(ex->route), ex->method,
 	    ex->res.status, micros);
+}
+
+void
+api_reload(void)
+{
+	jwt_reset();
+	store_close();
 }

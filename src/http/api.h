@@ -20,6 +20,14 @@ void	api_handle_routes(struct exchange *ex, const struct route *table,
 /* After the response was written: one log line and the pool's counters. */
 void	api_finish(struct exchange *ex);
 
+/*
+ * The configuration changed under a running process (a responder that
+ * reloads in place, under spawn-fcgi): drop what was made from the old
+ * one, the JWT keys and the store's etcd client, so that the next request
+ * makes them anew. (The pool's master starts new responders instead.)
+ */
+void	api_reload(void);
+
 /* Is ex->req.request_id a usable incoming id ([A-Za-z0-9._-]{1,128})? */
 int	request_id_valid(const char *id);
 

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "base/conf.h"
+#include "base/digest.h"
 #include "base/log.h"
 #include "base/shared.h"
 #include "base/util.h"
@@ -44,7 +45,7 @@ enum verdict { AUTH_OK, AUTH_INVALID, AUTH_FAILED };
 #define CREDENTIAL_TTL_US	5000000
 
 struct credential {
-	char		 sha256[SHA256_HEX_LEN + 1];	/* "" when empty */
+	char		 sha256[DIGEST_SHA256_HEX_LEN + 1];	/* "" when empty */
 	enum principal_kind kind;
 	unsigned	 scopes;
 	int64_t		 expires;	/* unix seconds, 0 never (tokens) */
@@ -241,7 +242,7 @@ verify_makers(struct exchange *ex, struct store_ctx *ctx,
 static enum verdict
 verify_api_token(struct exchange *ex, const char *text)
 {
-	char hash[SHA256_HEX_LEN + 1], key[128];
+	char hash[DIGEST_SHA256_HEX_LEN + 1], key[128];
 	struct token_info info;
 	struct store_item item;
 	struct store_ctx ctx;
@@ -252,7 +253,7 @@ verify_api_token(struct exchange *ex, const char *text)
 
 	if (strlen(text) != TOKEN_TEXT_LEN)
 		return AUTH_INVALID;
-	sha256_hex(text, strlen(text), hash);
+	digest_sha256_hex(text, strlen(text), hash);
 	if (credential_cached(ex, hash))
 		return AUTH_OK;
 	generation = store_generation();
@@ -262,7 +263,7 @@ verify_api_token(struct exchange *ex, const char *text)
 		return lookup_failed(ex, rc);
 	if ((v = token_read(ex, &ctx, item.value, now, &info)) != AUTH_OK)
 		return v;
-	if (CRYPTO_memcmp(info.sha256, hash, SHA256_HEX_LEN) != 0)
+	if (CRYPTO_memcmp(info.sha256, hash, DIGEST_SHA256_HEX_LEN) != 0)
 		return AUTH_INVALID;
 	if ((v = verify_makers(ex, &ctx, &info, now)) != AUTH_OK)
 		return v;
@@ -276,13 +277,13 @@ verify_api_token(struct exchange *ex, const char *text)
 static enum verdict
 verify_sdk_key(struct exchange *ex, const char *text)
 {
-	char hash[SHA256_HEX_LEN + 1];
+	char hash[DIGEST_SHA256_HEX_LEN + 1];
 	struct store_ctx ctx;
 	enum store_result rc;
 	const char *env;
 	struct store_generation generation;
 
-	sha256_hex(text, strlen(text), hash);
+	digest_sha256_hex(text, strlen(text), hash);
 	if (credential_cached(ex, hash))
 		return AUTH_OK;
 	generation = store_generation();

@@ -19,8 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 
+#include "base/base64.h"
 #include "base/conf.h"
 #include "base/digest.h"
 #include "base/json_check.h"
@@ -35,6 +35,11 @@
 #define JWT_SECRET_MAX		1024
 #define JWT_SECRET_MIN		32	/* RFC 7518 §3.2: no shorter than the hash */
 #define JWT_CACHE_SLOTS		64
+/* RS256 keys up to this size: their signatures fit check_signature's buffer. */
+#define JWT_RSA_MIN_BITS	2048
+#define JWT_RSA_MAX_BITS	8192
+/* Segments are base64url without padding (RFC 7515 §2). */
+#define JWT_BASE64		(BASE64_URL | BASE64_NOPAD)
 
 static struct {
 	int		 loaded;
@@ -99,13 +104,14 @@ load_public_key(const char *path)
 		return;
 	}
 	type = EVP_PKEY_get_base_id(key);
-	if (type == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) >= 2048) {
+	if (type == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) >= JWT_RSA_MIN_BITS &&
+	    EVP_PKEY_get_bits(key) <= JWT_RSA_MAX_BITS) {
 		ring.has_rsa = 1;
 	} else if (type == EVP_PKEY_EC && EVP_PKEY_get_bits(key) == 256) {
 		ring.has_ec = 1;
 	} else {
-		log_error("auth.jwt_public_keys %s: neither RSA (2048 bits or "
-		    "more) nor EC P-256", path);
+		log_error("auth.jwt_public_keys %s: neither RSA (%d to %d bits) "
+		    "nor EC P-256", path, JWT_RSA_MIN_BITS, JWT_RSA_MAX_BITS);
 		EVP_PKEY_free(key);
 		return;
 	}
@@ -145,38 +151,6 @@ jwt_enabled(void)
 	return ring.secret_len > 0 || ring.nkeys > 0;
 }
 
-/* base64url without padding (RFC 7515 §2) into out; -1 when malformed. */
-static int
-b64url_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
-    size_t *outlen)
-{
-	char std[JWT_MAX_LEN + 4];
-	size_t i, padded = (len + 3) / 4 * 4;
-	int n;
-
-	if (len % 4 == 1 || padded >= sizeof(std) || padded / 4 * 3 > outmax)
-		return -1;
-	for (i = 0; i < len; i++) {
-		char c = in[i];
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9')))
-			return -1;
-		std[i] = c;
-	}
-	for (; i < padded; i++)
-		std[i] = '=';
-	n = EVP_DecodeBlock(out, (const unsigned char *)std, (int)padded);
-	if (n < 0)
-		return -1;
-	*outlen = (size_t)n - (padded - len);
-	return 0;
-}
-
 /*
  * A decoded segment parsed as a JSON object; NULL when it is not one, or
  * when it breaks a rule a request body keeps (API.md §1): "iss":
@@ -189,7 +163,7 @@ segment_json(const char *in, size_t len)
 	struct json_object *obj;
 	size_t n;
 
-	if (b64url_decode(in, len, raw, sizeof(raw) - 1, &n) == -1 ||
+	if (base64_decode(in, len, raw, sizeof(raw) - 1, &n, JWT_BASE64) == -1 ||
 	    memchr(raw, '\0', n) != NULL ||
 	    json_check_ex((const char *)raw, n, JSON_MAX_DEPTH,
 	    JSON_CHECK_REQUEST, NULL) != JSON_CHECK_OK)
@@ -277,7 +251,7 @@ static int
 check_signature(const char *token, const char *dot1, const char *dot2,
     const char **why)
 {
-	unsigned char sig[512];
+	unsigned char sig[JWT_RSA_MAX_BITS / 8];
 	struct json_object *header, *alg, *crit;
 	const char *name;
 	size_t siglen, inlen = (size_t)(dot2 - token);
@@ -293,8 +267,8 @@ check_signature(const char *token, const char *dot1, const char *dot2,
 	    json_object_object_get_ex(header, "crit", &crit))
 		goto done;
 	name = json_object_get_string(alg);
-	if (b64url_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof(sig),
-	    &siglen) == -1) {
+	if (base64_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof(sig),
+	    &siglen, JWT_BASE64) == -1) {
 		*why = "malformed signature";
 		goto done;
 	}

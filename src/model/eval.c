@@ -37,12 +37,9 @@
 #include "config.h"
 
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
 #include "base/digest.h"
 #include "model/eval.h"
@@ -253,21 +250,16 @@ eval_criteria(const struct flag_criteria *criteria, struct json_object *context)
 double
 eval_bucket(const char *flag_key, const char *targeting_key)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx;
+	/* The NUL keeps ("ab", "c") and ("a", "bc") apart. */
+	const struct digest_part parts[] = {
+		{ flag_key, strlen(flag_key) + 1 },
+		{ targeting_key, strlen(targeting_key) },
+	};
+	unsigned char md[DIGEST_SHA256_LEN];
 	uint64_t x = 0;
 	int i;
 
-	/* The NUL keeps ("ab", "c") and ("a", "bc") apart. */
-	if ((ctx = digest_sha256_begin()) == NULL ||
-	    EVP_DigestUpdate(ctx, flag_key, strlen(flag_key) + 1) != 1 ||
-	    EVP_DigestUpdate(ctx, targeting_key, strlen(targeting_key)) != 1 ||
-	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 8) {
-		/* Only out of memory gets here: as fatal as in xmalloc. */
-		fprintf(stderr, "dynconf: SHA-256 failed\n");
-		abort();
-	}
+	digest_sha256_parts(parts, 2, md);
 	for (i = 0; i < 8; i++)
 		x = x << 8 | md[i];
 	return (double)(x >> 11) * 0x1p-53;

@@ -8,18 +8,11 @@
 #include <string.h>
 
 #include <json-c/json.h>
-#include <openssl/sha.h>
 
 #include "base/digest.h"
 #include "base/util.h"
 #include "model/scope.h"
 #include "model/token.h"
-
-void
-sha256_hex(const void *data, size_t len, char *out)
-{
-	digest_sha256_hex(data, len, out);
-}
 
 int
 token_mint(struct token_minted *t, int64_t ttl, int64_t not_after)
@@ -33,7 +26,7 @@ token_mint(struct token_minted *t, int64_t ttl, int64_t not_after)
 		return -1;
 	snprintf(t->text, sizeof(t->text), TOKEN_PREFIX "%s", hex);
 	explicit_bzero(hex, sizeof(hex));
-	sha256_hex(t->text, strlen(t->text), t->sha256);
+	digest_sha256_hex(t->text, strlen(t->text), t->sha256);
 	format_rfc3339(now, t->created_at, sizeof(t->created_at));
 	if (ttl > 0)
 		t->expires = now + ttl;
@@ -110,12 +103,12 @@ token_info(struct json_object *doc, struct token_info *info)
 	if (!json_object_is_type(doc, json_type_object) ||
 	    !json_object_object_get_ex(doc, "sha256", &hash) ||
 	    !json_object_is_type(hash, json_type_string) ||
-	    json_object_get_string_len(hash) != SHA256_HEX_LEN ||
+	    json_object_get_string_len(hash) != DIGEST_SHA256_HEX_LEN ||
 	    !json_object_object_get_ex(doc, "scopes", &scopes) ||
 	    !json_object_is_type(scopes, json_type_array) ||
 	    token_maker(doc, info->created_by, sizeof(info->created_by)) == -1)
 		return -1;
-	memcpy(info->sha256, json_object_get_string(hash), SHA256_HEX_LEN);
+	memcpy(info->sha256, json_object_get_string(hash), DIGEST_SHA256_HEX_LEN);
 	n = json_object_array_length(scopes);
 	for (i = 0; i < n; i++) {
 		enum scope s;

@@ -21,12 +21,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/digest.h"
 
 #define TOKEN_PREFIX		"dct_"
 #define TOKEN_BYTES		32
 #define TOKEN_TEXT_LEN		(sizeof(TOKEN_PREFIX) - 1 + 2 * TOKEN_BYTES)
 #define TOKEN_ID_BYTES		8
-#define SHA256_HEX_LEN		64
 /* Ten years: a ttl longer than that is a mistake. */
 #define TOKEN_MAX_TTL		(10LL * 366 * 86400)
 #define TOKEN_MAX_DEPTH		8
@@ -39,14 +39,11 @@
 struct token_minted {
 	char		text[TOKEN_TEXT_LEN + 1];	/* shown once, never stored */
 	char		id[2 * TOKEN_ID_BYTES + 1];
-	char		sha256[SHA256_HEX_LEN + 1];
+	char		sha256[DIGEST_SHA256_HEX_LEN + 1];
 	char		created_at[32];
 	char		expires_at[32];		/* "" when it never expires */
 	int64_t		expires;		/* unix seconds; 0: never */
 };
-
-/* Lowercase hex SHA-256 of data into out (65 bytes). */
-void	sha256_hex(const void *data, size_t len, char *out);
 
 /*
  * A fresh token valid for ttl seconds (0: forever), but never past
@@ -61,7 +58,7 @@ char	*token_doc(const struct token_minted *t, const char *name, unsigned scopes,
 
 /* What a stored document says, copied out of it. */
 struct token_info {
-	char		 sha256[SHA256_HEX_LEN + 1];
+	char		 sha256[DIGEST_SHA256_HEX_LEN + 1];
 	unsigned	 scopes;	/* as made, without implications */
 	int64_t		 expires;
 	char		 created_by[TOKEN_MAKER_MAX + 1];	/* "": none */

@@ -277,24 +277,35 @@ heartbeat(void *arg)
 	return NULL;
 }
 
-/* Watch from the revision after the applied one until it breaks. */
+/*
+ * Watch from the revision after the applied one until it breaks: 0 when
+ * told to stop, 1 when a new snapshot is needed, -1 to try again later.
+ */
 static int
 watch_once(struct watcher *w)
 {
 	struct etcd_error error;
-	int rc;
+	enum etcd_status rc;
 
 	__atomic_store_n(&w->watching, 1, __ATOMIC_RELAXED);
 	rc = etcd_watch(w->etcd, w->prefix, w->prefix_len, w->prefix_end,
 	    w->prefix_end_len, w->applied + 1, WATCH_IDLE_MS, apply_batch, w, &error);
 	__atomic_store_n(&w->watching, 0, __ATOMIC_RELAXED);
-	if (rc == ETCD_COMPACTED) {
+	switch (rc) {
+	case ETCD_OK:
+		return 0;
+	case ETCD_COMPACTED:
 		log_warn("watch: revision %lld was compacted (%s); resyncing",
 		    (long long)w->applied + 1, error.message);
 		__atomic_fetch_add(&shared()->replica.resyncs, 1, __ATOMIC_RELAXED);
 		return 1;
+	case ETCD_UNAVAILABLE:
+	case ETCD_NOT_FOUND:
+	case ETCD_ERROR:
+	case ETCD_UNKNOWN:
+		break;
 	}
-	return rc == ETCD_OK ? 0 : -1;
+	return -1;
 }
 
 static void

@@ -217,7 +217,7 @@ breaker_reset(void)
 	memset(&shared()->breaker, 0, sizeof(shared()->breaker));
 }
 
-static int
+static enum etcd_status
 dead_call(struct etcd_client *c, struct etcd_error *err)
 {
 	struct etcd_status_result st;

@@ -1,9 +1,10 @@
 /*
- * etcd client tests: transactions, leases and member status against a
- * real etcd.
+ * etcd client tests: transactions, leases (each claim of etcd.h's lease
+ * contract) and member status against a real etcd.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -49,7 +50,7 @@ run_txn(struct etcd_client *c, const struct etcd_compare *cmp, size_t ncmp,
 {
 	struct etcd_txn txn = { cmp, ncmp, ok, nok, ko, nko };
 	struct etcd_error err;
-	int rc;
+	enum etcd_status rc;
 
 	rc = etcd_txn(c, &txn, r, &err);
 	ck_assert_msg(rc == ETCD_OK, "txn: %s", err.message);
@@ -311,11 +312,11 @@ START_TEST(lease_lifecycle)
 	struct etcd_client *c = test_client(NULL, 0);
 	struct etcd_range_result r;
 	struct etcd_error err;
-	int64_t id, ttl, granted;
-	char key[256];
+	int64_t id, ttl, granted, rev;
+	char key[256], key2[256];
 
 	ck_assert_int_eq(etcd_lease_grant(c, 30, &id, &granted, &err), ETCD_OK);
-	ck_assert_int_ne(id, 0);
+	ck_assert_int_gt(id, 0);
 	ck_assert_int_eq(granted, 30);
 	ck_assert_int_eq(etcd_lease_timetolive(c, id, &ttl, &granted, &err),
 	    ETCD_OK);
@@ -326,18 +327,30 @@ START_TEST(lease_lifecycle)
 	test_key(key, "lease/on");
 	ck_assert_int_eq(etcd_put(c, key, strlen(key), "x", 1, id, NULL, &err),
 	    ETCD_OK);
+	test_key(key2, "lease/on2");
+	ck_assert_int_eq(etcd_put(c, key2, strlen(key2), "y", 1, id, &rev, &err),
+	    ETCD_OK);
 	ck_assert_int_eq(etcd_range(c, key, strlen(key), NULL, &r, &err), ETCD_OK);
 	ck_assert_int_eq(r.kvs[0].lease, id);
 	etcd_range_result_free(&r);
 	ck_assert_int_eq(etcd_lease_revoke(c, id, &err), ETCD_OK);
-	/* Revoking deletes the keys on the lease. */
+	/* Revoking deletes the keys on the lease, both in one revision. */
 	ck_assert_int_eq(etcd_range(c, key, strlen(key), NULL, &r, &err), ETCD_OK);
 	ck_assert_uint_eq(r.count, 0);
+	ck_assert_int_eq(r.revision, rev + 1);
 	etcd_range_result_free(&r);
+	ck_assert_int_eq(etcd_range(c, key2, strlen(key2), NULL, &r, &err), ETCD_OK);
+	ck_assert_uint_eq(r.count, 0);
+	etcd_range_result_free(&r);
+	/* Gone: time-to-live says so with -1, not with a status. */
 	ck_assert_int_eq(etcd_lease_timetolive(c, id, &ttl, &granted, &err),
 	    ETCD_OK);
 	ck_assert_int_eq(ttl, -1);
+	ck_assert_int_eq(granted, 0);
+	ttl = 99;
 	ck_assert_int_eq(etcd_lease_keepalive(c, id, &ttl, &err), ETCD_NOT_FOUND);
+	ck_assert_int_eq(err.code, 5);
+	ck_assert_int_eq(ttl, 0);
 	ck_assert_int_eq(etcd_lease_revoke(c, id, &err), ETCD_NOT_FOUND);
 	ck_assert_int_eq(err.code, 5);
 	/* A put on a lease that is gone: an error answer. */
@@ -376,6 +389,132 @@ START_TEST(lease_expiry)
 	ck_assert_int_eq(etcd_lease_timetolive(c, id, &ttl, &granted, &err),
 	    ETCD_OK);
 	ck_assert_int_eq(ttl, -1);
+	ck_assert_int_eq(granted, 0);
+	/* Expired is not found: never renewed, nothing to revoke. */
+	ck_assert_int_eq(etcd_lease_keepalive(c, id, &ttl, &err), ETCD_NOT_FOUND);
+	ck_assert_int_eq(ttl, 0);
+	ck_assert_int_eq(etcd_lease_revoke(c, id, &err), ETCD_NOT_FOUND);
+	ck_assert_int_eq(etcd_put(c, key, strlen(key), "x", 1, id, NULL, &err),
+	    ETCD_NOT_FOUND);
+	etcd_client_free(c);
+}
+END_TEST
+
+/* etcd raises a short ttl to its minimum, and refuses one too long. */
+START_TEST(lease_grant_bounds)
+{
+	static const int64_t short_ttls[] = { 1, 0, -5 };
+	struct etcd_client *c = test_client(NULL, 0);
+	struct etcd_error err;
+	int64_t id, granted, minimum = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(short_ttls); i++) {
+		ck_assert_int_eq(etcd_lease_grant(c, short_ttls[i], &id, &granted,
+		    &err), ETCD_OK);
+		ck_assert_int_gt(id, 0);
+		if (i == 0)
+			minimum = granted;
+		/* 2 s with etcd's default election timeout. */
+		ck_assert_msg(granted == minimum && granted >= 2,
+		    "ttl %lld granted %lld", (long long)short_ttls[i],
+		    (long long)granted);
+		ck_assert_int_eq(etcd_lease_revoke(c, id, NULL), ETCD_OK);
+	}
+	id = granted = 7;
+	ck_assert_int_eq(etcd_lease_grant(c, 9000000001LL, &id, &granted, &err),
+	    ETCD_ERROR);
+	ck_assert_int_eq(err.code, 11);
+	ck_assert_msg(strstr(err.message, "too large lease TTL") != NULL, "%s",
+	    err.message);
+	ck_assert_int_eq(id, 0);
+	ck_assert_int_eq(granted, 0);
+	/* granted_ttl and error may be NULL. */
+	ck_assert_int_eq(etcd_lease_grant(c, 9000000000LL, &id, NULL, NULL),
+	    ETCD_OK);
+	ck_assert_int_eq(etcd_lease_revoke(c, id, NULL), ETCD_OK);
+	etcd_client_free(c);
+}
+END_TEST
+
+/* A keep-alive restarts the full TTL; time-to-live counts it down. */
+START_TEST(lease_keepalive_renews)
+{
+	struct etcd_client *c = test_client(NULL, 0);
+	struct etcd_error err;
+	int64_t id, ttl, granted;
+
+	ck_assert_int_eq(etcd_lease_grant(c, 5, &id, &granted, &err), ETCD_OK);
+	ck_assert_int_eq(granted, 5);
+	sleep_ms(1200);
+	ck_assert_int_eq(etcd_lease_timetolive(c, id, &ttl, NULL, &err), ETCD_OK);
+	ck_assert_msg(ttl >= 2 && ttl <= 3, "%lld s left of 5 after 1.2 s",
+	    (long long)ttl);
+	ck_assert_int_eq(etcd_lease_keepalive(c, id, &ttl, &err), ETCD_OK);
+	ck_assert_int_eq(ttl, 5);
+	ck_assert_int_eq(etcd_lease_timetolive(c, id, &ttl, &granted, &err),
+	    ETCD_OK);
+	ck_assert_msg(ttl >= 4 && ttl <= 5, "%lld s left just after a keep-alive",
+	    (long long)ttl);
+	ck_assert_int_eq(granted, 5);
+	/* A keep-alive with no TTL wanted, and no error. */
+	ck_assert_int_eq(etcd_lease_keepalive(c, id, NULL, NULL), ETCD_OK);
+	ck_assert_int_eq(etcd_lease_revoke(c, id, &err), ETCD_OK);
+	etcd_client_free(c);
+}
+END_TEST
+
+/* An id etcd never granted (ids are large: 12345 is none of them). */
+START_TEST(lease_unknown)
+{
+	struct etcd_client *c = test_client(NULL, 0);
+	struct etcd_error err;
+	int64_t ttl = 99, granted = 99;
+	const int64_t ids[] = { 12345, 0 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		ttl = 99;
+		ck_assert_int_eq(etcd_lease_keepalive(c, ids[i], &ttl, &err),
+		    ETCD_NOT_FOUND);
+		ck_assert_int_eq(err.code, 5);
+		ck_assert_int_eq(ttl, 0);
+		ck_assert_int_eq(etcd_lease_revoke(c, ids[i], &err), ETCD_NOT_FOUND);
+		ck_assert_int_eq(err.code, 5);
+		ttl = granted = 99;
+		ck_assert_int_eq(etcd_lease_timetolive(c, ids[i], &ttl, &granted,
+		    &err), ETCD_OK);
+		ck_assert_int_eq(ttl, -1);
+		ck_assert_int_eq(granted, 0);
+	}
+	etcd_client_free(c);
+}
+END_TEST
+
+/* No etcd: every call is ETCD_UNAVAILABLE with its outputs as documented. */
+START_TEST(lease_unreachable)
+{
+	char endpoint[64];
+	struct etcd_client *c;
+	struct etcd_error err;
+	int64_t id = 7, ttl = 7, granted = 7;
+
+	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", dead_port());
+	c = test_client(endpoint, 0);
+	ck_assert_int_eq(etcd_lease_grant(c, 30, &id, &granted, &err),
+	    ETCD_UNAVAILABLE);
+	ck_assert_int_eq(id, 0);
+	ck_assert_int_eq(granted, 0);
+	ck_assert_int_eq(etcd_lease_keepalive(c, 12345, &ttl, &err),
+	    ETCD_UNAVAILABLE);
+	ck_assert_int_eq(ttl, 0);
+	granted = 7;
+	ck_assert_int_eq(etcd_lease_timetolive(c, 12345, &ttl, &granted, &err),
+	    ETCD_UNAVAILABLE);
+	ck_assert_int_eq(ttl, -1);
+	ck_assert_int_eq(granted, 0);
+	ck_assert_int_eq(etcd_lease_revoke(c, 12345, &err), ETCD_UNAVAILABLE);
+	ck_assert_int_eq(etcd_lease_revoke(c, 12345, NULL), ETCD_UNAVAILABLE);
 	etcd_client_free(c);
 }
 END_TEST
@@ -418,6 +557,10 @@ suite_txn_lease(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, lease_lifecycle);
 	tcase_add_test(tc, lease_expiry);
+	tcase_add_test(tc, lease_grant_bounds);
+	tcase_add_test(tc, lease_keepalive_renews);
+	tcase_add_test(tc, lease_unknown);
+	tcase_add_test(tc, lease_unreachable);
 	tcase_add_test(tc, member_status);
 	suite_add_tcase(s, tc);
 	return s;

@@ -47,13 +47,13 @@ on_events(void *ctx, int64_t revision, const struct etcd_event *events,
 }
 
 /* Watch everything under test_prefix + dir from rev. */
-static int
+static enum etcd_status
 watch_dir(struct etcd_client *c, const char *dir, int64_t rev, int idle_ms,
     struct seen *s, struct etcd_error *err)
 {
 	char prefix[256], *end;
 	size_t end_len;
-	int rc;
+	enum etcd_status rc;
 
 	test_key(prefix, dir);
 	end = etcd_prefix_end(prefix, strlen(prefix), &end_len);

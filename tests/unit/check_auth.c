@@ -1,8 +1,9 @@
 /*
  * Authorization in the pipeline (auth.c) and JWT verification (jwt.c),
- * without a store: headers, HS256 and ES256 tokens made here with OpenSSL,
- * "none", algorithm confusion, exp/nbf/aud, scopes to 401/403, and the
- * claims (exp, sub) a verified token hands on.
+ * without a store: headers, HS256, RS256 (every key size taken) and ES256
+ * tokens made here with OpenSSL, segments that are not base64url, "none",
+ * algorithm confusion, exp/nbf/aud, scopes to 401/403, and the claims
+ * (exp, sub) a verified token hands on.
  * API tokens and SDK keys need etcd: tests/integration/test_auth.py.
  */
 #include "config.h"
@@ -14,8 +15,10 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "base/base64.h"
 #include "base/conf.h"
 #include "base/util.h"
 #include "http/api.h"
@@ -29,6 +32,7 @@
 static int calls;
 static char *dir;
 static EVP_PKEY *ec_key;
+static EVP_PKEY *rsa_key;	/* made by the RS256 tests only: slow */
 
 static void
 ok(struct exchange *ex)
@@ -46,12 +50,26 @@ static const struct route routes[] = {
 	    .handler = ok, .flags = ROUTE_JSON_BODY, .summary = "write" },
 };
 
+/* The public half of key as a PEM file in dir; the malloc'ed path. */
+static char *
+write_public_pem(EVP_PKEY *key, const char *name)
+{
+	BUF_MEM *mem;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *path;
+
+	PEM_write_bio_PUBKEY(bio, key);
+	BIO_write(bio, "", 1);
+	BIO_get_mem_ptr(bio, &mem);
+	path = test_write_file(dir, name, mem->data);
+	BIO_free(bio);
+	return path;
+}
+
 static void
 setup(void)
 {
 	char err[1024], *pem_path;
-	BIO *bio;
-	BUF_MEM *mem;
 
 	test_clear_dynconf_env();
 	ck_assert_msg(conf_load(&conf, NULL, err, sizeof(err)) == 0, "%s", err);
@@ -59,12 +77,7 @@ setup(void)
 	free(test_write_file(dir, "secret", SECRET "\n"));
 	ec_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	ck_assert_ptr_nonnull(ec_key);
-	bio = BIO_new(BIO_s_mem());
-	PEM_write_bio_PUBKEY(bio, ec_key);
-	BIO_write(bio, "", 1);
-	BIO_get_mem_ptr(bio, &mem);
-	pem_path = test_write_file(dir, "ec.pem", mem->data);
-	BIO_free(bio);
+	pem_path = write_public_pem(ec_key, "ec.pem");
 	snprintf(conf.auth.jwt_hs256_secret_file,
 	    sizeof(conf.auth.jwt_hs256_secret_file), "%s/secret", dir);
 	snprintf(conf.auth.jwt_public_keys, sizeof(conf.auth.jwt_public_keys),
@@ -82,6 +95,8 @@ teardown(void)
 
 	jwt_reset();
 	EVP_PKEY_free(ec_key);
+	EVP_PKEY_free(rsa_key);
+	rsa_key = NULL;
 	test_rmdir(dir);
 	(void)conf_load(&conf, NULL, err, sizeof(err));
 }
@@ -89,26 +104,29 @@ teardown(void)
 static void
 b64url(const unsigned char *in, size_t len, char *out)
 {
-	int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len), i;
-
-	for (i = 0; i < n; i++) {
-		if (out[i] == '+')
-			out[i] = '-';
-		else if (out[i] == '/')
-			out[i] = '_';
-		else if (out[i] == '=') {
-			out[i] = '\0';
-			break;
-		}
-	}
+	base64_encode(in, len, out, BASE64_URL | BASE64_NOPAD);
 }
 
-/* header.payload.signature with alg "HS256", "ES256" or "none". */
+/* A signature of input by key (RS256: rsa_key, ES256: DER, then r || s). */
+static size_t
+sign_pkey(EVP_PKEY *key, const char *input, unsigned char *sig, size_t max)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t len = max;
+
+	ck_assert(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1);
+	ck_assert(EVP_DigestSign(md, sig, &len, (const unsigned char *)input,
+	    strlen(input)) == 1);
+	EVP_MD_CTX_free(md);
+	return len;
+}
+
+/* header.payload.signature with alg "HS256", "RS256", "ES256" or "none". */
 static char *
 make_jwt(const char *alg, const char *payload, const char *secret)
 {
 	char header[64], h64[128], p64[1024], *input, *token;
-	unsigned char sig[256];
+	unsigned char sig[1024];
 	size_t siglen = 0, n;
 
 	snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
@@ -123,17 +141,14 @@ make_jwt(const char *alg, const char *payload, const char *secret)
 		HMAC(EVP_sha256(), secret, (int)strlen(secret),
 		    (unsigned char *)input, strlen(input), sig, &maclen);
 		siglen = maclen;
+	} else if (strcmp(alg, "RS256") == 0) {
+		siglen = sign_pkey(rsa_key, input, sig, sizeof(sig));
 	} else if (strcmp(alg, "ES256") == 0) {
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
 		unsigned char der[128];
 		const unsigned char *p = der;
-		size_t derlen = sizeof(der);
+		size_t derlen = sign_pkey(ec_key, input, der, sizeof(der));
 		ECDSA_SIG *es;
 
-		ck_assert(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, ec_key) == 1);
-		ck_assert(EVP_DigestSign(md, der, &derlen, (unsigned char *)input,
-		    strlen(input)) == 1);
-		EVP_MD_CTX_free(md);
 		es = d2i_ECDSA_SIG(NULL, &p, (long)derlen);
 		BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, 32);
 		BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + 32, 32);
@@ -428,6 +443,143 @@ START_TEST(test_claims_far_exp)
 }
 END_TEST
 
+/*
+ * RS256 with every RSA size it takes, 4096 bits included: a 512-byte
+ * signature is 683 characters of base64url, which the decoder's bound
+ * must not count as 513 bytes.
+ */
+static const int rsa_bits[] = { 2048, 4096 };
+
+START_TEST(test_rs256_key_sizes)
+{
+	char *pem, *t, *tampered;
+
+	rsa_key = EVP_RSA_gen((unsigned)rsa_bits[_i]);
+	ck_assert_ptr_nonnull(rsa_key);
+	pem = write_public_pem(rsa_key, "rsa.pem");
+	snprintf(conf.auth.jwt_public_keys, sizeof(conf.auth.jwt_public_keys),
+	    "%s", pem);
+	free(pem);
+	jwt_reset();
+	t = make_jwt("RS256", claims("\"scope\":\"flags:read\""), NULL);
+	ck_assert_msg(call_jwt("/read", t) == 204, "RS256 with %d bits refused",
+	    rsa_bits[_i]);
+	tampered = xstrdup(t);
+	tampered[strlen(tampered) - 3] ^= 1;
+	ck_assert_int_eq(call_jwt("/read", tampered), 401);
+	free(tampered);
+	free(t);
+}
+END_TEST
+
+/* An RSA public key of bits bits (any odd modulus: never used to verify). */
+static EVP_PKEY *
+rsa_public_of_size(int bits)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	BIGNUM *n = BN_new(), *e = BN_new();
+	OSSL_PARAM *params;
+	EVP_PKEY *key = NULL;
+
+	ck_assert(BN_set_bit(n, bits - 1) == 1 && BN_set_bit(n, 0) == 1 &&
+	    BN_set_word(e, 65537) == 1);
+	ck_assert(OSSL_PARAM_BLD_push_BN(bld, "n", n) == 1 &&
+	    OSSL_PARAM_BLD_push_BN(bld, "e", e) == 1);
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ck_assert(EVP_PKEY_fromdata_init(ctx) == 1 &&
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1);
+	ck_assert_int_eq(EVP_PKEY_get_bits(key), bits);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	BN_free(n);
+	BN_free(e);
+	return key;
+}
+
+/*
+ * Only RSA keys whose signatures fit the verifier are loaded: up to 8192
+ * bits. A larger one would make every RS256 token "malformed"; refused at
+ * load, RS256 is off instead, and the log says why.
+ */
+START_TEST(test_rs256_key_bounds)
+{
+	static const struct {
+		int		 bits;
+		const char	*why;	/* of an RS256 token signed by another key */
+	} cases[] = {
+		{ 2047, "algorithm not accepted" },
+		{ 8192, "bad signature" },
+		{ 8200, "algorithm not accepted" },
+	};
+	struct jwt_claims c;
+	EVP_PKEY *big;
+	const char *why;
+	char *pem, *t;
+	size_t i;
+
+	rsa_key = EVP_RSA_gen(2048);
+	ck_assert_ptr_nonnull(rsa_key);
+	t = make_jwt("RS256", claims("\"scope\":\"flags:read\""), NULL);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		big = rsa_public_of_size(cases[i].bits);
+		pem = write_public_pem(big, "big.pem");
+		snprintf(conf.auth.jwt_public_keys,
+		    sizeof(conf.auth.jwt_public_keys), "%s", pem);
+		jwt_reset();
+		ck_assert_int_eq(jwt_verify(t, &c, &why), -1);
+		ck_assert_msg(strcmp(why, cases[i].why) == 0, "%d bits: %s, want %s",
+		    cases[i].bits, why, cases[i].why);
+		free(pem);
+		EVP_PKEY_free(big);
+	}
+	free(t);
+}
+END_TEST
+
+/* Segments that are not unpadded base64url are refused as malformed. */
+START_TEST(test_segments_malformed)
+{
+	static const struct {
+		const char	*sig_suffix;	/* appended to a good signature */
+		const char	*why;
+	} cases[] = {
+		{ "=", "malformed signature" },		/* padding */
+		{ "A", "bad signature" },		/* 44 characters: 33 bytes */
+		{ "AA", "malformed signature" },	/* 45: 4n + 1 */
+		{ "+", "malformed signature" },		/* the standard alphabet */
+		{ "/", "malformed signature" },
+		{ " ", "malformed signature" },
+	};
+	struct jwt_claims c;
+	const char *why;
+	char *t, *bad;
+	size_t i, n;
+
+	t = make_jwt("HS256", claims("\"scope\":\"flags:read\""), SECRET);
+	ck_assert_int_eq(jwt_verify(t, &c, &why), 0);
+	jwt_reset();
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		n = strlen(t) + strlen(cases[i].sig_suffix) + 1;
+		bad = xmalloc(n);
+		snprintf(bad, n, "%s%s", t, cases[i].sig_suffix);
+		ck_assert_msg(jwt_verify(bad, &c, &why) == -1, "%s accepted", bad);
+		ck_assert_msg(strcmp(why, cases[i].why) == 0, "\"%s\": %s, want %s",
+		    cases[i].sig_suffix, why, cases[i].why);
+		free(bad);
+	}
+	/* A padded header. */
+	n = strlen(t) + 2;
+	bad = xmalloc(n);
+	snprintf(bad, n, "%.*s=%s", (int)strcspn(t, "."), t, t + strcspn(t, "."));
+	ck_assert_int_eq(jwt_verify(bad, &c, &why), -1);
+	ck_assert_str_eq(why, "malformed header");
+	free(bad);
+	free(t);
+}
+END_TEST
+
 Suite *
 auth_suite(void)
 {
@@ -443,6 +595,15 @@ auth_suite(void)
 	tcase_add_test(tc, test_es256_and_confusion);
 	tcase_add_test(tc, test_claims_exp_and_sub);
 	tcase_add_test(tc, test_claims_far_exp);
+	tcase_add_test(tc, test_segments_malformed);
+	suite_add_tcase(s, tc);
+
+	/* RSA key generation takes seconds, 4096 bits most. */
+	tc = tcase_create("rs256");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_rs256_key_sizes, 0, (int)ARRAY_SIZE(rsa_bits));
+	tcase_add_test(tc, test_rs256_key_bounds);
 	suite_add_tcase(s, tc);
 	return s;
 }

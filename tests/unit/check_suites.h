@@ -23,6 +23,7 @@ Suite	*util_suite(void);
 Suite	*buf_suite(void);
 Suite	*arena_suite(void);
 Suite	*conf_suite(void);
+Suite	*conf_reload_suite(void);
 Suite	*http_suite(void);
 Suite	*router_suite(void);
 Suite	*route_table_suite(void);

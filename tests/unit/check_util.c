@@ -1,7 +1,7 @@
 /*
  * Unit tests of the small helpers: util (strtonum, random_hex,
- * format_rfc3339), buf (growth, JSON string escaping) and arena
- * (alignment, zeroing, large allocations).
+ * format_rfc3339), SHA-256 (digest), base64, buf (growth, JSON string
+ * escaping) and arena (alignment, zeroing, large allocations).
  */
 #include "config.h"
 
@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "base/arena.h"
+#include "base/base64.h"
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/util.h"
@@ -268,6 +269,173 @@ START_TEST(test_sha256_vectors)
 }
 END_TEST
 
+/* Parts hash as their concatenation. */
+START_TEST(test_sha256_parts)
+{
+	static const struct digest_part parts[] = {
+		{ "abcdbcdecdefdefg", 16 }, { "", 0 },
+		{ "efghfghighijhijkijkljklmklmnlmnomnopnopq", 40 },
+	};
+	unsigned char one[DIGEST_SHA256_LEN], three[DIGEST_SHA256_LEN];
+
+	digest_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	    56, one);
+	digest_sha256_parts(parts, 3, three);
+	ck_assert_mem_eq(one, three, sizeof(one));
+	ck_assert_uint_eq(one[0], 0x24);
+	ck_assert_uint_eq(one[31], 0xc1);
+}
+END_TEST
+
+/* base64: RFC 4648 §10, in the four forms. */
+#define B64(raw, padded) { raw, sizeof(raw) - 1, padded }
+static const struct {
+	const char	*raw;
+	size_t		 rawlen;
+	const char	*padded;	/* standard alphabet; the others derive */
+} base64_vectors[] = {
+	B64("", ""),
+	B64("f", "Zg=="),
+	B64("fo", "Zm8="),
+	B64("foo", "Zm9v"),
+	B64("foob", "Zm9vYg=="),
+	B64("fooba", "Zm9vYmE="),
+	B64("foobar", "Zm9vYmFy"),
+	/* The last two characters of each alphabet, and NUL bytes. */
+	B64("\xfb\xff\xbf", "+/+/"),
+	B64("\xfb\xef", "++8="),
+	B64("\0\0\0\xff", "AAAA/w=="),
+};
+#undef B64
+
+static const int base64_forms[] = { 0, BASE64_NOPAD, BASE64_URL,
+    BASE64_URL | BASE64_NOPAD };
+
+/* The encoding of the vector in the form flags names. */
+static void
+base64_expected(const char *padded, int flags, char *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; padded[i] != '\0'; i++) {
+		char c = padded[i];
+
+		if (c == '=' && (flags & BASE64_NOPAD))
+			continue;
+		if (flags & BASE64_URL)
+			c = c == '+' ? '-' : c == '/' ? '_' : c;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+}
+
+START_TEST(test_base64_vectors)
+{
+	char want[64], text[64];
+	unsigned char raw[64];
+	size_t i, f, rawlen, n;
+
+	for (i = 0; i < ARRAY_SIZE(base64_vectors); i++)
+		for (f = 0; f < ARRAY_SIZE(base64_forms); f++) {
+			int flags = base64_forms[f];
+			const char *in = base64_vectors[i].raw;
+
+			rawlen = base64_vectors[i].rawlen;
+			base64_expected(base64_vectors[i].padded, flags, want);
+			ck_assert_uint_eq(base64_encoded_len(rawlen, flags), strlen(want));
+			memset(text, 'x', sizeof(text));
+			n = base64_encode(in, rawlen, text, flags);
+			ck_assert_uint_eq(n, strlen(want));
+			ck_assert_str_eq(text, want);
+			ck_assert_int_eq(base64_decode(want, strlen(want), raw,
+			    sizeof(raw), &n, flags), 0);
+			ck_assert_uint_eq(n, rawlen);
+			ck_assert_mem_eq(raw, in, rawlen);
+			/* Exactly enough room, and one byte less. */
+			ck_assert_uint_ge(base64_decoded_max(strlen(want)), rawlen);
+			ck_assert_int_eq(base64_decode(want, strlen(want), raw,
+			    rawlen, &n, flags), 0);
+			if (rawlen > 0)
+				ck_assert_int_eq(base64_decode(want, strlen(want), raw,
+				    rawlen - 1, &n, flags), -1);
+		}
+}
+END_TEST
+
+/* Text that is not the form named is refused, whatever room there is. */
+static const struct {
+	const char	*text;
+	int		 flags;
+} base64_bad[] = {
+	/* Padded standard, as the etcd gateway writes it. */
+	{ "Zg", 0 },			/* padding missing */
+	{ "Zm8", 0 },
+	{ "Z", 0 },
+	{ "Zg=", 0 },			/* too little */
+	{ "Zg===", 0 },
+	{ "Z===", 0 },			/* three "=" */
+	{ "====", 0 },
+	{ "Zm=v", 0 },			/* "=" inside */
+	{ "=m9v", 0 },
+	{ "Zg==Zm9v", 0 },		/* padding, then more */
+	{ "Zm9v ", 0 },			/* white space */
+	{ " Zm9v", 0 },
+	{ "Zm9\nv", 0 },
+	{ "Zm9v\n", 0 },
+	{ "_w==", 0 },			/* the other alphabet */
+	{ "-w==", 0 },
+	{ "Zm9!", 0 },
+	{ "Zm9\x80", 0 },
+	/* Unpadded base64url, as a JWT's segments. */
+	{ "Zg==", BASE64_URL | BASE64_NOPAD },	/* padding */
+	{ "Zg=", BASE64_URL | BASE64_NOPAD },
+	{ "Zm9vY", BASE64_URL | BASE64_NOPAD },	/* 4n + 1 characters */
+	{ "Z", BASE64_URL | BASE64_NOPAD },
+	{ "+w", BASE64_URL | BASE64_NOPAD },	/* the other alphabet */
+	{ "/w", BASE64_URL | BASE64_NOPAD },
+	{ "Zm9 v", BASE64_URL | BASE64_NOPAD },
+	{ "Zm9v.", BASE64_URL | BASE64_NOPAD },
+	/* The other two forms. */
+	{ "-w==", BASE64_NOPAD },
+	{ "Zg==", BASE64_NOPAD },
+	{ "+w==", BASE64_URL },
+	{ "Zg", BASE64_URL },
+};
+
+START_TEST(test_base64_bad)
+{
+	const char *text = base64_bad[_i].text;
+	unsigned char raw[64];
+	size_t n = 99;
+
+	ck_assert_msg(base64_decode(text, strlen(text), raw, sizeof(raw), &n,
+	    base64_bad[_i].flags) == -1, "\"%s\" (flags %d) accepted", text,
+	    base64_bad[_i].flags);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+/* Random bytes of every length up to 300, in each form, and back. */
+START_TEST(test_base64_round_trip)
+{
+	unsigned char raw[300], back[300];
+	char text[410];
+	size_t len, f, n;
+
+	ck_assert_int_eq(random_bytes(raw, sizeof(raw)), 0);
+	for (len = 0; len <= sizeof(raw); len++)
+		for (f = 0; f < ARRAY_SIZE(base64_forms); f++) {
+			n = base64_encode(raw, len, text, base64_forms[f]);
+			ck_assert_uint_eq(n, base64_encoded_len(len, base64_forms[f]));
+			ck_assert_uint_eq(strlen(text), n);
+			ck_assert_int_eq(base64_decode(text, n, back, len, &n,
+			    base64_forms[f]), 0);
+			ck_assert_uint_eq(n, len);
+			ck_assert_mem_eq(back, raw, len);
+		}
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -284,7 +452,14 @@ util_suite(void)
 	tcase_add_test(tc, test_random_hex_too_long);
 	tcase_add_test(tc, test_random_hex_distinct);
 	tcase_add_test(tc, test_sha256_vectors);
+	tcase_add_test(tc, test_sha256_parts);
 	tcase_add_test(tc, test_buf_put_int);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("base64");
+	tcase_add_test(tc, test_base64_vectors);
+	tcase_add_loop_test(tc, test_base64_bad, 0, (int)ARRAY_SIZE(base64_bad));
+	tcase_add_test(tc, test_base64_round_trip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("time");
