@@ -748,11 +748,11 @@ class SpawnFcgi:
         self.defaults_path = self.workdir / "spawn-fcgi.defaults"
         user, group = stack.run_user or "nobody", stack.run_group or "nogroup"
         text = template((CONTRIB / "spawn-fcgi/dynconf").read_text(), {
-            "PROCESSES=2": f"PROCESSES={processes}",
+            "\nPROCESSES=2": f"\nPROCESSES={processes}",
             "SOCKET=/run/dynconf/dynconf.sock": f"SOCKET={self.socket_path}",
             "WRITE_SOCKET=/run/dynconf/dynconf-write.sock":
                 f"WRITE_SOCKET={stack.write_socket_path}",
-            "WRITE_PROCESSES=2": f"WRITE_PROCESSES={processes}",
+            "\nWRITE_PROCESSES=2": f"\nWRITE_PROCESSES={processes}",
             "RUN_USER=dynconf": f"RUN_USER={user}",
             "RUN_GROUP=dynconf": f"RUN_GROUP={group}",
             "DAEMON=/usr/sbin/dynconf-fcgi": f"DAEMON={dynconf_binary()}",
