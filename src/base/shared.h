@@ -65,10 +65,31 @@ struct shared_watches {
 	uint64_t	refused;
 };
 
+/*
+ * Flag evaluations that SDKs report (Flagsmith's analytics, API.md §11),
+ * by environment and flag: open addressing, a slot claimed once and kept.
+ * Beyond the slots, reports count in other.
+ */
+#define SHARED_USAGE_SLOTS 512
+#define SHARED_USAGE_NAME 129	/* a name (128 bytes) and its NUL */
+
+struct shared_usage_slot {
+	uint32_t	state;		/* 0 free, 1 being claimed, 2 ready */
+	char		environment[SHARED_USAGE_NAME];
+	char		flag[SHARED_USAGE_NAME];
+	uint64_t	count;
+};
+
+struct shared_usage {
+	struct shared_usage_slot slot[SHARED_USAGE_SLOTS];
+	uint64_t	other;
+};
+
 struct shared_state {
 	uint64_t		magic;
 	uint64_t		layout;
 	struct shared_metrics	metrics;
+	struct shared_usage	usage;
 	struct shared_breaker	breaker;
 	struct shared_replica	replica;
 	struct shared_watches	watches;

@@ -15,7 +15,10 @@
 #include "resources/environment_resource.h"
 #include "resources/evaluate_resource.h"
 #include "resources/flag_resource.h"
+#include "resources/flagsmith_resource.h"
+#include "resources/ofrep_resource.h"
 #include "resources/ops.h"
+#include "resources/segment_resource.h"
 #include "resources/token_resource.h"
 #include "resources/watch_resource.h"
 
@@ -76,7 +79,43 @@ static const struct param_spec watch_query[] = {
 	SPEC_END
 };
 
+static const struct param_spec flagsmith_flags_query[] = {
+	{ "feature", SPEC_STRING, 0, 1, 0, "Only this flag (404 when there is none)" },
+	SPEC_END
+};
+
+static const struct param_spec flagsmith_identity_query[] = {
+	{ "identifier", SPEC_STRING, SPEC_REQUIRED, 1, IDENTITY_MAX_LEN,
+	  "The identity: 1 to 256 bytes, no '/' or control characters" },
+	SPEC_END
+};
+
 /* -- bodies */
+
+static const struct param_spec segment_body[] = {
+	{ "name", SPEC_STRING, 0, 0, 0, "The segment's name; must equal the path's" },
+	{ "description", SPEC_STRING, 0, 0, 0, "Free text" },
+	{ "criteria", SPEC_OBJECT, SPEC_REQUIRED, 0, 0,
+	  "Attribute matchers, as a flag's, that must all hold" },
+	{ "revision", SPEC_ANY, 0, 0, 0, "Ignored: send If-Match" },
+	{ "created_at", SPEC_STRING, 0, 0, 0, "Ignored: set by the server" },
+	{ "updated_at", SPEC_STRING, 0, 0, 0, "Ignored: set by the server" },
+	SPEC_END
+};
+
+/* Flagsmith's SDKs send these; other fields are ignored, as Flagsmith does. */
+static const struct param_spec flagsmith_identity_body[] = {
+	{ "identifier", SPEC_STRING, SPEC_REQUIRED, 1, IDENTITY_MAX_LEN,
+	  "The identity: 1 to 256 bytes, no '/' or control characters" },
+	{ "traits", SPEC_ARRAY, SPEC_NULLABLE, 0, IDENTITY_MAX_TRAITS,
+	  "{trait_key, trait_value, transient}: null removes a trait" },
+	{ "transient", SPEC_BOOL, SPEC_NULLABLE, 0, 0,
+	  "true: store neither the identity nor its traits" },
+	SPEC_END
+};
+
+/* An object of flag key: count, checked by the handler. */
+static const struct param_spec any_object_body[] = { SPEC_END };
 
 static const struct param_spec config_body[] = {
 	{ "value", SPEC_ANY, SPEC_REQUIRED, 0, 0, "The value: any JSON, null included" },
@@ -199,6 +238,53 @@ const struct route route_table[] = {
 	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL,
 	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
 	  .summary = "Evaluate every flag of an environment" },
+
+	{ .method = HTTP_GET, .pattern = "/v1/segments", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_segment_list, .query = page_query,
+	  .summary = "List segments (shared by every environment)" },
+	{ .method = HTTP_PUT, .pattern = "/v1/segments/{name}",
+	  .scope = SCOPE_FLAGS_WRITE, .handler = handle_segment_put,
+	  .flags = ROUTE_JSON_BODY, .body = segment_body,
+	  .summary = "Create or replace a segment; every flag using it follows" },
+	{ .method = HTTP_GET, .pattern = "/v1/segments/{name}",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_segment_get,
+	  .query = force_query, .summary = "Read a segment" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/segments/{name}",
+	  .scope = SCOPE_FLAGS_WRITE, .handler = handle_segment_delete,
+	  .summary = "Delete a segment no flag uses (409 segment_in_use)" },
+
+	/* The Flagsmith SDK API: the SDK key is X-Environment-Key. */
+	{ .method = HTTP_GET, .pattern = "/api/v1/flags/", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_flagsmith_flags, .flags = ROUTE_SDK_KEY | ROUTE_FLAGSMITH,
+	  .query = flagsmith_flags_query,
+	  .summary = "Flagsmith SDKs: the environment's flags" },
+	{ .method = HTTP_POST, .pattern = "/api/v1/identities/",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flagsmith_identify,
+	  .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY | ROUTE_SDK_KEY | ROUTE_FLAGSMITH,
+	  .body = flagsmith_identity_body,
+	  .summary = "Flagsmith SDKs: an identity's flags; its traits stored" },
+	{ .method = HTTP_GET, .pattern = "/api/v1/identities/",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flagsmith_identity,
+	  .flags = ROUTE_SDK_KEY | ROUTE_FLAGSMITH, .query = flagsmith_identity_query,
+	  .summary = "Flagsmith SDKs: an identity's flags with its stored traits" },
+	{ .method = HTTP_POST, .pattern = "/api/v1/analytics/flags/",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flagsmith_analytics,
+	  .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY | ROUTE_SDK_KEY | ROUTE_FLAGSMITH,
+	  .body = any_object_body,
+	  .summary = "Flagsmith SDKs: evaluation counts, into /v1/metrics" },
+
+	/* OFREP: an SDK key or a token as Bearer or X-API-Key. */
+	{ .method = HTTP_POST, .pattern = "/ofrep/v1/evaluate/flags/{key}",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_ofrep_evaluate,
+	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL | ROUTE_OFREP,
+	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
+	  .on_error = ofrep_error, .summary = "OFREP: evaluate one flag" },
+	{ .method = HTTP_POST, .pattern = "/ofrep/v1/evaluate/flags",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_ofrep_bulk,
+	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL | ROUTE_OFREP,
+	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
+	  .on_error = ofrep_error,
+	  .summary = "OFREP: evaluate every flag (ETag, If-None-Match: 304)" },
 
 	/* tokens:write for the list too: §2 has no tokens:read. */
 	{ .method = HTTP_POST, .pattern = "/v1/tokens", .scope = SCOPE_TOKENS_WRITE,
