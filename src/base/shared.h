@@ -85,11 +85,30 @@ struct shared_usage {
 	uint64_t	other;
 };
 
+/*
+ * The JWKS document of auth.jwks_url as last fetched, for every process
+ * (http/jwks.c): written under a sequence lock (seq odd while writing), by
+ * whichever process claimed the fetch.
+ */
+#define SHARED_JWKS_MAX 65536
+
+struct shared_jwks {
+	uint64_t	seq;
+	uint32_t	writing;	/* 0 or 1: one writer at a time */
+	uint32_t	len;
+	int64_t		fetched_at_us;	/* monotonic: last good fetch, 0 never */
+	int64_t		claimed_at_us;	/* monotonic: last attempt */
+	uint64_t	fetches;	/* attempts, for the metrics */
+	uint64_t	failures;
+	char		doc[SHARED_JWKS_MAX];
+};
+
 struct shared_state {
 	uint64_t		magic;
 	uint64_t		layout;
 	struct shared_metrics	metrics;
 	struct shared_usage	usage;
+	struct shared_jwks	jwks;
 	struct shared_breaker	breaker;
 	struct shared_replica	replica;
 	struct shared_watches	watches;

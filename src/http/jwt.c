@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "http/api.h"
+#include "http/jwks.h"
 #include "http/jwt.h"
 #include "model/scope.h"
 
@@ -135,6 +136,7 @@ jwt_reset(void)
 		EVP_PKEY_free(ring.keys[i]);
 	explicit_bzero(&ring, sizeof(ring));
 	explicit_bzero(cache, sizeof(cache));
+	jwks_reset();
 }
 
 int
@@ -142,12 +144,11 @@ jwt_enabled(void)
 {
 	if (!ring.loaded)
 		load_keys();
-	return ring.secret_len > 0 || ring.nkeys > 0;
+	return ring.secret_len > 0 || ring.nkeys > 0 || jwks_enabled();
 }
 
-/* base64url without padding (RFC 7515 §2) into out; -1 when malformed. */
-static int
-b64url_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
+int
+jwt_b64url_decode(const char *in, size_t len, unsigned char *out, size_t outmax,
     size_t *outlen)
 {
 	char std[JWT_MAX_LEN + 4];
@@ -189,7 +190,7 @@ segment_json(const char *in, size_t len)
 	struct json_object *obj;
 	size_t n;
 
-	if (b64url_decode(in, len, raw, sizeof(raw) - 1, &n) == -1 ||
+	if (jwt_b64url_decode(in, len, raw, sizeof(raw) - 1, &n) == -1 ||
 	    memchr(raw, '\0', n) != NULL ||
 	    json_check_ex((const char *)raw, n, JSON_MAX_DEPTH,
 	    JSON_CHECK_REQUEST, NULL) != JSON_CHECK_OK)
@@ -241,10 +242,10 @@ es256_der(const unsigned char *sig, size_t siglen, unsigned char **der,
 	return *derlen > 0 ? 0 : -1;
 }
 
-/* Any configured key of the type verifies the signature: 0, else -1. */
+/* Does one of keys[0..n) of the type verify the signature? 0, else -1. */
 static int
-verify_pkey(int type, const char *input, size_t len, const unsigned char *sig,
-    size_t siglen)
+verify_with(EVP_PKEY *const *keys, size_t n, int type, const char *input,
+    size_t len, const unsigned char *sig, size_t siglen)
 {
 	unsigned char *der = NULL;
 	int derlen = 0, rc = -1;
@@ -256,20 +257,52 @@ verify_pkey(int type, const char *input, size_t len, const unsigned char *sig,
 		sig = der;
 		siglen = (size_t)derlen;
 	}
-	for (i = 0; i < ring.nkeys && rc == -1; i++) {
+	for (i = 0; i < n && rc == -1; i++) {
 		EVP_MD_CTX *md;
 
-		if (EVP_PKEY_get_base_id(ring.keys[i]) != type ||
+		if (EVP_PKEY_get_base_id(keys[i]) != type ||
 		    (md = EVP_MD_CTX_new()) == NULL)
 			continue;
 		if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-		    ring.keys[i]) == 1 && EVP_DigestVerify(md, sig, siglen,
+		    keys[i]) == 1 && EVP_DigestVerify(md, sig, siglen,
 		    (const unsigned char *)input, len) == 1)
 			rc = 0;
 		EVP_MD_CTX_free(md);
 	}
 	OPENSSL_free(der);
 	return rc;
+}
+
+/*
+ * The configured PEM keys of the type, then the JWKS keys: the one the
+ * header's kid names, or every one of the type when it names none.
+ */
+static int
+verify_pkey(int type, const char *kid, const char *input, size_t len,
+    const unsigned char *sig, size_t siglen)
+{
+	EVP_PKEY *keys[JWKS_MAX_KEYS];
+	size_t n;
+
+	if (verify_with(ring.keys, ring.nkeys, type, input, len, sig, siglen) == 0)
+		return 0;
+	n = jwks_keys(kid, type, keys, JWKS_MAX_KEYS);
+	return verify_with(keys, n, type, input, len, sig, siglen);
+}
+
+/* The header's kid, when it is a string of at most 127 bytes; else NULL. */
+static const char *
+header_kid(struct json_object *header, char *out, size_t outlen)
+{
+	struct json_object *kid;
+
+	if (!json_object_object_get_ex(header, "kid", &kid) ||
+	    !json_object_is_type(kid, json_type_string) ||
+	    (size_t)json_object_get_string_len(kid) >= outlen)
+		return NULL;
+	memcpy(out, json_object_get_string(kid),
+	    (size_t)json_object_get_string_len(kid) + 1);
+	return out;
 }
 
 /* The header names an algorithm we hold a key for, and nothing critical. */
@@ -279,7 +312,8 @@ check_signature(const char *token, const char *dot1, const char *dot2,
 {
 	unsigned char sig[512];
 	struct json_object *header, *alg, *crit;
-	const char *name;
+	const char *name, *kid;
+	char kidbuf[128];
 	size_t siglen, inlen = (size_t)(dot2 - token);
 	int rc = -1;
 
@@ -293,18 +327,19 @@ check_signature(const char *token, const char *dot1, const char *dot2,
 	    json_object_object_get_ex(header, "crit", &crit))
 		goto done;
 	name = json_object_get_string(alg);
-	if (b64url_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof(sig),
+	if (jwt_b64url_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof(sig),
 	    &siglen) == -1) {
 		*why = "malformed signature";
 		goto done;
 	}
 	*why = "bad signature";
+	kid = header_kid(header, kidbuf, sizeof(kidbuf));
 	if (strcmp(name, "HS256") == 0 && ring.secret_len > 0)
 		rc = verify_hs256(token, inlen, sig, siglen);
-	else if (strcmp(name, "RS256") == 0 && ring.has_rsa)
-		rc = verify_pkey(EVP_PKEY_RSA, token, inlen, sig, siglen);
-	else if (strcmp(name, "ES256") == 0 && ring.has_ec)
-		rc = verify_pkey(EVP_PKEY_EC, token, inlen, sig, siglen);
+	else if (strcmp(name, "RS256") == 0 && (ring.has_rsa || jwks_enabled()))
+		rc = verify_pkey(EVP_PKEY_RSA, kid, token, inlen, sig, siglen);
+	else if (strcmp(name, "ES256") == 0 && (ring.has_ec || jwks_enabled()))
+		rc = verify_pkey(EVP_PKEY_EC, kid, token, inlen, sig, siglen);
 	else
 		*why = "algorithm not accepted";
 done:

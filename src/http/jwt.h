@@ -2,13 +2,15 @@
  * JWT bearer tokens (RFC 7519, compact JWS) verified with OpenSSL against
  * the keys [auth] configures: HS256 with jwt_hs256_secret_file, RS256 and
  * ES256 with the PEM public keys of jwt_public_keys (several, for
- * rotation). Only algorithms with a configured key of their own type are
+ * rotation) and with the keys of the JWKS document at jwks_url, chosen by
+ * the token's kid (jwks.h). Only algorithms with a configured key of their own type are
  * accepted, so "none" and algorithm confusion (an RSA public key used as an
  * HMAC secret) never verify.
  */
 #ifndef DYNCONF_JWT_H
 #define DYNCONF_JWT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/token.h"
@@ -34,6 +36,13 @@ int	jwt_enabled(void);
  * Verified tokens are remembered by their SHA-256 until they expire.
  */
 int	jwt_verify(const char *token, struct jwt_claims *claims, const char **why);
+
+/*
+ * base64url without padding (RFC 7515 §2) into out (at most outmax bytes):
+ * 0 with *outlen, or -1 when malformed or too long.
+ */
+int	jwt_b64url_decode(const char *in, size_t len, unsigned char *out,
+	    size_t outmax, size_t *outlen);
 
 /* Forget the loaded keys and the cache (after a configuration reload). */
 void	jwt_reset(void);
