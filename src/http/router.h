@@ -25,9 +25,13 @@ typedef void route_handler(struct exchange *ex);
 struct response_spec {
 	int		 status;
 	int		 also;		/* 0: none */
-	const char	*schema;
+	const char	*schema;	/* NULL: no body */
 	const char	*description;
+	unsigned	 flags;
+	const char	*media;		/* NULL: application/json */
 };
+/* schema is a list's item: the answer is {"items","total","limit","offset"}. */
+#define RESPONSE_LIST	0x1
 /*
  * The scope a request needs when it depends on the request (GET /v1/watch:
  * on the prefix), from its raw query; the route's scope is what it needs
