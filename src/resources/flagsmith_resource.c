@@ -31,7 +31,7 @@
 #include "resources/flagsmith_resource.h"
 #include "store/stored_doc.h"
 
-#define IDENTIFY_ROUNDS 3	/* a concurrent trait write: read and merge again */
+#define IDENTIFY_ROUNDS 16	/* a concurrent trait write: read and merge again */
 
 /* A stable, non-zero number for an environment (Flagsmith's are integers). */
 static int64_t
