@@ -197,6 +197,18 @@ def test_identity_traits_are_stored_under_the_identity(nodes):
     assert bad.status == 400, bad
 
 
+def test_deleting_an_environment_deletes_its_identities(nodes):
+    a = nodes.a
+    key = sdk_key(a, "fs-gone")
+    identify(a, key, "carla", {"plan": "pro"})
+    assert a.etcdctl("get", "--keys-only", "/dynconf/identities/fs-gone/carla").strip()
+    # No flags in it: deleted without ?cascade, its identities with it.
+    assert a.request("DELETE", "/v1/environments/fs-gone").status == 204
+    assert a.etcdctl("get", "--prefix", "/dynconf/identities/fs-gone/") == ""
+    key = sdk_key(a, "fs-gone")
+    assert identify(a, key, "carla", {})["traits"] == []
+
+
 def test_concurrent_trait_writes_to_one_identity_all_land(nodes):
     a, b = nodes.a, nodes.b
     key = sdk_key(a, "fs-merge")
@@ -232,7 +244,10 @@ def test_sdk_key_of_one_environment_reads_only_it(nodes):
 def test_ofrep_500_keeps_the_key_and_a_general_error_code(nodes):
     a = nodes.a
     a.etcdctl("put", "/dynconf/flags/default/broken", "{not json")
-    resp = send(a, "POST", "/ofrep/v1/evaluate/flags/broken", {"context": {}})
+    # Once the watch has brought it into the replica.
+    resp = wait_until(lambda: (lambda r: r if r.status != 404 else None)(
+        send(a, "POST", "/ofrep/v1/evaluate/flags/broken", {"context": {}})),
+        timeout=5, what="the corrupt flag in the replica")
     assert resp.status == 500, resp
     assert resp.json() == {"key": "broken", "errorCode": "GENERAL",
                            "errorDetails": resp.json()["errorDetails"]}, resp.json()
