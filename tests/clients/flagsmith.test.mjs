@@ -62,6 +62,18 @@ test('environment flags: enabled and values of every JSON type', async () => {
   assert.equal(flags.getFeatureValue('fs-targeted'), 'basic-ui');
 });
 
+test('a flag change is served at once, to the same client', async () => {
+  assert.equal((await flagsmith.getEnvironmentFlags()).getFeatureValue('fs-string'), 'blue');
+  await putFlag(ENV, 'fs-string', { value: 'red' });
+  try {
+    for (let i = 0; i < 6; i++)
+      assert.equal((await flagsmith.getEnvironmentFlags()).getFeatureValue('fs-string'), 'red');
+  } finally {
+    await putFlag(ENV, 'fs-string', { value: 'blue' });
+  }
+  assert.equal((await flagsmith.getEnvironmentFlags()).getFeatureValue('fs-string'), 'blue');
+});
+
 test('a disabled flag is not enabled, and serves its default', async () => {
   const flags = await flagsmith.getEnvironmentFlags();
   assert.equal(flags.isFeatureEnabled('fs-disabled'), false);
