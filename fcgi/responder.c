@@ -32,6 +32,7 @@
 #include "base/util.h"
 #include "http/api.h"
 #include "http/http.h"
+#include "http/jwks.h"
 #include "responder.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -346,6 +347,8 @@ responder_run(int listen_fd, long long max_requests, const char *config_path,
 		close(epoll_fd);
 		return 1;
 	}
+	/* The identity provider's keys, before the first token needs them. */
+	jwks_prefetch();
 	while (!stop_requested && (max_requests == 0 || served < max_requests)) {
 		int ready, rc;
 

@@ -349,3 +349,11 @@ jwks_keys(const char *kid, int type, EVP_PKEY **keys, size_t max)
 		sync_local();
 	return pick(kid, type, keys, max);
 }
+
+void
+jwks_prefetch(void)
+{
+	if (jwks_enabled() &&
+	    __atomic_load_n(&shared()->jwks.fetched_at_us, __ATOMIC_ACQUIRE) == 0)
+		claim_and_fetch(conf.auth.jwks_min_interval * 1000000LL);
+}

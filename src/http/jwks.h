@@ -4,7 +4,8 @@
  * https://TENANT/.well-known/jwks.json, Keycloak's, Okta's). RSA keys
  * (RS256) and EC P-256 keys (ES256) are used; others are skipped.
  *
- * The document is fetched on first use, then again every auth.jwks_refresh
+ * The document is fetched when the pool starts (and on first use if that
+ * failed), then again every auth.jwks_refresh
  * seconds, and when a token names a kid it lacks, at most once every
  * auth.jwks_min_interval seconds for the whole pool (a flood of made-up
  * kids costs the provider one request per interval). One process fetches
@@ -32,6 +33,12 @@ int	jwks_enabled(void);
  * next call.
  */
 size_t	jwks_keys(const char *kid, int type, EVP_PKEY **keys, size_t max);
+
+/*
+ * Fetch the document now if the pool never has (a responder starting):
+ * one process fetches, the others go on at once.
+ */
+void	jwks_prefetch(void);
 
 /* Forget the parsed keys (a configuration reload; tests). */
 void	jwks_reset(void);

@@ -59,6 +59,9 @@ before(async () => {
   await makeKey('stray', 'RS256');
   published = ['rsa-1', 'ec-1'];
   await serve();
+  // The pool tried at its start, before this server listened; failed
+  // fetches are retried no faster than auth.jwks_min_interval (1 s).
+  await sleep(1100);
 });
 
 after(() => server?.close());
