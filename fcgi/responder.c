@@ -32,6 +32,7 @@
 #include "base/util.h"
 #include "http/api.h"
 #include "http/http.h"
+#include "http/jwks.h"
 #include "responder.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -91,6 +92,8 @@ enum param {
 	PARAM_CONTENT_TYPE,
 	PARAM_CONTENT_LENGTH,
 	PARAM_AUTHORIZATION,
+	PARAM_ENVIRONMENT_KEY,
+	PARAM_API_KEY,
 	PARAM_IF_MATCH,
 	PARAM_IF_NONE_MATCH,
 	PARAM_REQUEST_ID,
@@ -111,6 +114,8 @@ static const struct {
 	[PARAM_CONTENT_TYPE] = PARAM_NAME("CONTENT_TYPE"),
 	[PARAM_CONTENT_LENGTH] = PARAM_NAME("CONTENT_LENGTH"),
 	[PARAM_AUTHORIZATION] = PARAM_NAME("HTTP_AUTHORIZATION"),
+	[PARAM_ENVIRONMENT_KEY] = PARAM_NAME("HTTP_X_ENVIRONMENT_KEY"),
+	[PARAM_API_KEY] = PARAM_NAME("HTTP_X_API_KEY"),
 	[PARAM_IF_MATCH] = PARAM_NAME("HTTP_IF_MATCH"),
 	[PARAM_IF_NONE_MATCH] = PARAM_NAME("HTTP_IF_NONE_MATCH"),
 	[PARAM_REQUEST_ID] = PARAM_NAME("HTTP_X_REQUEST_ID"),
@@ -183,6 +188,8 @@ fill_request(struct exchange *ex, FCGX_Request *fr)
 			req->content_length = -1;
 	}
 	req->authorization = value[PARAM_AUTHORIZATION];
+	req->environment_key = value[PARAM_ENVIRONMENT_KEY];
+	req->api_key = value[PARAM_API_KEY];
 	req->if_match = value[PARAM_IF_MATCH];
 	req->if_none_match = value[PARAM_IF_NONE_MATCH];
 	req->request_id = value[PARAM_REQUEST_ID];
@@ -342,6 +349,8 @@ responder_run(int listen_fd, long long max_requests, const char *config_path,
 		close(epoll_fd);
 		return 1;
 	}
+	/* The identity provider's keys, before the first token needs them. */
+	jwks_prefetch();
 	while (!stop_requested && (max_requests == 0 || served < max_requests)) {
 		int ready, rc;
 

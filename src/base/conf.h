@@ -58,6 +58,9 @@ struct conf {
 		char		jwt_issuer[256];	/* "": not checked */
 		char		jwt_audience[256];	/* "": not checked */
 		int		jwt_leeway;	/* seconds */
+		char		jwks_url[1024];	/* "": no JWKS */
+		int		jwks_refresh;	/* seconds between scheduled fetches */
+		int		jwks_min_interval;	/* seconds between fetches for an unknown kid */
 	} auth;
 	struct {
 		int		level;	/* enum log_level */

@@ -65,6 +65,44 @@ struct shared_watches {
 	uint64_t	refused;
 };
 
+/*
+ * Flag evaluations that SDKs report (Flagsmith's analytics, API.md §11),
+ * by environment and flag: open addressing, a slot claimed once and kept.
+ * Beyond the slots, reports count in other.
+ */
+#define SHARED_USAGE_SLOTS 512
+#define SHARED_USAGE_NAME 129	/* a name (128 bytes) and its NUL */
+
+struct shared_usage_slot {
+	uint32_t	state;		/* 0 free, 1 being claimed, 2 ready */
+	char		environment[SHARED_USAGE_NAME];
+	char		flag[SHARED_USAGE_NAME];
+	uint64_t	count;
+};
+
+struct shared_usage {
+	struct shared_usage_slot slot[SHARED_USAGE_SLOTS];
+	uint64_t	other;
+};
+
+/*
+ * The JWKS document of auth.jwks_url as last fetched, for every process
+ * (http/jwks.c): written under a sequence lock (seq odd while writing), by
+ * whichever process claimed the fetch.
+ */
+#define SHARED_JWKS_MAX 65536
+
+struct shared_jwks {
+	uint64_t	seq;
+	uint32_t	writing;	/* 0 or 1: one writer at a time */
+	uint32_t	len;
+	int64_t		fetched_at_us;	/* monotonic: last good fetch, 0 never */
+	int64_t		claimed_at_us;	/* monotonic: last attempt */
+	uint64_t	fetches;	/* attempts, for the metrics */
+	uint64_t	failures;
+	char		doc[SHARED_JWKS_MAX];
+};
+
 /* Who runs the pool, for dynconfctl status (which maps the file read-only). */
 struct shared_pool {
 	int32_t		master_pid;		/* 0: no master (spawn-fcgi) */
@@ -77,6 +115,8 @@ struct shared_state {
 	uint64_t		layout;
 	struct shared_pool	pool;
 	struct shared_metrics	metrics;
+	struct shared_usage	usage;
+	struct shared_jwks	jwks;
 	struct shared_breaker	breaker;
 	struct shared_replica	replica;
 	struct shared_watches	watches;

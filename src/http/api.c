@@ -310,12 +310,15 @@ dispatch(struct exchange *ex, const struct route *table, size_t count)
 	 * before the body is read, so nobody unauthorized makes us read it;
 	 * then every declared parameter and field is checked.
 	 */
-	if (query_parse(ex) == -1 || auth_check(ex) == -1 || accept_body(ex) == -1 ||
-	    validate_request(ex) == -1)
-		return;
-	ex->route->handler(ex);
-	if (ex->res.status == 0)
-		respond_problem(ex, 500, "internal_error", "the handler gave no answer");
+	if (query_parse(ex) != -1 && auth_check(ex) != -1 && accept_body(ex) != -1 &&
+	    validate_request(ex) != -1) {
+		ex->route->handler(ex);
+		if (ex->res.status == 0)
+			respond_problem(ex, 500, "internal_error",
+			    "the handler gave no answer");
+	}
+	if (ex->route->on_error != NULL && ex->res.status >= 400)
+		ex->route->on_error(ex);
 }
 
 void

@@ -349,23 +349,77 @@ authorize(struct exchange *ex)
 	return -1;
 }
 
+static void
+authorize_everything(struct exchange *ex)
+{
+	ex->principal.kind = PRINCIPAL_OFF;
+	ex->principal.scopes = scope_closure(SCOPE_BIT(SCOPE_ADMIN));
+}
+
+/*
+ * The Flagsmith SDK API (§11): X-Environment-Key is an SDK key and names
+ * the environment; anything else is the 403 Flagsmith answers, which its
+ * SDKs take for "use the default flags". With auth.mode = off a missing
+ * or unknown key means the default environment.
+ */
+static int
+flagsmith_check(struct exchange *ex)
+{
+	const char *key = ex->req.environment_key;
+
+	if (key != NULL && strncmp(key, SDK_KEY_PREFIX,
+	    strlen(SDK_KEY_PREFIX)) == 0 && strlen(key) <= BEARER_MAX_LEN) {
+		switch (verify_sdk_key(ex, key)) {
+		case AUTH_OK:
+			return 0;
+		case AUTH_FAILED:
+			return -1;
+		case AUTH_INVALID:
+			break;
+		}
+	}
+	if (conf.auth.mode == AUTH_MODE_OFF) {
+		authorize_everything(ex);
+		return 0;
+	}
+	ex->res.status = 403;
+	ex->res.content_type = "application/json";
+	buf_reset(&ex->res.body);
+	buf_puts(&ex->res.body, "{\"detail\":\"Invalid or missing Environment key\"}");
+	return -1;
+}
+
+/* The Authorization header, or for OFREP an X-API-Key as "Bearer KEY". */
+static const char *
+credential_header(struct exchange *ex)
+{
+	const char *key = ex->req.api_key;
+
+	if ((ex->req.authorization == NULL || ex->req.authorization[0] == '\0') &&
+	    (ex->route->flags & ROUTE_OFREP) && key != NULL && key[0] != '\0')
+		return arena_concat(&ex->arena, "Bearer ", key, (char *)NULL);
+	return ex->req.authorization;
+}
+
 int
 auth_check(struct exchange *ex)
 {
-	const char *token;
+	const char *token, *header;
 
 	if (ex->route->scope == SCOPE_PUBLIC)
 		return 0;
+	if (ex->route->flags & ROUTE_FLAGSMITH)
+		return flagsmith_check(ex);
 	if (conf.auth.mode == AUTH_MODE_OFF) {
-		ex->principal.kind = PRINCIPAL_OFF;
-		ex->principal.scopes = scope_closure(SCOPE_BIT(SCOPE_ADMIN));
+		authorize_everything(ex);
 		return 0;
 	}
-	if (ex->req.authorization == NULL || ex->req.authorization[0] == '\0') {
+	header = credential_header(ex);
+	if (header == NULL || header[0] == '\0') {
 		respond_unauthenticated(ex, 0, "send Authorization: Bearer <token>");
 		return -1;
 	}
-	if ((token = bearer_token(ex->req.authorization)) == NULL) {
+	if ((token = bearer_token(header)) == NULL) {
 		respond_unauthenticated(ex, 1,
 		    "the Authorization header is not \"Bearer <token>\"");
 		return -1;

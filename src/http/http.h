@@ -49,6 +49,8 @@ struct request {
 	const char	*content_type;
 	long long	 content_length;	/* -1 when not sent */
 	const char	*authorization;
+	const char	*environment_key;	/* X-Environment-Key (Flagsmith SDKs) */
+	const char	*api_key;	/* X-API-Key (OFREP providers) */
 	const char	*if_match;
 	const char	*if_none_match;
 	const char	*request_id;	/* X-Request-Id as sent */

@@ -27,6 +27,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "http/api.h"
+#include "http/jwks.h"
 #include "http/jwt.h"
 #include "model/scope.h"
 
@@ -141,6 +142,7 @@ jwt_reset(void)
 		EVP_PKEY_free(ring.keys[i]);
 	explicit_bzero(&ring, sizeof(ring));
 	explicit_bzero(cache, sizeof(cache));
+	jwks_reset();
 }
 
 int
@@ -148,7 +150,7 @@ jwt_enabled(void)
 {
 	if (!ring.loaded)
 		load_keys();
-	return ring.secret_len > 0 || ring.nkeys > 0;
+	return ring.secret_len > 0 || ring.nkeys > 0 || jwks_enabled();
 }
 
 /*
@@ -215,10 +217,10 @@ es256_der(const unsigned char *sig, size_t siglen, unsigned char **der,
 	return *derlen > 0 ? 0 : -1;
 }
 
-/* Any configured key of the type verifies the signature: 0, else -1. */
+/* Does one of keys[0..n) of the type verify the signature? 0, else -1. */
 static int
-verify_pkey(int type, const char *input, size_t len, const unsigned char *sig,
-    size_t siglen)
+verify_with(EVP_PKEY *const *keys, size_t n, int type, const char *input,
+    size_t len, const unsigned char *sig, size_t siglen)
 {
 	unsigned char *der = NULL;
 	int derlen = 0, rc = -1;
@@ -230,20 +232,52 @@ verify_pkey(int type, const char *input, size_t len, const unsigned char *sig,
 		sig = der;
 		siglen = (size_t)derlen;
 	}
-	for (i = 0; i < ring.nkeys && rc == -1; i++) {
+	for (i = 0; i < n && rc == -1; i++) {
 		EVP_MD_CTX *md;
 
-		if (EVP_PKEY_get_base_id(ring.keys[i]) != type ||
+		if (EVP_PKEY_get_base_id(keys[i]) != type ||
 		    (md = EVP_MD_CTX_new()) == NULL)
 			continue;
 		if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-		    ring.keys[i]) == 1 && EVP_DigestVerify(md, sig, siglen,
+		    keys[i]) == 1 && EVP_DigestVerify(md, sig, siglen,
 		    (const unsigned char *)input, len) == 1)
 			rc = 0;
 		EVP_MD_CTX_free(md);
 	}
 	OPENSSL_free(der);
 	return rc;
+}
+
+/*
+ * The configured PEM keys of the type, then the JWKS keys: the one the
+ * header's kid names, or every one of the type when it names none.
+ */
+static int
+verify_pkey(int type, const char *kid, const char *input, size_t len,
+    const unsigned char *sig, size_t siglen)
+{
+	EVP_PKEY *keys[JWKS_MAX_KEYS];
+	size_t n;
+
+	if (verify_with(ring.keys, ring.nkeys, type, input, len, sig, siglen) == 0)
+		return 0;
+	n = jwks_keys(kid, type, keys, JWKS_MAX_KEYS);
+	return verify_with(keys, n, type, input, len, sig, siglen);
+}
+
+/* The header's kid, when it is a string of at most 127 bytes; else NULL. */
+static const char *
+header_kid(struct json_object *header, char *out, size_t outlen)
+{
+	struct json_object *kid;
+
+	if (!json_object_object_get_ex(header, "kid", &kid) ||
+	    !json_object_is_type(kid, json_type_string) ||
+	    (size_t)json_object_get_string_len(kid) >= outlen)
+		return NULL;
+	memcpy(out, json_object_get_string(kid),
+	    (size_t)json_object_get_string_len(kid) + 1);
+	return out;
 }
 
 /* The header names an algorithm we hold a key for, and nothing critical. */
@@ -253,7 +287,8 @@ check_signature(const char *token, const char *dot1, const char *dot2,
 {
 	unsigned char sig[JWT_RSA_MAX_BITS / 8];
 	struct json_object *header, *alg, *crit;
-	const char *name;
+	const char *name, *kid;
+	char kidbuf[128];
 	size_t siglen, inlen = (size_t)(dot2 - token);
 	int rc = -1;
 
@@ -273,12 +308,13 @@ check_signature(const char *token, const char *dot1, const char *dot2,
 		goto done;
 	}
 	*why = "bad signature";
+	kid = header_kid(header, kidbuf, sizeof(kidbuf));
 	if (strcmp(name, "HS256") == 0 && ring.secret_len > 0)
 		rc = verify_hs256(token, inlen, sig, siglen);
-	else if (strcmp(name, "RS256") == 0 && ring.has_rsa)
-		rc = verify_pkey(EVP_PKEY_RSA, token, inlen, sig, siglen);
-	else if (strcmp(name, "ES256") == 0 && ring.has_ec)
-		rc = verify_pkey(EVP_PKEY_EC, token, inlen, sig, siglen);
+	else if (strcmp(name, "RS256") == 0 && (ring.has_rsa || jwks_enabled()))
+		rc = verify_pkey(EVP_PKEY_RSA, kid, token, inlen, sig, siglen);
+	else if (strcmp(name, "ES256") == 0 && (ring.has_ec || jwks_enabled()))
+		rc = verify_pkey(EVP_PKEY_EC, kid, token, inlen, sig, siglen);
 	else
 		*why = "algorithm not accepted";
 done:

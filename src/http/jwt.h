@@ -2,13 +2,15 @@
  * JWT bearer tokens (RFC 7519, compact JWS) verified with OpenSSL against
  * the keys [auth] configures: HS256 with jwt_hs256_secret_file, RS256 and
  * ES256 with the PEM public keys of jwt_public_keys (several, for
- * rotation). Only algorithms with a configured key of their own type are
+ * rotation) and with the keys of the JWKS document at jwks_url, chosen by
+ * the token's kid (jwks.h). Only algorithms with a configured key of their own type are
  * accepted, so "none" and algorithm confusion (an RSA public key used as an
  * HMAC secret) never verify.
  */
 #ifndef DYNCONF_JWT_H
 #define DYNCONF_JWT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/token.h"

@@ -86,6 +86,74 @@ metrics_record_request(size_t route, enum http_method method, int status,
 	__atomic_fetch_add(&m->latency_count, 1, __ATOMIC_RELAXED);
 }
 
+/* The slot of (environment, flag), claimed when new; NULL when full. */
+static struct shared_usage_slot *
+usage_slot(const char *environment, const char *flag)
+{
+	struct shared_usage *u = &shared()->usage;
+	uint64_t h = string_hash(environment) * 31 + string_hash(flag);
+	size_t probe, spins;
+
+	for (probe = 0; probe < SHARED_USAGE_SLOTS; probe++) {
+		struct shared_usage_slot *s = &u->slot[(h + probe) % SHARED_USAGE_SLOTS];
+		uint32_t state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		uint32_t free_state = 0;
+
+		if (state == 0 && __atomic_compare_exchange_n(&s->state,
+		    &free_state, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			snprintf(s->environment, sizeof(s->environment), "%s",
+			    environment);
+			snprintf(s->flag, sizeof(s->flag), "%s", flag);
+			__atomic_store_n(&s->state, 2, __ATOMIC_RELEASE);
+			return s;
+		}
+		/* One being claimed may be ours: wait the few stores it takes. */
+		for (spins = 0; (state = __atomic_load_n(&s->state,
+		    __ATOMIC_ACQUIRE)) == 1 && spins < 1000000; spins++)
+			;	/* bounded: a claimer killed midway never finishes */
+		if (state == 2 &&
+		    strcmp(s->environment, environment) == 0 &&
+		    strcmp(s->flag, flag) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+void
+metrics_record_flag_usage(const char *environment, const char *flag,
+    uint64_t count)
+{
+	struct shared_usage_slot *s = usage_slot(environment, flag);
+
+	__atomic_fetch_add(s != NULL ? &s->count : &shared()->usage.other, count,
+	    __ATOMIC_RELAXED);
+}
+
+static void
+render_usage(struct buf *out)
+{
+	struct shared_usage *u = &shared()->usage;
+	size_t i;
+
+	buf_puts(out, "# HELP dynconf_flag_evaluations_reported_total Flag "
+	    "evaluations SDKs reported (POST /api/v1/analytics/flags/), by "
+	    "environment and flag; beyond the table's slots, flag=\"\".\n"
+	    "# TYPE dynconf_flag_evaluations_reported_total counter\n");
+	for (i = 0; i < SHARED_USAGE_SLOTS; i++) {
+		struct shared_usage_slot *s = &u->slot[i];
+
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != 2)
+			continue;
+		buf_printf(out, "dynconf_flag_evaluations_reported_total{"
+		    "environment=\"%s\",flag=\"%s\"} %llu\n", s->environment,
+		    s->flag, (unsigned long long)__atomic_load_n(&s->count,
+		    __ATOMIC_RELAXED));
+	}
+	buf_printf(out, "dynconf_flag_evaluations_reported_total{environment=\"\","
+	    "flag=\"\"} %llu\n", (unsigned long long)__atomic_load_n(&u->other,
+	    __ATOMIC_RELAXED));
+}
+
 void
 metrics_set_responders(int count)
 {
@@ -231,4 +299,5 @@ metrics_render(struct buf *out)
 	render_counter(out, "dynconf_watches_refused_total",
 	    "Watches refused (429) because server.max_watches were waiting.", "",
 	    shared_watches_refused());
+	render_usage(out);
 }

@@ -30,6 +30,13 @@ void	metrics_record_request(size_t route_index, enum http_method method,
 /* The responders the master runs (for the dynconf_responders gauge). */
 void	metrics_set_responders(int count);
 
+/*
+ * Add count reported evaluations of flag in environment (names, checked
+ * by the caller) to the pool-wide counters.
+ */
+void	metrics_record_flag_usage(const char *environment, const char *flag,
+	    uint64_t count);
+
 /* The Prometheus text exposition of every counter. */
 void	metrics_render(struct buf *out);
 

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,6 +185,114 @@ path_parameters(const char *pattern)
 	return params;
 }
 
+/* A response of a description and, with schema text, a body of media. */
+static struct json_object *
+response_object(const char *description, const char *media, const char *schema,
+    unsigned flags)
+{
+	struct json_object *response = json_object_new_object(), *content, *item;
+	struct json_object *parsed, *list, *props;
+
+	json_object_object_add(response, "description",
+	    json_object_new_string(description));
+	if (schema == NULL)
+		return response;
+	/* The texts are the build's own (responses.c); the tests parse each. */
+	if ((parsed = json_tokener_parse(schema)) == NULL)
+		parsed = json_object_new_object();
+	if (flags & RESPONSE_LIST) {
+		list = json_tokener_parse("{\"type\":\"object\",\"properties\":"
+		    "{\"items\":{\"type\":\"array\"},\"total\":{\"type\":\"integer\"},"
+		    "\"limit\":{\"type\":\"integer\"},\"offset\":{\"type\":\"integer\"}},"
+		    "\"required\":[\"items\",\"total\",\"limit\",\"offset\"]}");
+		json_object_object_get_ex(list, "properties", &props);
+		json_object_object_get_ex(props, "items", &item);
+		json_object_object_add(item, "items", parsed);
+		parsed = list;
+	}
+	content = json_object_new_object();
+	item = json_object_new_object();
+	json_object_object_add(item, "schema", parsed);
+	json_object_object_add(content, media != NULL ? media : "application/json",
+	    item);
+	json_object_object_add(response, "content", content);
+	return response;
+}
+
+static void
+success_responses(const struct response_spec *spec, struct json_object *responses)
+{
+	char code[8];
+
+	snprintf(code, sizeof(code), "%d", spec->status);
+	json_object_object_add(responses, code, response_object(spec->description,
+	    spec->media, spec->status == 204 ? NULL : spec->schema, spec->flags));
+	if (spec->also == 0)
+		return;
+	snprintf(code, sizeof(code), "%d", spec->also);
+	json_object_object_add(responses, code, response_object(spec->also == 304 ?
+	    "Not modified: If-None-Match holds the current ETag" : spec->description,
+	    spec->media, spec->also == 304 ? NULL : spec->schema, spec->flags));
+}
+
+/* Problem documents, or the forms OFREP's and Flagsmith's clients parse. */
+static void
+error_responses(const struct route *r, struct json_object *responses)
+{
+	if (r->on_error != NULL) {
+		json_object_object_add(responses, "401", response_object(
+		    "No credential, or not a valid one (no body)", NULL, NULL, 0));
+		json_object_object_add(responses, "403", response_object(
+		    "The credential may not evaluate here (no body)", NULL, NULL, 0));
+		json_object_object_add(responses, "default", response_object(
+		    "An evaluation error in OFREP's form", NULL, "{\"type\":\"object\","
+		    "\"properties\":{\"key\":{\"type\":\"string\"},\"errorCode\":"
+		    "{\"enum\":[\"FLAG_NOT_FOUND\",\"PARSE_ERROR\",\"INVALID_CONTEXT\","
+		    "\"GENERAL\"]},\"errorDetails\":{\"type\":\"string\"}},"
+		    "\"required\":[\"errorCode\"]}", 0));
+		return;
+	}
+	if (r->flags & ROUTE_FLAGSMITH) {
+		json_object_object_add(responses, "403", response_object(
+		    "Invalid or missing Environment key", NULL, "{\"type\":\"object\","
+		    "\"properties\":{\"detail\":{\"type\":\"string\"}}}", 0));
+		if (r->method == HTTP_GET && r->query != NULL)
+			json_object_object_add(responses, "404", response_object(
+			    "Given feature not found", NULL, "{\"type\":\"object\","
+			    "\"properties\":{\"detail\":{\"type\":\"string\"}}}", 0));
+	}
+	json_object_object_add(responses, "default", problem_response("Error"));
+}
+
+/* {"scheme": [scopes]}, one alternative each: bearer, or the SDK headers. */
+static void
+add_requirement(struct json_object *security, const char *scheme,
+    const char *scope)
+{
+	struct json_object *requirement = json_object_new_object();
+	struct json_object *scopes = json_object_new_array();
+
+	if (scope != NULL)
+		json_object_array_add(scopes, json_object_new_string(scope));
+	json_object_object_add(requirement, scheme, scopes);
+	json_object_array_add(security, requirement);
+}
+
+static struct json_object *
+security_of(const struct route *r)
+{
+	struct json_object *security = json_object_new_array();
+
+	if (r->flags & ROUTE_FLAGSMITH) {
+		add_requirement(security, "environmentKey", NULL);
+		return security;
+	}
+	add_requirement(security, "bearer", scope_name(r->scope));
+	if (r->flags & ROUTE_OFREP)
+		add_requirement(security, "apiKey", NULL);
+	return security;
+}
+
 static struct json_object *
 operation(const struct route *r)
 {
@@ -207,24 +316,35 @@ operation(const struct route *r)
 	else
 		json_object_put(params);
 	if (r->scope != SCOPE_PUBLIC) {
-		struct json_object *security = json_object_new_array();
-		struct json_object *requirement = json_object_new_object();
-		struct json_object *scopes = json_object_new_array();
-
-		json_object_array_add(scopes, json_object_new_string(scope_name(r->scope)));
-		json_object_object_add(requirement, "bearer", scopes);
-		json_object_array_add(security, requirement);
-		json_object_object_add(op, "security", security);
+		json_object_object_add(op, "security", security_of(r));
 	} else {
 		json_object_object_add(op, "security", json_object_new_array());
 	}
 	if (r->flags & ROUTE_JSON_BODY)
 		json_object_object_add(op, "requestBody", request_body(r));
-	json_object_object_add(ok, "description", json_object_new_string("Success"));
-	json_object_object_add(responses, "2XX", ok);
-	json_object_object_add(responses, "default", problem_response("Error"));
+	if (r->response != NULL) {
+		json_object_put(ok);
+		success_responses(r->response, responses);
+	} else {
+		json_object_object_add(ok, "description", json_object_new_string("Success"));
+		json_object_object_add(responses, "2XX", ok);
+	}
+	error_responses(r, responses);
 	json_object_object_add(op, "responses", responses);
 	return op;
+}
+
+static struct json_object *
+header_key(const char *header, const char *description)
+{
+	struct json_object *scheme = json_object_new_object();
+
+	json_object_object_add(scheme, "type", json_object_new_string("apiKey"));
+	json_object_object_add(scheme, "in", json_object_new_string("header"));
+	json_object_object_add(scheme, "name", json_object_new_string(header));
+	json_object_object_add(scheme, "description",
+	    json_object_new_string(description));
+	return scheme;
 }
 
 static struct json_object *
@@ -255,6 +375,10 @@ components(void)
 	json_object_object_add(bearer, "type", json_object_new_string("http"));
 	json_object_object_add(bearer, "scheme", json_object_new_string("bearer"));
 	json_object_object_add(schemes, "bearer", bearer);
+	json_object_object_add(schemes, "environmentKey", header_key("X-Environment-Key",
+	    "An environment's SDK key (the Flagsmith SDK API)"));
+	json_object_object_add(schemes, "apiKey", header_key("X-API-Key",
+	    "An SDK key or an API token (OFREP)"));
 	json_object_object_add(comps, "schemas", schemas);
 	json_object_object_add(comps, "securitySchemes", schemes);
 	return comps;

@@ -16,6 +16,22 @@
 #include "model/scope.h"
 
 typedef void route_handler(struct exchange *ex);
+
+/*
+ * What a route answers when it succeeds, for the OpenAPI document: the
+ * status (and a second one, 201 beside 200 for PUT), the media type, and
+ * a JSON Schema as text (NULL: no body).
+ */
+struct response_spec {
+	int		 status;
+	int		 also;		/* 0: none */
+	const char	*schema;	/* NULL: no body */
+	const char	*description;
+	unsigned	 flags;
+	const char	*media;		/* NULL: application/json */
+};
+/* schema is a list's item: the answer is {"items","total","limit","offset"}. */
+#define RESPONSE_LIST	0x1
 /*
  * The scope a request needs when it depends on the request (GET /v1/watch:
  * on the prefix), from its raw query; the route's scope is what it needs
@@ -33,6 +49,10 @@ typedef enum scope route_scope_fn(const struct exchange *ex);
 #define ROUTE_OPEN_BODY		0x10
 /* No body at all is as good as {} (the body's fields are all optional). */
 #define ROUTE_BODY_OPTIONAL	0x20
+/* The Flagsmith SDK API: the SDK key comes as X-Environment-Key (§11). */
+#define ROUTE_FLAGSMITH		0x40
+/* OFREP: the credential comes as Authorization: Bearer or X-API-Key (§12). */
+#define ROUTE_OFREP		0x80
 
 struct route {
 	enum http_method	 method;
@@ -45,6 +65,13 @@ struct route {
 	const struct param_spec	*body;		/* the same, ROUTE_JSON_BODY routes */
 	const char		*invalid_code;	/* for a bad body; validation_failed */
 	route_scope_fn		*scope_by_request;	/* NULL: .scope */
+	/*
+	 * Rewrites an error answer (a problem document, from the pipeline or
+	 * the handler) into the form the route's clients parse (OFREP's);
+	 * NULL: problem documents as everywhere.
+	 */
+	route_handler		*on_error;
+	const struct response_spec *response;	/* for the OpenAPI document */
 };
 
 extern const struct route	route_table[];

@@ -334,9 +334,35 @@ serve_default(const struct flag *flag, enum eval_reason reason,
 	result->reason = reason;
 }
 
+/* Do the rule's segments and its own criteria hold for context? */
+static int
+rule_matches(const struct flag_rule *rule, struct json_object *context,
+    const struct eval_segments *segments)
+{
+	const struct flag_criteria *criteria;
+	size_t i;
+
+	for (i = 0; i < rule->nsegments; i++) {
+		/* Used at once: the next lookup may reuse what it points to. */
+		if (segments == NULL || segments->lookup == NULL ||
+		    (criteria = segments->lookup(segments->arg,
+		    rule->segments[i])) == NULL ||
+		    !eval_criteria(criteria, context))
+			return 0;
+	}
+	return eval_criteria(&rule->criteria, context);
+}
+
 void
 eval_flag(const struct flag *flag, struct json_object *context,
     struct eval_result *result)
+{
+	eval_flag_in(flag, context, NULL, result);
+}
+
+void
+eval_flag_in(const struct flag *flag, struct json_object *context,
+    const struct eval_segments *segments, struct eval_result *result)
 {
 	const struct flag_rule *rule;
 	size_t i;
@@ -348,7 +374,7 @@ eval_flag(const struct flag *flag, struct json_object *context,
 	}
 	for (i = 0; i < flag->nrules; i++) {
 		rule = &flag->rules[i];
-		if (!eval_criteria(&rule->criteria, context))
+		if (!rule_matches(rule, context, segments))
 			continue;
 		if (rule->nvariants > 0)
 			split(flag, rule->variants, rule->nvariants, context,

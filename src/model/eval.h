@@ -32,9 +32,26 @@ struct eval_result {
 };
 
 /*
- * Evaluate flag for context (a JSON object with "targetingKey" and
- * attributes, or NULL for an empty context).
+ * Where a rule's segments are found: the criteria of segment name, or NULL
+ * when there is no such segment (the rule then does not match). The
+ * criteria need only stay valid until the next call.
  */
+typedef const struct flag_criteria *eval_segment_fn(void *arg, const char *name);
+
+struct eval_segments {
+	eval_segment_fn	*lookup;
+	void		*arg;
+};
+
+/*
+ * Evaluate flag for context (a JSON object with "targetingKey" and
+ * attributes, or NULL for an empty context). A rule naming segments
+ * matches when each segment's criteria and its own hold; without segments
+ * (NULL) it never matches.
+ */
+void	eval_flag_in(const struct flag *flag, struct json_object *context,
+	    const struct eval_segments *segments, struct eval_result *result);
+/* The same without segments. */
 void	eval_flag(const struct flag *flag, struct json_object *context,
 	    struct eval_result *result);
 

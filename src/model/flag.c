@@ -25,7 +25,8 @@ static const char *const flag_fields[] = {
 	"variants", "rules", "revision", "created_at", "updated_at", NULL,
 };
 static const char *const variant_fields[] = { "name", "value", "weight", NULL };
-static const char *const rule_fields[] = { "criteria", "value", "variants", NULL };
+static const char *const rule_fields[] = { "segments", "criteria", "value",
+    "variants", NULL };
 
 /* An error for every member of obj not in known; -1 if there was one. */
 static int
@@ -222,6 +223,42 @@ outcome_parse(struct json_object *obj, const char *path, int *has_value,
 	return rc;
 }
 
+/* The rule's "segments": 1 to FLAG_MAX_SEGMENTS distinct names. */
+static int
+segments_parse(struct json_object *obj, const char *path, struct flag_rule *rule,
+    struct flag_errors *errors)
+{
+	struct json_object *arr, *name;
+	size_t i, j, n;
+
+	if (!json_object_object_get_ex(obj, "segments", &arr))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array) ||
+	    (n = json_object_array_length(arr)) == 0 || n > FLAG_MAX_SEGMENTS) {
+		flag_error(errors, 0, "must be an array of 1 to 16 segment names",
+		    "%s.segments", path);
+		return -1;
+	}
+	rule->segments = xcalloc(n, sizeof(*rule->segments));
+	for (i = 0; i < n; i++) {
+		name = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(name, json_type_string) ||
+		    !name_valid(json_object_get_string(name))) {
+			flag_error(errors, 0, "a segment name: "
+			    "[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "%s.segments[%zu]",
+			    path, i);
+			return -1;
+		}
+		for (j = 0; j < rule->nsegments; j++)
+			if (strcmp(rule->segments[j], json_object_get_string(name)) == 0)
+				break;
+		if (j == rule->nsegments)
+			rule->segments[rule->nsegments++] =
+			    xstrdup(json_object_get_string(name));
+	}
+	return 0;
+}
+
 static int
 rule_parse(struct json_object *obj, size_t i, struct flag_rule *rule,
     size_t *budget, struct flag_errors *errors)
@@ -238,11 +275,16 @@ rule_parse(struct json_object *obj, size_t i, struct flag_rule *rule,
 	}
 	if (unknown_fields(obj, rule_fields, path, errors) == -1)
 		rc = -1;
+	if (segments_parse(obj, path, rule, errors) == -1)
+		rc = -1;
 	if (!json_object_object_get_ex(obj, "criteria", &criteria) ||
 	    criteria == NULL) {
-		flag_error(errors, 0, "required: an object of attribute: matcher",
-		    "%s.criteria", path);
-		rc = -1;
+		/* A rule that names segments needs no criteria of its own. */
+		if (rule->nsegments == 0) {
+			flag_error(errors, 0, "required: an object of attribute: "
+			    "matcher", "%s.criteria", path);
+			rc = -1;
+		}
 	} else {
 		char cpath[64];
 
@@ -280,6 +322,11 @@ rules_parse(struct json_object *arr, struct flag *flag, size_t *budget,
 		if (rule_parse(json_object_array_get_idx(arr, i), i,
 		    &flag->rules[i], budget, errors) == -1)
 			rc = -1;
+	if (rc == 0 && flag_segments(flag, NULL) > FLAG_MAX_SEGMENTS) {
+		flag_error(errors, 0, "at most 16 distinct segments in a flag",
+		    "rules");
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -366,7 +413,7 @@ variants_free(struct flag_variant *variants, size_t n)
 void
 flag_free(struct flag *flag)
 {
-	size_t i;
+	size_t i, j;
 
 	free(flag->key);
 	free(flag->description);
@@ -375,6 +422,9 @@ flag_free(struct flag *flag)
 	json_object_put(flag->default_value);
 	variants_free(flag->variants, flag->nvariants);
 	for (i = 0; i < flag->nrules; i++) {
+		for (j = 0; j < flag->rules[i].nsegments; j++)
+			free(flag->rules[i].segments[j]);
+		free(flag->rules[i].segments);
 		flag_criteria_free(&flag->rules[i].criteria);
 		json_object_put(flag->rules[i].value);
 		variants_free(flag->rules[i].variants, flag->rules[i].nvariants);
@@ -426,6 +476,15 @@ rules_json(const struct flag_rule *rules, size_t n)
 
 	for (i = 0; i < n; i++) {
 		obj = json_object_new_object();
+		if (rules[i].nsegments > 0) {
+			struct json_object *names = json_object_new_array();
+			size_t j;
+
+			for (j = 0; j < rules[i].nsegments; j++)
+				json_object_array_add(names,
+				    json_object_new_string(rules[i].segments[j]));
+			json_object_object_add(obj, "segments", names);
+		}
 		json_object_object_add(obj, "criteria",
 		    flag_criteria_to_json(&rules[i].criteria));
 		if (rules[i].has_value)
@@ -471,4 +530,53 @@ flag_to_json(const struct flag *flag, int64_t revision)
 	if (revision > 0)
 		json_object_object_add(obj, "revision", json_object_new_int64(revision));
 	return obj;
+}
+
+size_t
+flag_segments(const struct flag *flag, const char **names)
+{
+	const char *seen[FLAG_MAX_SEGMENTS + 1];
+	size_t i, j, k, n = 0;
+
+	for (i = 0; i < flag->nrules; i++)
+		for (j = 0; j < flag->rules[i].nsegments; j++) {
+			const char *name = flag->rules[i].segments[j];
+
+			for (k = 0; k < n && strcmp(seen[k], name) != 0; k++)
+				;
+			if (k < n)
+				continue;
+			if (n == FLAG_MAX_SEGMENTS)
+				return n + 1;	/* too many: the parser refuses it */
+			seen[n] = name;
+			if (names != NULL)
+				names[n] = name;
+			n++;
+		}
+	return n;
+}
+
+int
+flag_uses_segment(const struct flag *flag, const char *segment)
+{
+	size_t i, j;
+
+	for (i = 0; i < flag->nrules; i++)
+		for (j = 0; j < flag->rules[i].nsegments; j++)
+			if (strcmp(flag->rules[i].segments[j], segment) == 0)
+				return 1;
+	return 0;
+}
+
+int
+flag_has_variants(const struct flag *flag)
+{
+	size_t i;
+
+	if (flag->nvariants > 0)
+		return 1;
+	for (i = 0; i < flag->nrules; i++)
+		if (flag->rules[i].nvariants > 0)
+			return 1;
+	return 0;
 }

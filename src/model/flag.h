@@ -44,6 +44,8 @@ struct flag_variant {
 };
 
 struct flag_rule {
+	char			**segments;	/* names; all must match (segment.h) */
+	size_t			 nsegments;
 	struct flag_criteria	 criteria;
 	int			 has_value;
 	struct json_object	*value;		/* owned; may be NULL for JSON null */
@@ -79,6 +81,7 @@ struct flag {
 #define FLAG_MAX_REGEX_SIZE	512	/* a regex's size with repetitions expanded */
 #define FLAG_MAX_REGEX_SUBJECT	4096	/* bytes of a context string (400 beyond) */
 #define FLAG_MAX_SEMVER		256	/* bytes of a version string */
+#define FLAG_MAX_SEGMENTS	16	/* segments a rule names, and a flag in all */
 
 #define FLAG_MAX_ERRORS 16
 
@@ -107,5 +110,17 @@ void	flag_free(struct flag *flag);
  * A new object the caller puts.
  */
 struct json_object *flag_to_json(const struct flag *flag, int64_t revision);
+
+/*
+ * The distinct segment names the flag's rules use, at most FLAG_MAX_SEGMENTS
+ * into names[]; returns how many.
+ */
+size_t	flag_segments(const struct flag *flag, const char **names);
+
+/* Does the flag name segment in any rule? */
+int	flag_uses_segment(const struct flag *flag, const char *segment);
+
+/* Does any rule or the flag itself split over variants? */
+int	flag_has_variants(const struct flag *flag);
 
 #endif

@@ -256,10 +256,11 @@ handle_environment_delete(struct exchange *ex)
 	if (all) {
 		ops[nops].kind = STORE_OP_DELETE_PREFIX;
 		ops[nops++].key = checks[1].key;
-		ops[nops].kind = STORE_OP_DELETE_PREFIX;
-		ops[nops++].key = arena_concat(&ex->arena, "identities/",
-		    env.name, "/", (char *)NULL);
 	}
+	/* Its identities (§11) go with it: a new one of that name starts afresh. */
+	ops[nops].kind = STORE_OP_DELETE_PREFIX;
+	ops[nops++].key = arena_concat(&ex->arena, "identities/", env.name, "/",
+	    (char *)NULL);
 	ops[nops].kind = STORE_OP_DELETE;
 	ops[nops++].key = checks[0].key;
 	ops[nops].kind = STORE_OP_DELETE;

@@ -18,6 +18,7 @@
 #include "model/flag.h"
 #include "model/flag_cache.h"
 #include "model/keys.h"
+#include "model/segment.h"
 #include "resources/environment_resource.h"
 #include "resources/evaluate_resource.h"
 
@@ -26,8 +27,8 @@
  * FLAG_MAX_REGEX_SUBJECT bytes? A longer one could never be matched by a
  * regex, and a silent non-match would look like a targeting decision.
  */
-static int
-context_strings_fit(struct json_object *value)
+int
+evaluate_context_fits(struct json_object *value)
 {
 	size_t i, n;
 
@@ -37,13 +38,13 @@ context_strings_fit(struct json_object *value)
 	case json_type_array:
 		n = json_object_array_length(value);
 		for (i = 0; i < n; i++)
-			if (!context_strings_fit(json_object_array_get_idx(value, i)))
+			if (!evaluate_context_fits(json_object_array_get_idx(value, i)))
 				return 0;
 		return 1;
 	case json_type_object: {
 		json_object_object_foreach(value, name, member) {
 			(void)name;
-			if (!context_strings_fit(member))
+			if (!evaluate_context_fits(member))
 				return 0;
 		}
 		return 1;
@@ -84,8 +85,8 @@ targeting_key_valid(struct json_object *context)
  * query's undeclared parameters (the route's ROUTE_OPEN_QUERY). A new
  * reference (or NULL for none); -1 after 400.
  */
-static int
-request_context(struct exchange *ex, struct json_object **context)
+int
+evaluate_request_context(struct exchange *ex, struct json_object **context)
 {
 	struct json_object *value;
 	size_t i;
@@ -99,7 +100,7 @@ request_context(struct exchange *ex, struct json_object **context)
 			    !validate_declares(ex->route, ex->query[i].name))
 				json_object_object_add(*context, ex->query[i].name,
 				    json_object_new_string(ex->query[i].value));
-		if (!context_strings_fit(*context)) {
+		if (!evaluate_context_fits(*context)) {
 			json_object_put(*context);
 			*context = NULL;
 			return context_too_long(ex);
@@ -114,7 +115,7 @@ request_context(struct exchange *ex, struct json_object **context)
 		    "targetingKey must be a string (or a number)");
 		return -1;
 	}
-	if (!context_strings_fit(value))
+	if (!evaluate_context_fits(value))
 		return context_too_long(ex);
 	*context = json_object_get(value);
 	return 0;
@@ -127,11 +128,12 @@ request_context(struct exchange *ex, struct json_object **context)
  */
 static void
 put_evaluation(struct buf *out, const char *key, const struct flag *flag,
-    struct json_object *context, int64_t revision)
+    struct json_object *context, int64_t revision, struct store_ctx *ctx)
 {
+	struct eval_segments segments = { segment_lookup, ctx };
 	struct eval_result result;
 
-	eval_flag(flag, context, &result);
+	eval_flag_in(flag, context, &segments, &result);
 	buf_puts(out, "{\"key\":");
 	buf_json_string(out, key);
 	if (result.has_value) {
@@ -178,7 +180,7 @@ handle_flag_evaluate(struct exchange *ex)
 	}
 	resource_store_ctx(ex, &ctx);
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
-	    request_context(ex, &context) == -1)
+	    evaluate_request_context(ex, &context) == -1)
 		return;
 	store_key = flag_store_key(&ex->arena, env, key);
 	rc = flag_cache_read(&ctx, store_key, 0, &flag, &revision);
@@ -187,7 +189,7 @@ handle_flag_evaluate(struct exchange *ex)
 		    arena_concat(&ex->arena, "the flag at ", store_key, (char *)NULL) :
 		    "the flag");
 	} else {
-		put_evaluation(start_answer(ex), key, flag, context, revision);
+		put_evaluation(start_answer(ex), key, flag, context, revision, &ctx);
 	}
 	json_object_put(context);
 	resource_read_headers(ex, &ctx);
@@ -207,7 +209,7 @@ handle_evaluate_all(struct exchange *ex)
 
 	resource_store_ctx(ex, &ctx);
 	if ((env = environment_of_request(ex, &ctx)) == NULL ||
-	    request_context(ex, &context) == -1)
+	    evaluate_request_context(ex, &context) == -1)
 		return;
 	folder = flag_store_key(&ex->arena, env, "");
 	rc = store_list(&ctx, folder, 100000, 0, &items, &count, &total);
@@ -227,7 +229,7 @@ handle_evaluate_all(struct exchange *ex)
 		if (written++ > 0)
 			buf_putc(body, ',');
 		put_evaluation(body, items[i].key + skip, flag, context,
-		    items[i].mod_revision);
+		    items[i].mod_revision, &ctx);
 	}
 	buf_puts(body, "],\"revision\":");
 	buf_put_int(body, store_replica_revision());

@@ -20,6 +20,7 @@
 #include "model/flag.h"
 #include "model/flag_cache.h"
 #include "model/keys.h"
+#include "model/segment.h"
 #include "resources/environment_resource.h"
 #include "resources/flag_resource.h"
 
@@ -168,6 +169,21 @@ stamp_times(struct store_ctx *ctx, const char *store_key, struct flag *flag)
 	snprintf(flag->updated_at, sizeof(flag->updated_at), "%s", now);
 }
 
+/* The segment checks of a write start here: after the environment and the
+ * condition (an empty slot when there is none). */
+#define SEGMENT_CHECKS_AT 2
+
+/* 400 unknown_segment naming it: the write's check found it missing. */
+static void
+respond_unknown_segment(struct exchange *ex, const char *name)
+{
+	struct field_error error = { "rules", NULL };
+
+	error.message = arena_concat(&ex->arena, "segment ", name,
+	    " does not exist", (char *)NULL);
+	respond_invalid(ex, "unknown_segment", error.message, &error, 1);
+}
+
 /* A failed write: which check, and what it means for this request. */
 static void
 respond_write_failure(struct exchange *ex, struct store_ctx *ctx,
@@ -205,13 +221,14 @@ static void
 flag_write(struct exchange *ex, const char *env, struct flag *flag,
     const struct store_condition *condition, enum revision_source source)
 {
-	struct store_check checks[2];
+	struct store_check checks[SEGMENT_CHECKS_AT + FLAG_MAX_SEGMENTS];
+	const char *segments[FLAG_MAX_SEGMENTS];
 	struct store_op op;
 	struct store_ctx ctx;
 	struct json_object *doc;
 	enum store_result rc;
 	const char *store_key = flag_store_key(&ex->arena, env, flag->key);
-	size_t nchecks = 1, failed = 0;
+	size_t nchecks, nsegments, i, failed = 0;
 	int64_t revision;
 
 	resource_store_ctx(ex, &ctx);
@@ -219,6 +236,8 @@ flag_write(struct exchange *ex, const char *env, struct flag *flag,
 	memset(checks, 0, sizeof(checks));
 	checks[0].kind = STORE_CHECK_PRESENT;
 	checks[0].key = arena_concat(&ex->arena, "environments/", env, (char *)NULL);
+	/* No condition: the environment checked twice, for fixed positions. */
+	checks[1] = checks[0];
 	if (condition->kind != STORE_IF_ANY) {
 		checks[1].key = store_key;
 		checks[1].kind = condition->kind == STORE_IF_ABSENT ? STORE_CHECK_ABSENT :
@@ -227,8 +246,15 @@ flag_write(struct exchange *ex, const char *env, struct flag *flag,
 		checks[1].revision = condition->revision;
 		checks[1].also = condition->also;
 		checks[1].nalso = condition->nalso;
-		nchecks = 2;
 	}
+	/* Every segment its rules name exists (segment_resource.c). */
+	nsegments = flag_segments(flag, segments);
+	for (i = 0; i < nsegments; i++) {
+		checks[SEGMENT_CHECKS_AT + i].kind = STORE_CHECK_PRESENT;
+		checks[SEGMENT_CHECKS_AT + i].key = segment_store_key(&ex->arena,
+		    segments[i]);
+	}
+	nchecks = SEGMENT_CHECKS_AT + nsegments;
 	doc = flag_to_json(flag, 0);
 	memset(&op, 0, sizeof(op));
 	op.kind = STORE_OP_PUT;
@@ -238,6 +264,10 @@ flag_write(struct exchange *ex, const char *env, struct flag *flag,
 	op.value_len = strlen(op.value);
 	json_object_put(doc);
 	rc = store_commit(&ctx, checks, nchecks, &op, 1, &revision, &failed);
+	if (rc == STORE_STALE && failed >= SEGMENT_CHECKS_AT) {
+		respond_unknown_segment(ex, segments[failed - SEGMENT_CHECKS_AT]);
+		return;
+	}
 	if (rc != STORE_OK) {
 		respond_write_failure(ex, &ctx, rc, failed, store_key, condition, source);
 		return;

@@ -15,7 +15,11 @@
 #include "resources/environment_resource.h"
 #include "resources/evaluate_resource.h"
 #include "resources/flag_resource.h"
+#include "resources/flagsmith_resource.h"
+#include "resources/ofrep_resource.h"
 #include "resources/ops.h"
+#include "resources/responses.h"
+#include "resources/segment_resource.h"
 #include "resources/token_resource.h"
 #include "resources/watch_resource.h"
 
@@ -76,7 +80,43 @@ static const struct param_spec watch_query[] = {
 	SPEC_END
 };
 
+static const struct param_spec flagsmith_flags_query[] = {
+	{ "feature", SPEC_STRING, 0, 1, 0, "Only this flag (404 when there is none)" },
+	SPEC_END
+};
+
+static const struct param_spec flagsmith_identity_query[] = {
+	{ "identifier", SPEC_STRING, SPEC_REQUIRED, 1, IDENTITY_MAX_LEN,
+	  "The identity: 1 to 256 bytes, no '/' or control characters" },
+	SPEC_END
+};
+
 /* -- bodies */
+
+static const struct param_spec segment_body[] = {
+	{ "name", SPEC_STRING, 0, 0, 0, "The segment's name; must equal the path's" },
+	{ "description", SPEC_STRING, 0, 0, 0, "Free text" },
+	{ "criteria", SPEC_OBJECT, SPEC_REQUIRED, 0, 0,
+	  "Attribute matchers, as a flag's, that must all hold" },
+	{ "revision", SPEC_ANY, 0, 0, 0, "Ignored: send If-Match" },
+	{ "created_at", SPEC_STRING, 0, 0, 0, "Ignored: set by the server" },
+	{ "updated_at", SPEC_STRING, 0, 0, 0, "Ignored: set by the server" },
+	SPEC_END
+};
+
+/* Flagsmith's SDKs send these; other fields are ignored, as Flagsmith does. */
+static const struct param_spec flagsmith_identity_body[] = {
+	{ "identifier", SPEC_STRING, SPEC_REQUIRED, 1, IDENTITY_MAX_LEN,
+	  "The identity: 1 to 256 bytes, no '/' or control characters" },
+	{ "traits", SPEC_ARRAY, SPEC_NULLABLE, 0, IDENTITY_MAX_TRAITS,
+	  "{trait_key, trait_value, transient}: null removes a trait" },
+	{ "transient", SPEC_BOOL, SPEC_NULLABLE, 0, 0,
+	  "true: store neither the identity nor its traits" },
+	SPEC_END
+};
+
+/* An object of flag key: count, checked by the handler. */
+static const struct param_spec any_object_body[] = { SPEC_END };
 
 static const struct param_spec config_body[] = {
 	{ "value", SPEC_ANY, SPEC_REQUIRED, 0, 0, "The value: any JSON, null included" },
@@ -125,109 +165,156 @@ static const struct param_spec token_body[] = {
 
 const struct route route_table[] = {
 	{ .method = HTTP_GET, .pattern = "/v1/health", .scope = SCOPE_PUBLIC,
-	  .handler = handle_health, .summary = "Liveness, version and storage state" },
+	  .handler = handle_health, .response = &response_health, .summary = "Liveness, version and storage state" },
 	{ .method = HTTP_GET, .pattern = "/v1/ready", .scope = SCOPE_PUBLIC,
-	  .handler = handle_ready,
+	  .handler = handle_ready, .response = &response_ready,
 	  .summary = "Ready once the replica holds a full snapshot" },
 	{ .method = HTTP_GET, .pattern = "/v1/openapi.json", .scope = SCOPE_PUBLIC,
-	  .handler = handle_openapi, .summary = "This OpenAPI document" },
+	  .handler = handle_openapi, .response = &response_openapi, .summary = "This OpenAPI document" },
 	{ .method = HTTP_GET, .pattern = "/v1/metrics", .scope = SCOPE_METRICS_READ,
-	  .handler = handle_metrics, .summary = "Prometheus metrics for the whole pool" },
+	  .handler = handle_metrics, .response = &response_metrics, .summary = "Prometheus metrics for the whole pool" },
 
 	{ .method = HTTP_GET, .pattern = "/v1/config", .scope = SCOPE_CONFIG_READ,
-	  .handler = handle_config_list, .query = config_list_query,
+	  .handler = handle_config_list, .response = &response_config_list, .query = config_list_query,
 	  .summary = "List config entries under ?prefix=" },
 	{ .method = HTTP_PUT, .pattern = "/v1/config/{key...}",
-	  .scope = SCOPE_CONFIG_WRITE, .handler = handle_config_put,
+	  .scope = SCOPE_CONFIG_WRITE, .handler = handle_config_put, .response = &response_config,
 	  .flags = ROUTE_JSON_BODY, .body = config_body,
 	  .summary = "Create or replace a config entry" },
 	{ .method = HTTP_GET, .pattern = "/v1/config/{key...}",
-	  .scope = SCOPE_CONFIG_READ, .handler = handle_config_get,
+	  .scope = SCOPE_CONFIG_READ, .handler = handle_config_get, .response = &response_config,
 	  .query = force_query,
 	  .summary = "Read a config entry (?force=true reads from etcd)" },
 	{ .method = HTTP_DELETE, .pattern = "/v1/config/{key...}",
-	  .scope = SCOPE_CONFIG_WRITE, .handler = handle_config_delete,
+	  .scope = SCOPE_CONFIG_WRITE, .handler = handle_config_delete, .response = &response_no_content,
 	  .summary = "Delete a config entry" },
 
 	{ .method = HTTP_POST, .pattern = "/v1/environments",
-	  .scope = SCOPE_ENVIRONMENTS_WRITE, .handler = handle_environment_create,
+	  .scope = SCOPE_ENVIRONMENTS_WRITE, .handler = handle_environment_create, .response = &response_environment_created,
 	  .flags = ROUTE_JSON_BODY, .body = environment_body,
 	  .summary = "Create an environment; its SDK key is shown once" },
 	{ .method = HTTP_GET, .pattern = "/v1/environments",
-	  .scope = SCOPE_FLAGS_READ, .handler = handle_environment_list,
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_environment_list, .response = &response_environment_list,
 	  .query = environment_list_query, .summary = "List environments" },
 	{ .method = HTTP_GET, .pattern = "/v1/environments/{name}",
-	  .scope = SCOPE_FLAGS_READ, .handler = handle_environment_get,
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_environment_get, .response = &response_environment,
 	  .summary = "Read an environment (never its SDK key)" },
 	{ .method = HTTP_DELETE, .pattern = "/v1/environments/{name}",
-	  .scope = SCOPE_ENVIRONMENTS_WRITE, .handler = handle_environment_delete,
+	  .scope = SCOPE_ENVIRONMENTS_WRITE, .handler = handle_environment_delete, .response = &response_no_content,
 	  .query = environment_delete_query,
 	  .summary = "Delete an empty environment (?cascade=true: with its flags)" },
 	{ .method = HTTP_POST, .pattern = "/v1/environments/{name}/rotate-key",
 	  .scope = SCOPE_ENVIRONMENTS_WRITE,
-	  .handler = handle_environment_rotate_key,
+	  .handler = handle_environment_rotate_key, .response = &response_environment,
 	  .summary = "Replace the SDK key; the old one stops working" },
 
 	{ .method = HTTP_GET, .pattern = "/v1/flags", .scope = SCOPE_FLAGS_READ,
-	  .handler = handle_flag_list, .query = flag_list_query,
+	  .handler = handle_flag_list, .response = &response_flag_list, .query = flag_list_query,
 	  .summary = "List flags (?env= ?prefix= ?enabled= ?ordering=)" },
 	{ .method = HTTP_PUT, .pattern = "/v1/flags/{key}", .scope = SCOPE_FLAGS_WRITE,
-	  .handler = handle_flag_put, .flags = ROUTE_JSON_BODY,
+	  .handler = handle_flag_put, .response = &response_flag_created, .flags = ROUTE_JSON_BODY,
 	  .query = env_query, .body = flag_body,
 	  .summary = "Create or replace a flag" },
 	{ .method = HTTP_POST, .pattern = "/v1/flags/{key}", .scope = SCOPE_FLAGS_WRITE,
-	  .handler = handle_flag_update, .flags = ROUTE_JSON_BODY,
+	  .handler = handle_flag_update, .response = &response_flag, .flags = ROUTE_JSON_BODY,
 	  .query = env_query, .body = flag_body,
 	  .summary = "Update a flag at a known revision" },
 	{ .method = HTTP_GET, .pattern = "/v1/flags/{key}", .scope = SCOPE_FLAGS_READ,
-	  .handler = handle_flag_get, .query = flag_get_query,
+	  .handler = handle_flag_get, .response = &response_flag, .query = flag_get_query,
 	  .summary = "Read a flag (?force=true reads from etcd)" },
 	{ .method = HTTP_DELETE, .pattern = "/v1/flags/{key}",
-	  .scope = SCOPE_FLAGS_WRITE, .handler = handle_flag_delete,
+	  .scope = SCOPE_FLAGS_WRITE, .handler = handle_flag_delete, .response = &response_no_content,
 	  .query = env_query, .summary = "Delete a flag" },
 	{ .method = HTTP_POST, .pattern = "/v1/flags/{key}/evaluate",
-	  .scope = SCOPE_FLAGS_READ, .handler = handle_flag_evaluate,
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flag_evaluate, .response = &response_evaluation,
 	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL,
 	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
 	  .summary = "Evaluate a flag for {\"context\": {...}}" },
 	{ .method = HTTP_GET, .pattern = "/v1/flags/{key}/evaluate",
-	  .scope = SCOPE_FLAGS_READ, .handler = handle_flag_evaluate,
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flag_evaluate, .response = &response_evaluation,
 	  .flags = ROUTE_SDK_KEY | ROUTE_OPEN_QUERY, .query = evaluate_query,
 	  .summary = "Evaluate a flag for the query's attributes" },
 	{ .method = HTTP_POST, .pattern = "/v1/evaluate", .scope = SCOPE_FLAGS_READ,
-	  .handler = handle_evaluate_all,
+	  .handler = handle_evaluate_all, .response = &response_evaluation_all,
 	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL,
 	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
 	  .summary = "Evaluate every flag of an environment" },
 
+	{ .method = HTTP_GET, .pattern = "/v1/segments", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_segment_list, .response = &response_segment_list, .query = page_query,
+	  .summary = "List segments (shared by every environment)" },
+	{ .method = HTTP_PUT, .pattern = "/v1/segments/{name}",
+	  .scope = SCOPE_FLAGS_WRITE, .handler = handle_segment_put, .response = &response_segment_created,
+	  .flags = ROUTE_JSON_BODY, .body = segment_body,
+	  .summary = "Create or replace a segment; every flag using it follows" },
+	{ .method = HTTP_GET, .pattern = "/v1/segments/{name}",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_segment_get, .response = &response_segment,
+	  .query = force_query, .summary = "Read a segment" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/segments/{name}",
+	  .scope = SCOPE_FLAGS_WRITE, .handler = handle_segment_delete, .response = &response_no_content,
+	  .summary = "Delete a segment no flag uses (409 segment_in_use)" },
+
+	/* The Flagsmith SDK API: the SDK key is X-Environment-Key. */
+	{ .method = HTTP_GET, .pattern = "/api/v1/flags/", .scope = SCOPE_FLAGS_READ,
+	  .handler = handle_flagsmith_flags, .response = &response_flagsmith_flags, .flags = ROUTE_SDK_KEY | ROUTE_FLAGSMITH,
+	  .query = flagsmith_flags_query,
+	  .summary = "Flagsmith SDKs: the environment's flags" },
+	{ .method = HTTP_POST, .pattern = "/api/v1/identities/",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flagsmith_identify, .response = &response_flagsmith_identity,
+	  .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY | ROUTE_SDK_KEY | ROUTE_FLAGSMITH,
+	  .body = flagsmith_identity_body,
+	  .summary = "Flagsmith SDKs: an identity's flags; its traits stored" },
+	{ .method = HTTP_GET, .pattern = "/api/v1/identities/",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flagsmith_identity, .response = &response_flagsmith_identity,
+	  .flags = ROUTE_SDK_KEY | ROUTE_FLAGSMITH, .query = flagsmith_identity_query,
+	  .summary = "Flagsmith SDKs: an identity's flags with its stored traits" },
+	{ .method = HTTP_POST, .pattern = "/api/v1/analytics/flags/",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_flagsmith_analytics, .response = &response_flagsmith_analytics,
+	  .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY | ROUTE_SDK_KEY | ROUTE_FLAGSMITH,
+	  .body = any_object_body,
+	  .summary = "Flagsmith SDKs: evaluation counts, into /v1/metrics" },
+
+	/* OFREP: an SDK key or a token as Bearer or X-API-Key. */
+	{ .method = HTTP_POST, .pattern = "/ofrep/v1/evaluate/flags/{key}",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_ofrep_evaluate, .response = &response_ofrep_evaluation,
+	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL | ROUTE_OFREP,
+	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
+	  .on_error = ofrep_error, .summary = "OFREP: evaluate one flag" },
+	{ .method = HTTP_POST, .pattern = "/ofrep/v1/evaluate/flags",
+	  .scope = SCOPE_FLAGS_READ, .handler = handle_ofrep_bulk, .response = &response_ofrep_bulk,
+	  .flags = ROUTE_JSON_BODY | ROUTE_SDK_KEY | ROUTE_BODY_OPTIONAL | ROUTE_OFREP,
+	  .query = env_query, .body = evaluate_body, .invalid_code = "invalid_context",
+	  .on_error = ofrep_error,
+	  .summary = "OFREP: evaluate every flag (ETag, If-None-Match: 304)" },
+
 	/* tokens:write for the list too: §2 has no tokens:read. */
 	{ .method = HTTP_POST, .pattern = "/v1/tokens", .scope = SCOPE_TOKENS_WRITE,
-	  .handler = handle_token_create, .flags = ROUTE_JSON_BODY,
+	  .handler = handle_token_create, .response = &response_token_created, .flags = ROUTE_JSON_BODY,
 	  .body = token_body,
 	  .summary = "Make an API token; the token is shown once" },
 	{ .method = HTTP_GET, .pattern = "/v1/tokens", .scope = SCOPE_TOKENS_WRITE,
-	  .handler = handle_token_list, .query = page_query,
+	  .handler = handle_token_list, .response = &response_token_list, .query = page_query,
 	  .summary = "List API tokens (never the tokens themselves)" },
 	{ .method = HTTP_DELETE, .pattern = "/v1/tokens/{id}",
-	  .scope = SCOPE_TOKENS_WRITE, .handler = handle_token_delete,
+	  .scope = SCOPE_TOKENS_WRITE, .handler = handle_token_delete, .response = &response_no_content,
 	  .summary = "Revoke an API token on every node" },
 
 	/* The original seed's API: /v1/flags/KEY on the default environment. */
 	{ .method = HTTP_PUT, .pattern = "/feature", .scope = SCOPE_FLAGS_WRITE,
-	  .handler = handle_feature_put, .flags = ROUTE_JSON_BODY,
+	  .handler = handle_feature_put, .response = &response_flag_created, .flags = ROUTE_JSON_BODY,
 	  .query = feature_query, .body = flag_body,
 	  .summary = "Seed form: create or replace ?feature=KEY" },
 	{ .method = HTTP_POST, .pattern = "/feature", .scope = SCOPE_FLAGS_WRITE,
-	  .handler = handle_feature_update, .flags = ROUTE_JSON_BODY,
+	  .handler = handle_feature_update, .response = &response_flag, .flags = ROUTE_JSON_BODY,
 	  .query = feature_query, .body = flag_body,
 	  .summary = "Seed form: update ?feature=KEY at a revision" },
 	{ .method = HTTP_GET, .pattern = "/feature", .scope = SCOPE_FLAGS_READ,
-	  .handler = handle_feature_get, .query = feature_get_query,
+	  .handler = handle_feature_get, .response = &response_flag, .query = feature_get_query,
 	  .summary = "Seed form: read ?feature=KEY" },
 
 	/* config:read, or flags:read / services:read for those folders. */
 	{ .method = HTTP_GET, .pattern = "/v1/watch", .scope = SCOPE_CONFIG_READ,
-	  .handler = handle_watch, .scope_by_request = watch_scope,
+	  .handler = handle_watch, .response = &response_watch, .scope_by_request = watch_scope,
 	  .query = watch_query,
 	  .summary = "Long-poll for changes under a resource folder" },
 };

@@ -537,7 +537,14 @@ check_compare(struct store_ctx *ctx, const struct store_check *check,
 	cmp->target = check->kind == STORE_CHECK_REVISION ? ETCD_CMP_MOD : ETCD_CMP_CREATE;
 	cmp->result = check->kind == STORE_CHECK_PRESENT ? ETCD_CMP_GREATER : ETCD_CMP_EQUAL;
 	cmp->number = check->kind == STORE_CHECK_REVISION ? check->revision : 0;
-	if (check->kind == STORE_CHECK_PREFIX_EMPTY) {
+	if (check->kind == STORE_CHECK_PREFIX_UNCHANGED) {
+		/* Every key in the range was last written before revision + 1. */
+		cmp->target = ETCD_CMP_MOD;
+		cmp->result = ETCD_CMP_LESS;
+		cmp->number = check->revision + 1;
+	}
+	if (check->kind == STORE_CHECK_PREFIX_EMPTY ||
+	    check->kind == STORE_CHECK_PREFIX_UNCHANGED) {
 		char *end = etcd_prefix_end(cmp->key, len, &cmp->range_end_len);
 
 		cmp->range_end = arena_strndup(ctx->arena, end, cmp->range_end_len);
@@ -605,6 +612,14 @@ first_failed_check(struct store_check *checks, size_t nchecks,
 			if (!present || r->kvs[0].mod_revision != checks[i].revision)
 				return i;
 			break;
+		case STORE_CHECK_PREFIX_UNCHANGED: {
+			size_t k;
+
+			for (k = 0; k < r->count; k++)
+				if (r->kvs[k].mod_revision > checks[i].revision)
+					return i;
+			break;
+		}
 		}
 	}
 	return 0;

@@ -101,6 +101,7 @@ enum store_check_kind {
 	STORE_CHECK_PRESENT,		/* key exists */
 	STORE_CHECK_REVISION,		/* key exists at this mod_revision */
 	STORE_CHECK_PREFIX_EMPTY,	/* no key starts with key */
+	STORE_CHECK_PREFIX_UNCHANGED,	/* no key under key changed after revision */
 };
 
 struct store_check {

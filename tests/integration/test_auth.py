@@ -256,6 +256,10 @@ def routes(stack):
     doc = stack.request("GET", "/v1/openapi.json").json()
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
+            # The Flagsmith SDK API takes X-Environment-Key, never a bearer
+            # token (API.md section 11; tests/clients, test_segments.py).
+            if {"environmentKey": []} in op.get("security", []):
+                continue
             yield method.upper(), path, op["x-dynconf-scope"], op.get("x-dynconf-sdk-key", False)
 
 

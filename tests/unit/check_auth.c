@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/param_build.h>
@@ -22,6 +23,7 @@
 #include "base/conf.h"
 #include "base/util.h"
 #include "http/api.h"
+#include "http/jwks.h"
 #include "http/jwt.h"
 #include "http/router.h"
 
@@ -580,6 +582,58 @@ START_TEST(test_segments_malformed)
 }
 END_TEST
 
+/* The public EC key of the fixture as a JWK (x, y), with extra members. */
+static char *
+ec_jwk(const char *extra)
+{
+	unsigned char point[65];
+	char x[64], y[64], *text;
+	size_t len = 0;
+
+	ck_assert_int_eq(EVP_PKEY_get_octet_string_param(ec_key,
+	    OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &len), 1);
+	ck_assert_uint_eq(len, 65);
+	b64url(point + 1, 32, x);
+	b64url(point + 33, 32, y);
+	ck_assert_int_gt(asprintf(&text, "{\"kty\":\"EC\",\"crv\":\"P-256\","
+	    "\"x\":\"%s\",\"y\":\"%s\"%s}", x, y, extra), 0);
+	return text;
+}
+
+/* RFC 7517 documents: usable keys kept with their kid, others skipped. */
+START_TEST(test_jwks_parse)
+{
+	char *sig = ec_jwk(",\"kid\":\"k1\",\"use\":\"sig\",\"alg\":\"ES256\"");
+	char *enc = ec_jwk(",\"kid\":\"k2\",\"use\":\"enc\"");
+	char *es384 = ec_jwk(",\"kid\":\"k3\",\"alg\":\"ES384\"");
+	char *bare = ec_jwk("");
+	char doc[4096], kids[4][128];
+	EVP_PKEY *keys[4];
+	int n, i;
+
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s,%s,{\"kty\":\"oct\",\"k\":\"AA\"},"
+	    "{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"},%s]}", sig, enc, es384,
+	    bare);
+	n = jwks_parse(doc, strlen(doc), keys, kids, 4);
+	/* Only the signing ES256 key and the bare one; RSA under 2048 bits is out. */
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(kids[0], "k1");
+	ck_assert_str_eq(kids[1], "");
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(EVP_PKEY_get_base_id(keys[i]), EVP_PKEY_EC);
+		ck_assert_int_eq(EVP_PKEY_eq(keys[i], ec_key), 1);
+		EVP_PKEY_free(keys[i]);
+	}
+	ck_assert_int_eq(jwks_parse("{\"keys\":{}}", 11, keys, kids, 4), -1);
+	ck_assert_int_eq(jwks_parse("[]", 2, keys, kids, 4), -1);
+	ck_assert_int_eq(jwks_parse("{\"keys\":[]}", 11, keys, kids, 4), 0);
+	free(sig);
+	free(enc);
+	free(es384);
+	free(bare);
+}
+END_TEST
+
 Suite *
 auth_suite(void)
 {
@@ -596,6 +650,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_claims_exp_and_sub);
 	tcase_add_test(tc, test_claims_far_exp);
 	tcase_add_test(tc, test_segments_malformed);
+	tcase_add_test(tc, test_jwks_parse);
 	suite_add_tcase(s, tc);
 
 	/* RSA key generation takes seconds, 4096 bits most. */

@@ -15,6 +15,7 @@
 
 #include "base/util.h"
 #include "model/eval.h"
+#include "model/flag_impl.h"
 #include "model/flag.h"
 
 #include "check_suites.h"
@@ -386,6 +387,58 @@ START_TEST(test_steps)
 }
 END_TEST
 
+/* Segments by name for the tests: "beta" holds for {"beta": true}. */
+static const struct flag_criteria *
+test_segments(void *arg, const char *name)
+{
+	struct flag_criteria *beta = arg;
+
+	return strcmp(name, "beta") == 0 ? beta : NULL;
+}
+
+START_TEST(test_rule_segments)
+{
+	struct json_object *criteria = test_json_parse("{\"beta\":true}", "criteria");
+	struct json_object *yes = test_json_parse("{\"beta\":true,\"plan\":\"pro\"}", "context");
+	struct json_object *no = test_json_parse("{\"beta\":false,\"plan\":\"pro\"}", "context");
+	struct flag_criteria beta = { 0 };
+	struct eval_segments segments = { test_segments, &beta };
+	struct flag_errors errors;
+	struct eval_result r;
+	struct flag flag;
+	size_t budget = 100;
+	const char *names[FLAG_MAX_SEGMENTS];
+
+	memset(&errors, 0, sizeof(errors));
+	ck_assert_int_eq(flag_criteria_parse(criteria, "criteria", &beta, &budget,
+	    &errors), 0);
+	flag_from("{\"value\":\"all\",\"rules\":["
+	    "{\"segments\":[\"beta\",\"beta\"],\"criteria\":{\"plan\":\"pro\"},\"value\":\"beta-pro\"},"
+	    "{\"segments\":[\"gone\"],\"value\":\"never\"},"
+	    "{\"segments\":[\"beta\"],\"value\":\"beta\"}]}", &flag);
+	/* Named twice, kept once; the flag names two segments in all. */
+	ck_assert_uint_eq(flag.rules[0].nsegments, 1);
+	ck_assert_uint_eq(flag_segments(&flag, names), 2);
+	ck_assert_str_eq(names[1], "gone");
+	ck_assert(flag_uses_segment(&flag, "gone") && !flag_uses_segment(&flag, "x"));
+	eval_flag_in(&flag, yes, &segments, &r);
+	ck_assert_str_eq(json_object_get_string(r.value), "beta-pro");
+	ck_assert_int_eq(r.reason, EVAL_TARGETING_MATCH);
+	/* A segment that does not hold, or does not exist, fails its rule. */
+	eval_flag_in(&flag, no, &segments, &r);
+	ck_assert_str_eq(json_object_get_string(r.value), "all");
+	ck_assert_int_eq(r.reason, EVAL_STATIC);
+	/* Without segments to look in, no rule that names one matches. */
+	eval_flag(&flag, yes, &r);
+	ck_assert_str_eq(json_object_get_string(r.value), "all");
+	flag_free(&flag);
+	flag_criteria_free(&beta);
+	json_object_put(criteria);
+	json_object_put(yes);
+	json_object_put(no);
+}
+END_TEST
+
 START_TEST(test_reason_names)
 {
 	ck_assert_str_eq(eval_reason_name(EVAL_STATIC), "STATIC");
@@ -528,6 +581,7 @@ eval_suite(void)
 	tc = tcase_create("steps");
 	tcase_add_loop_test(tc, test_steps, 0, ARRAY_SIZE(steps));
 	tcase_add_test(tc, test_reason_names);
+	tcase_add_test(tc, test_rule_segments);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("split");

@@ -220,6 +220,20 @@ static const struct {
 	    "{\"criteria\":{},\"value\":1,\"when\":2}]}", "rules[1].when", 1 },
 	{ "{\"value\":1,\"rules\":[{\"criteria\":{},\"variants\":[{\"name\":\"a\","
 	    "\"value\":1,\"weight\":1,\"x\":0}]}]}", "rules[0].variants[0].x", 1 },
+	/* segments in rules (segment.h) */
+	{ "{\"value\":1,\"rules\":[{\"segments\":[],\"value\":2}]}",
+	    "rules[0].segments", 0 },
+	{ "{\"value\":1,\"rules\":[{\"segments\":\"beta\",\"value\":2}]}",
+	    "rules[0].segments", 0 },
+	{ "{\"value\":1,\"rules\":[{\"segments\":[\"a/b\"],\"value\":2}]}",
+	    "rules[0].segments[0]", 0 },
+	{ "{\"value\":1,\"rules\":[{\"segments\":[1],\"value\":2}]}",
+	    "rules[0].segments[0]", 0 },
+	{ "{\"value\":1,\"rules\":[{\"value\":2}]}", "rules[0].criteria", 0 },
+	{ "{\"value\":1,\"rules\":[{\"segments\":[\"s1\",\"s2\",\"s3\",\"s4\","
+	    "\"s5\",\"s6\",\"s7\",\"s8\",\"s9\"],\"value\":2},{\"segments\":[\"t1\","
+	    "\"t2\",\"t3\",\"t4\",\"t5\",\"t6\",\"t7\",\"t8\",\"t9\"],\"value\":3}]}",
+	    "rules", 0 },
 	/* wrong types */
 	{ "{\"key\":5,\"value\":1}", "key", 0 },
 	{ "{\"key\":\"other\",\"value\":1}", "key", 0 },

@@ -344,7 +344,23 @@ START_TEST(test_route_table_sane)
 		    http_method_name(r->method), r->pattern);
 		ck_assert_msg((r->flags & ~(unsigned)(ROUTE_JSON_BODY |
 		    ROUTE_SDK_KEY | ROUTE_OPEN_QUERY | ROUTE_OPEN_BODY |
-		    ROUTE_BODY_OPTIONAL)) == 0, "%s: unknown flags", r->pattern);
+		    ROUTE_BODY_OPTIONAL | ROUTE_FLAGSMITH | ROUTE_OFREP)) == 0,
+		    "%s: unknown flags", r->pattern);
+		/* The SDK APIs are evaluation: an SDK key may call them. */
+		ck_assert_msg(!(r->flags & (ROUTE_FLAGSMITH | ROUTE_OFREP)) ||
+		    (r->flags & ROUTE_SDK_KEY), "%s: SDK API without SDK keys",
+		    r->pattern);
+		/* Every route documents what it answers, in JSON Schema that parses. */
+		ck_assert_msg(r->response != NULL, "%s %s: no response spec",
+		    http_method_name(r->method), r->pattern);
+		if (r->response->schema != NULL) {
+			struct json_object *schema = json_tokener_parse(r->response->schema);
+
+			ck_assert_msg(json_object_is_type(schema, json_type_object),
+			    "%s %s: the response schema is not a JSON object",
+			    http_method_name(r->method), r->pattern);
+			json_object_put(schema);
+		}
 		/* Only the watch decides its scope by request (by prefix). */
 		ck_assert_msg(r->scope_by_request == NULL ||
 		    strcmp(r->pattern, "/v1/watch") == 0,
@@ -398,7 +414,10 @@ START_TEST(test_route_table_auth)
 	static const char *const public[] = { "GET /v1/health", "GET /v1/ready",
 	    "GET /v1/openapi.json" };
 	static const char *const sdk[] = { "POST /v1/flags/{key}/evaluate",
-	    "GET /v1/flags/{key}/evaluate", "POST /v1/evaluate" };
+	    "GET /v1/flags/{key}/evaluate", "POST /v1/evaluate",
+	    "GET /api/v1/flags/", "POST /api/v1/identities/",
+	    "GET /api/v1/identities/", "POST /api/v1/analytics/flags/",
+	    "POST /ofrep/v1/evaluate/flags/{key}", "POST /ofrep/v1/evaluate/flags" };
 	size_t i, j, npublic = 0, nsdk = 0;
 
 	for (i = 0; i < route_count; i++) {

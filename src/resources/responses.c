@@ -1,0 +1,139 @@
+/*
+ * Response schemas; see responses.h. JSON Schema 2020-12 (OpenAPI 3.1),
+ * written as text: openapi.c parses each when it builds the document.
+ * A list's item schema is wrapped into {"items","total","limit","offset"}
+ * by openapi.c (RESPONSE_LIST).
+ */
+#include "config.h"
+
+#include "resources/responses.h"
+
+#define INT "{\"type\":\"integer\"}"
+#define STR "{\"type\":\"string\"}"
+#define TIME "{\"type\":\"string\",\"format\":\"date-time\"}"
+#define BOOL "{\"type\":\"boolean\"}"
+
+#define CONFIG_ENTRY "{\"type\":\"object\",\"properties\":{\"key\":" STR \
+	",\"value\":{},\"revision\":" INT ",\"updated_at\":" TIME "}," \
+	"\"required\":[\"key\",\"value\",\"revision\"]}"
+
+#define ENVIRONMENT "{\"type\":\"object\",\"properties\":{\"name\":" STR \
+	",\"sdk_key\":{\"type\":\"string\",\"description\":\"Shown once, when " \
+	"made\"},\"created_at\":" TIME ",\"revision\":" INT "}," \
+	"\"required\":[\"name\",\"revision\"]}"
+
+#define VARIANTS "{\"type\":\"array\",\"items\":{\"type\":\"object\"," \
+	"\"properties\":{\"name\":" STR ",\"value\":{},\"weight\":" \
+	"{\"type\":\"number\"}}}}"
+
+#define FLAG "{\"type\":\"object\",\"properties\":{\"key\":" STR \
+	",\"description\":" STR ",\"enabled\":" BOOL ",\"criteria\":" \
+	"{\"type\":[\"object\",\"null\"]},\"value\":{},\"default\":{}," \
+	"\"variants\":" VARIANTS ",\"rules\":{\"type\":\"array\",\"items\":" \
+	"{\"type\":\"object\",\"properties\":{\"segments\":{\"type\":\"array\"," \
+	"\"items\":" STR "},\"criteria\":{\"type\":\"object\"},\"value\":{}," \
+	"\"variants\":" VARIANTS "}}},\"revision\":" INT ",\"created_at\":" TIME \
+	",\"updated_at\":" TIME "},\"required\":[\"key\",\"enabled\",\"revision\"]}"
+
+#define REASON "{\"enum\":[\"STATIC\",\"TARGETING_MATCH\",\"SPLIT\"," \
+	"\"DEFAULT\",\"DISABLED\"]}"
+
+#define EVALUATION "{\"type\":\"object\",\"properties\":{\"key\":" STR \
+	",\"value\":{\"description\":\"Absent when no value applies\"}," \
+	"\"variant\":{\"type\":[\"string\",\"null\"]},\"reason\":" REASON \
+	",\"revision\":" INT "},\"required\":[\"key\",\"variant\",\"reason\"," \
+	"\"revision\"]}"
+
+#define TOKEN "{\"type\":\"object\",\"properties\":{\"token\":{\"type\":" \
+	"\"string\",\"description\":\"Shown once, when made\"},\"id\":" STR \
+	",\"name\":" STR ",\"scopes\":{\"type\":\"array\",\"items\":" STR "}," \
+	"\"created_at\":" TIME ",\"expires_at\":{\"type\":[\"string\",\"null\"]}," \
+	"\"expired\":" BOOL ",\"created_by\":{\"type\":[\"string\",\"null\"]}}," \
+	"\"required\":[\"id\",\"name\",\"scopes\"]}"
+
+#define SEGMENT "{\"type\":\"object\",\"properties\":{\"name\":" STR \
+	",\"description\":" STR ",\"criteria\":{\"type\":\"object\"}," \
+	"\"revision\":" INT ",\"created_at\":" TIME ",\"updated_at\":" TIME "}," \
+	"\"required\":[\"name\",\"criteria\",\"revision\"]}"
+
+#define FLAG_STATE "{\"type\":\"object\",\"properties\":{\"id\":" INT \
+	",\"feature\":{\"type\":\"object\",\"properties\":{\"id\":" INT \
+	",\"name\":" STR ",\"type\":{\"enum\":[\"STANDARD\",\"MULTIVARIATE\"]}}," \
+	"\"required\":[\"id\",\"name\",\"type\"]},\"enabled\":" BOOL \
+	",\"feature_state_value\":{},\"environment\":" INT ",\"identity\":" \
+	"{\"type\":\"null\"},\"feature_segment\":{\"type\":\"null\"}}," \
+	"\"required\":[\"id\",\"feature\",\"enabled\",\"feature_state_value\"]}"
+
+#define OFREP_SUCCESS "{\"type\":\"object\",\"properties\":{\"key\":" STR \
+	",\"value\":{\"description\":\"Absent when no value applies: the " \
+	"caller's default\"},\"reason\":" REASON ",\"variant\":" STR \
+	",\"metadata\":{\"type\":\"object\",\"properties\":{\"revision\":" INT \
+	"}}},\"required\":[\"key\",\"reason\"]}"
+
+const struct response_spec response_health = { 200, 0, "{\"type\":\"object\","
+    "\"properties\":{\"status\":" STR ",\"version\":" STR ",\"etcd\":{\"enum\":"
+    "[\"up\",\"down\"]},\"replica_revision\":" INT ",\"replica_lag_ms\":" INT
+    "},\"required\":[\"status\",\"version\",\"etcd\"]}", "Serving", 0, NULL };
+const struct response_spec response_ready = { 200, 0, "{\"type\":\"object\","
+    "\"properties\":{\"ready\":" BOOL ",\"replica_revision\":" INT "}}",
+    "The replica holds a full snapshot (503 before)", 0, NULL };
+const struct response_spec response_openapi = { 200, 0, "{\"type\":\"object\"}",
+    "This document", 0, NULL };
+const struct response_spec response_metrics = { 200, 0, "{\"type\":\"string\"}",
+    "Prometheus text format", 0, "text/plain" };
+const struct response_spec response_config = { 200, 201, CONFIG_ENTRY,
+    "The entry", 0, NULL };
+const struct response_spec response_config_list = { 200, 0, CONFIG_ENTRY,
+    "A page of entries", RESPONSE_LIST, NULL };
+const struct response_spec response_no_content = { 204, 0, NULL, "Done", 0, NULL };
+const struct response_spec response_environment_created = { 201, 0, ENVIRONMENT,
+    "The environment, with its SDK key", 0, NULL };
+const struct response_spec response_environment = { 200, 0, ENVIRONMENT,
+    "The environment", 0, NULL };
+const struct response_spec response_environment_list = { 200, 0, ENVIRONMENT,
+    "A page of environments", RESPONSE_LIST, NULL };
+const struct response_spec response_flag = { 200, 0, FLAG, "The flag", 0, NULL };
+const struct response_spec response_flag_created = { 200, 201, FLAG,
+    "The stored flag (201 when new)", 0, NULL };
+const struct response_spec response_flag_list = { 200, 0, FLAG,
+    "A page of flags", RESPONSE_LIST, NULL };
+const struct response_spec response_evaluation = { 200, 0, EVALUATION,
+    "The flag's value for the context", 0, NULL };
+const struct response_spec response_evaluation_all = { 200, 0,
+    "{\"type\":\"object\",\"properties\":{\"flags\":{\"type\":\"array\","
+    "\"items\":" EVALUATION "},\"revision\":" INT "},\"required\":[\"flags\","
+    "\"revision\"]}", "Every flag's value for the context", 0, NULL };
+const struct response_spec response_token_created = { 201, 0, TOKEN,
+    "The token, shown this once", 0, NULL };
+const struct response_spec response_token_list = { 200, 0, TOKEN,
+    "A page of tokens (never the tokens themselves)", RESPONSE_LIST, NULL };
+const struct response_spec response_watch = { 200, 0, "{\"type\":\"object\","
+    "\"properties\":{\"revision\":" INT ",\"events\":{\"type\":\"array\","
+    "\"items\":{\"type\":\"object\",\"properties\":{\"type\":{\"enum\":"
+    "[\"put\",\"delete\"]},\"resource\":" STR ",\"environment\":" STR
+    ",\"key\":" STR ",\"value\":{},\"revision\":" INT "}}}},\"required\":"
+    "[\"revision\",\"events\"]}", "Changes after since (none at timeout)", 0,
+    NULL };
+const struct response_spec response_segment = { 200, 0, SEGMENT, "The segment",
+    0, NULL };
+const struct response_spec response_segment_created = { 200, 201, SEGMENT,
+    "The stored segment (201 when new)", 0, NULL };
+const struct response_spec response_segment_list = { 200, 0, SEGMENT,
+    "A page of segments", RESPONSE_LIST, NULL };
+const struct response_spec response_flagsmith_flags = { 200, 0,
+    "{\"oneOf\":[{\"type\":\"array\",\"items\":" FLAG_STATE "}," FLAG_STATE "]}",
+    "The flags (one, with ?feature=)", 0, NULL };
+const struct response_spec response_flagsmith_identity = { 200, 0,
+    "{\"type\":\"object\",\"properties\":{\"identifier\":" STR ",\"traits\":"
+    "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":"
+    "{\"trait_key\":" STR ",\"trait_value\":{}}}},\"flags\":{\"type\":"
+    "\"array\",\"items\":" FLAG_STATE "}},\"required\":[\"identifier\","
+    "\"traits\",\"flags\"]}", "The identity's traits and flags", 0, NULL };
+const struct response_spec response_flagsmith_analytics = { 200, 0,
+    "{\"type\":\"object\"}", "Counted", 0, NULL };
+const struct response_spec response_ofrep_evaluation = { 200, 0, OFREP_SUCCESS,
+    "The flag's value for the context", 0, NULL };
+const struct response_spec response_ofrep_bulk = { 200, 304,
+    "{\"type\":\"object\",\"properties\":{\"flags\":{\"type\":\"array\","
+    "\"items\":" OFREP_SUCCESS "}},\"required\":[\"flags\"]}",
+    "Every flag's value (304 when If-None-Match holds the ETag)", 0, NULL };
