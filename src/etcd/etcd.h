@@ -292,6 +292,17 @@ enum etcd_status etcd_watch(struct etcd_client *client, const char *key,
 	    int64_t start_revision, int idle_timeout_ms, etcd_watch_fn fn,
 	    void *ctx, struct etcd_error *error);
 
+/*
+ * What etcd_watch makes of a stream, without a connection: the bytes of
+ * chunks[0..count) go through exactly as libcurl would hand them over (each
+ * chunk, then a progress call), and fn gets what a watch would give it.
+ * Returns the status etcd_watch would (ETCD_UNAVAILABLE, "stream ended",
+ * when the stream ends well). For tests and the fuzz harness
+ * (tests/fuzz/fuzz_watch.c).
+ */
+int	etcd_watch_replay(const char *const *chunks, const size_t *lens,
+	    size_t count, etcd_watch_fn fn, void *ctx, struct etcd_error *error);
+
 void	etcd_range_result_free(struct etcd_range_result *result);
 void	etcd_txn_result_free(struct etcd_txn_result *result);
 

@@ -204,6 +204,7 @@ on_frame(void *arg, const char *data, size_t len)
 	struct watch *w = arg;
 	struct json_tokener *tok;
 	struct json_object *obj, *result;
+	struct etcd_error reply;
 	int rc;
 
 	w->last_frame_us = clock_monotonic_us();
@@ -215,9 +216,12 @@ on_frame(void *arg, const char *data, size_t len)
 	if (obj != NULL && json_object_object_get_ex(obj, "result", &result))
 		rc = deliver(w, result);
 	else if (obj != NULL && json_object_object_get_ex(obj, "error", NULL)) {
-		/* {"error":{...}} in the stream, or a plain error answer (HTTP >= 400). */
-		etcd_error_from_reply(obj, 400, w->error);
-		finish(w, w->error->status, w->error->code, w->error->message);
+		/*
+		 * {"error":{...}} in the stream, or a plain error answer (HTTP
+		 * >= 400). Read apart: finish() must not print a message onto itself.
+		 */
+		etcd_error_from_reply(obj, 400, &reply);
+		finish(w, reply.status, reply.code, reply.message);
 		rc = 1;
 	} else {
 		finish(w, ETCD_ERROR, 0, "watch: malformed frame");
@@ -259,6 +263,19 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return 1;
 }
 
+/* The stream is over: what came just before its end is still etcd's history. */
+static void
+stream_end(struct watch *w)
+{
+	etcd_frames_free(&w->frames);
+	if (!w->done)
+		flush(w);
+	events_free(w->pending, w->npending);
+	w->pending = NULL;
+	w->npending = 0;
+	w->has_pending = 0;
+}
+
 /* One stream from the current endpoint; returns 1 if another may be tried. */
 static int
 stream(struct watch *w, const char *body, int idle_timeout_ms)
@@ -290,14 +307,7 @@ stream(struct watch *w, const char *body, int idle_timeout_ms)
 	curl_easy_getinfo(c->watch_curl, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_setopt(c->watch_curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
-	etcd_frames_free(&w->frames);
-	/* What came just before the stream ended is still etcd's history. */
-	if (!w->done)
-		flush(w);
-	events_free(w->pending, w->npending);
-	w->pending = NULL;
-	w->npending = 0;
-	w->has_pending = 0;
+	stream_end(w);
 	buf_free(&url);
 	if (w->done)
 		return 0;
@@ -395,4 +405,32 @@ etcd_watch(struct etcd_client *c, const char *key, size_t key_len,
 		breaker_success();
 	etcd_count_call(w.error->status);
 	return w.error->status;
+}
+
+int
+etcd_watch_replay(const char *const *chunks, const size_t *lens, size_t count,
+    etcd_watch_fn fn, void *ctx, struct etcd_error *error)
+{
+	struct watch w;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	w.error = error;
+	w.fn = fn;
+	w.ctx = ctx;
+	etcd_error_clear(error);
+	etcd_frames_init(&w.frames);
+	w.last_frame_us = clock_monotonic_us();
+	/* As libcurl does: each chunk to on_data, then on_progress. */
+	for (i = 0; i < count && !w.done; i++) {
+		if (lens[i] == 0)
+			continue;
+		if (on_data((char *)chunks[i], 1, lens[i], &w) != lens[i] ||
+		    on_progress(&w, 0, 0, 0, 0) != 0)
+			break;
+	}
+	stream_end(&w);
+	if (!w.done)
+		etcd_error_set(error, ETCD_UNAVAILABLE, 0, "watch: stream ended");
+	return error->status;
 }

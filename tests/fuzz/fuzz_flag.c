@@ -5,8 +5,7 @@
  * that parses is printed with flag_to_json, parsed back (which must succeed
  * and, after one normalisation, print the same text: the round trip is
  * checked, not just survived) and evaluated against a few fixed contexts
- * and against the document itself. Built and run by tests/fuzz/run,
- * outside automake.
+ * and against the document itself. Seeds: tests/fuzz/corpus/flag.
  */
 #include "config.h"
 
