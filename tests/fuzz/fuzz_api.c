@@ -43,6 +43,7 @@
 
 #include "base/arena.h"
 #include "base/conf.h"
+#include "base/digest.h"
 #include "base/json_check.h"
 #include "base/shared.h"
 #include "base/util.h"
@@ -103,7 +104,7 @@ token(const char *text, const char *id, const char *name, unsigned scopes,
 	memset(&t, 0, sizeof(t));
 	snprintf(t.text, sizeof(t.text), "%s", text);
 	snprintf(t.id, sizeof(t.id), "%s", id);
-	sha256_hex(text, strlen(text), t.sha256);
+	digest_sha256_hex(text, strlen(text), t.sha256);
 	format_rfc3339(1700000000, t.created_at, sizeof(t.created_at));
 	t.expires = expires;
 	if (expires != 0)
@@ -119,9 +120,9 @@ token(const char *text, const char *id, const char *name, unsigned scopes,
 static void
 environment(struct arena *arena, const char *name, const char *sdk_key)
 {
-	char hash[SHA256_HEX_LEN + 1];
+	char hash[DIGEST_SHA256_HEX_LEN + 1];
 
-	sha256_hex(sdk_key, strlen(sdk_key), hash);
+	digest_sha256_hex(sdk_key, strlen(sdk_key), hash);
 	row(environment_key(arena, name), environment_text(arena, name, hash,
 	    "2024-01-01T00:00:00Z"));
 	row(environment_sdk_index_key(arena, hash), name);
