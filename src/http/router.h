@@ -33,6 +33,8 @@ typedef enum scope route_scope_fn(const struct exchange *ex);
 #define ROUTE_OPEN_BODY		0x10
 /* No body at all is as good as {} (the body's fields are all optional). */
 #define ROUTE_BODY_OPTIONAL	0x20
+/* A route of the Flask seed's API: its errors also carry "erro" (API.md §7). */
+#define ROUTE_SEED		0x40
 
 struct route {
 	enum http_method	 method;
@@ -45,6 +47,12 @@ struct route {
 	const struct param_spec	*body;		/* the same, ROUTE_JSON_BODY routes */
 	const char		*invalid_code;	/* for a bad body; validation_failed */
 	route_scope_fn		*scope_by_request;	/* NULL: .scope */
+	/*
+	 * Rules of the body's declared fields beyond their type (an email's
+	 * form): NULL, or why the value of field is refused.
+	 */
+	const char		*(*body_check)(const char *field,
+				    struct json_object *value);
 };
 
 extern const struct route	route_table[];
@@ -65,6 +73,10 @@ enum router_result {
 enum router_result router_match(const struct route *table, size_t count,
 	    enum http_method method, const char *path, struct arena *arena,
 	    const struct route **route, const char **params, unsigned *allowed);
+
+/* The flags of every route whose pattern matches path, or-ed (for a 405). */
+unsigned	router_path_flags(const struct route *table, size_t count,
+	    const char *path, struct arena *arena);
 
 /* Index of a route in route_table (for metrics); route_count when NULL. */
 size_t	route_index(const struct route *route);

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "store/replica.h"
+#include "store/user_index.h"
 
 /* Each entry moves the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -43,6 +44,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO meta VALUES ('applied_revision', 0), ('snapshot_complete', 0),"
 	"  ('history_floor', 0);",
+	user_index_schema,
 };
 
 enum statement {
@@ -60,6 +62,7 @@ enum statement {
 	ST_EVENTS_SINCE,
 	ST_SNAP_ADD,
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_COUNT_ALL
@@ -103,6 +106,7 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 	    " create_revision, mod_revision, version, lease, deleted, updated_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 };
@@ -110,6 +114,7 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 struct replica {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[ST_COUNT_ALL];
+	struct user_index *users;	/* tables derived from users/ rows */
 	char		 path[4096];
 };
 
@@ -251,6 +256,29 @@ busy_wait(void *arg, int attempts)
 	return 1;
 }
 
+/*
+ * A replica made before the users index, or by a version that derived it
+ * otherwise, has it built from its rows once (whichever process opens it
+ * first; the others then find it current).
+ */
+static int
+users_index_ready(struct replica *r, char *err, size_t errlen)
+{
+	if (user_index_current(r->users))
+		return 0;
+	if (begin(r) == -1)
+		goto fail;
+	if (!user_index_current(r->users) && user_index_rebuild(r->users) == -1)
+		goto fail;
+	if (commit(r) == 0)
+		return 0;
+fail:
+	rollback(r);
+	snprintf(err, errlen, "%s: cannot build the users index: %s", r->path,
+	    sqlite3_errmsg(r->db));
+	return -1;
+}
+
 struct replica *
 replica_open(const char *path, char *err, size_t errlen)
 {
@@ -273,6 +301,9 @@ replica_open(const char *path, char *err, size_t errlen)
 	}
 	if (migrate(r, err, errlen) == -1)
 		goto fail;
+	r->users = user_index_open(r->db);
+	if (users_index_ready(r, err, errlen) == -1)
+		goto fail;
 	return r;
 fail:
 	replica_close(r);
@@ -286,6 +317,7 @@ replica_close(struct replica *r)
 
 	if (r == NULL)
 		return;
+	user_index_close(r->users);
 	for (i = 0; i < ST_COUNT_ALL; i++)
 		sqlite3_finalize(r->stmt[i]);
 	sqlite3_close(r->db);
@@ -391,6 +423,23 @@ replica_list(struct replica *r, const char *prefix, int64_t limit,
 	return n;
 }
 
+/*
+ * A row that changed under users/ changes the users index with it, in the
+ * same transaction (user_index.h).
+ */
+static int
+derive(struct replica *r, const struct replica_event *event)
+{
+	const struct replica_row *row = &event->row;
+
+	if (sqlite3_changes(r->db) == 0 ||
+	    strncmp(row->key, "users/", 6) != 0)
+		return 0;
+	return user_index_apply(r->users, row->key, event->deleted, row->value,
+	    row->value_len, row->create_revision, row->mod_revision,
+	    row->updated_at);
+}
+
 /* Upsert or tombstone one row, keeping mod_revision monotonic. */
 static int
 apply_row(struct replica *r, const struct replica_event *event)
@@ -404,7 +453,7 @@ apply_row(struct replica *r, const struct replica_event *event)
 		sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, row->mod_revision);
 		sqlite3_bind_int64(s, 3, row->updated_at);
-		return exec_stmt(r, s);
+		return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
 	}
 	if ((s = stmt(r, ST_UPSERT)) == NULL)
 		return -1;
@@ -415,7 +464,7 @@ apply_row(struct replica *r, const struct replica_event *event)
 	sqlite3_bind_int64(s, 5, row->version);
 	sqlite3_bind_int64(s, 6, row->lease);
 	sqlite3_bind_int64(s, 7, row->updated_at);
-	return exec_stmt(r, s);
+	return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
 }
 
 int
@@ -493,6 +542,9 @@ fail:
 	return -1;
 }
 
+#define SNAPSHOT_CACHE "PRAGMA cache_size = -262144"	/* 256 MiB at most */
+#define DEFAULT_CACHE "PRAGMA cache_size = -2000"	/* SQLite's default */
+
 int
 replica_snapshot_commit(struct replica *r, int64_t revision)
 {
@@ -507,20 +559,32 @@ replica_snapshot_commit(struct replica *r, int64_t revision)
 	    " DELETE FROM main.events;"
 	    " DELETE FROM temp.snapshot;";
 
+	int rc = -1;
+
+	/*
+	 * The swap and the users index rewrite every page: a cache that holds
+	 * them (for this transaction only) saves re-reading and spilling them.
+	 */
+	sqlite3_exec(r->db, SNAPSHOT_CACHE, NULL, NULL, NULL);
 	if (begin(r) == -1)
-		return -1;
+		goto done;
 	if (sqlite3_exec(r->db, swap, NULL, NULL, NULL) != SQLITE_OK) {
 		replica_log_error(r, "snapshot swap");
 		goto fail;
 	}
+	if (user_index_rebuild(r->users) == -1)
+		goto fail;
 	if (meta_set(r, "applied_revision", revision) == -1 ||
 	    meta_set(r, "history_floor", revision) == -1 ||
 	    meta_set(r, "snapshot_complete", 1) == -1)
 		goto fail;
-	return commit(r);
+	rc = commit(r);
+	goto done;
 fail:
 	rollback(r);
-	return -1;
+done:
+	sqlite3_exec(r->db, DEFAULT_CACHE, NULL, NULL, NULL);
+	return rc;
 }
 
 static int
@@ -640,4 +704,30 @@ replica_events_since(struct replica *r, const char *prefix, int64_t since,
 		return -1;
 	}
 	return n;
+}
+
+long
+replica_user_search(struct replica *r, const struct user_query *q,
+    struct arena *arena, struct replica_row **rows, int64_t *total)
+{
+	const char **ids;
+	long n, i, found = 0;
+	int rc;
+
+	/* One read transaction: the page and its documents from one state. */
+	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+		return -1;
+	n = user_index_search(r->users, q, arena, &ids, total);
+	*rows = arena_alloc(arena, sizeof(**rows) * (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < n; i++) {
+		rc = replica_get(r, arena_concat(arena, "users/", ids[i], (char *)NULL),
+		    arena, &(*rows)[found]);
+		if (rc == -1) {
+			found = -1;
+			break;
+		}
+		found += rc;
+	}
+	commit(r);
+	return n < 0 ? -1 : found;
 }

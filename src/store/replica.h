@@ -78,4 +78,13 @@ int	replica_apply_events(struct replica *r, int64_t revision,
 long	replica_events_since(struct replica *r, const char *prefix, int64_t since,
 	    int64_t limit, struct arena *arena, struct replica_event **events);
 
+/*
+ * The users a query asks for (user_index.h), in its order, read from one
+ * state of the replica: *rows (in arena), their count returned, *total
+ * every match. -1 on error.
+ */
+struct user_query;
+long	replica_user_search(struct replica *r, const struct user_query *q,
+	    struct arena *arena, struct replica_row **rows, int64_t *total);
+
 #endif

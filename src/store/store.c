@@ -479,6 +479,29 @@ store_delete(struct store_ctx *ctx, const char *key,
 }
 
 enum store_result
+store_user_search(struct store_ctx *ctx, const struct user_query *q,
+    struct store_item **items, size_t *count, int64_t *total)
+{
+	struct replica_row *rows;
+	long n, i;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	/* etcd cannot search: a node without its snapshot yet says so (503). */
+	if (!store_ready())
+		return STORE_UNAVAILABLE;
+	n = replica_user_search(store.replica, q, ctx->arena, &rows, total);
+	if (n < 0)
+		return STORE_FAILED;
+	*items = arena_alloc(ctx->arena, sizeof(**items) * (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < n; i++)
+		item_from_row(&rows[i], &(*items)[i]);
+	*count = (size_t)n;
+	store_count_cached_read(ctx);
+	return STORE_OK;
+}
+
+enum store_result
 store_events_since(struct store_ctx *ctx, const char *prefix, int64_t since,
     int64_t limit, struct store_event **events, size_t *count)
 {

@@ -344,7 +344,8 @@ START_TEST(test_route_table_sane)
 		    http_method_name(r->method), r->pattern);
 		ck_assert_msg((r->flags & ~(unsigned)(ROUTE_JSON_BODY |
 		    ROUTE_SDK_KEY | ROUTE_OPEN_QUERY | ROUTE_OPEN_BODY |
-		    ROUTE_BODY_OPTIONAL)) == 0, "%s: unknown flags", r->pattern);
+		    ROUTE_BODY_OPTIONAL | ROUTE_SEED)) == 0, "%s: unknown flags",
+		    r->pattern);
 		/* Only the watch decides its scope by request (by prefix). */
 		ck_assert_msg(r->scope_by_request == NULL ||
 		    strcmp(r->pattern, "/v1/watch") == 0,
