@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "model/keys.h"
@@ -294,6 +295,102 @@ user_to_json(const struct store_item *item, struct json_object *doc,
 		json_object_object_add(out, "updated_at", time_json(f->updated_at, item));
 	}
 	return out;
+}
+
+/*
+ * The server writes a user as {"name":…[,"email":…][,"age":N],…the
+ * others…,"created_at":"T","updated_at":"T"} (user_doc_text): these are
+ * the last 73 bytes, always.
+ */
+#define TIMES_LEN 73
+
+static int
+times_at_end(const char *text, size_t len)
+{
+	const char *t = text + len - TIMES_LEN;
+
+	return len > TIMES_LEN + 9 && memcmp(t, ",\"created_at\":\"", 15) == 0 &&
+	    memcmp(t + 35, "\",\"updated_at\":\"", 16) == 0 &&
+	    memcmp(text + len - 2, "\"}", 2) == 0;
+}
+
+/* Just past the JSON string at p (which is its opening quote), or NULL. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	if (p >= end || *p++ != '"')
+		return NULL;
+	for (; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+static int
+starts(const char *p, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return (size_t)(end - p) >= n && memcmp(p, prefix, n) == 0;
+}
+
+/* The seed form, cut from the text: "_id", "nome", "email", "idade", the rest. */
+static int
+render_seed(struct buf *out, const char *id, const char *text, const char *end)
+{
+	const char *p = text + 1, *q;
+
+	if (!starts(p, end, "\"name\":") || (q = skip_string(p + 7, end)) == NULL)
+		return -1;
+	buf_puts(out, "{\"_id\":");
+	buf_json_string(out, id);
+	buf_puts(out, ",\"nome\":");
+	buf_append(out, p + 7, (size_t)(q - p - 7));
+	if (starts(q, end, ",\"email\":")) {
+		p = q;
+		if ((q = skip_string(p + 9, end)) == NULL)
+			return -1;
+		buf_append(out, p, (size_t)(q - p));
+	}
+	if (starts(q, end, ",\"age\":")) {
+		for (p = q += 7; q < end && (*q == '-' || (*q >= '0' && *q <= '9')); q++)
+			continue;
+		buf_puts(out, ",\"idade\":");
+		buf_append(out, p, (size_t)(q - p));
+	}
+	buf_append(out, q, (size_t)(end - q));
+	buf_putc(out, '}');
+	return 0;
+}
+
+int
+user_render_plain(struct buf *out, const struct store_item *item,
+    enum user_form form)
+{
+	const char *text = item->value;
+	size_t len = item->value_len, mark = out->len;
+
+	if (!times_at_end(text, len))
+		return -1;
+	if (form == USER_FORM_SEED) {
+		if (render_seed(out, user_id_of(item->key), text,
+		    text + len - TIMES_LEN) == 0)
+			return 0;
+		out->len = mark;	/* nothing appended after all */
+		out->data[mark] = '\0';
+		return -1;
+	}
+	buf_puts(out, "{\"id\":");
+	buf_json_string(out, user_id_of(item->key));
+	buf_putc(out, ',');
+	buf_append(out, text + 1, len - 1 - TIMES_LEN);
+	buf_puts(out, ",\"revision\":");
+	buf_put_int(out, item->mod_revision);
+	buf_append(out, text + len - TIMES_LEN, TIMES_LEN);
+	return 0;
 }
 
 const char *

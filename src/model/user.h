@@ -87,6 +87,15 @@ struct json_object *user_to_json(const struct store_item *item,
 	    struct json_object *doc, const struct user_fields *f,
 	    enum user_form form);
 
+/*
+ * Append the user as form shows it (as user_to_json would), cut straight
+ * from its stored text, which must be exactly as the server writes users
+ * (store_user_search says which are): 0, or -1, nothing appended, when the
+ * text is not of that shape after all.
+ */
+int	user_render_plain(struct buf *out, const struct store_item *item,
+	    enum user_form form);
+
 /* The id of a store key "users/ID". */
 const char *user_id_of(const char *store_key);
 

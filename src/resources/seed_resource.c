@@ -101,7 +101,6 @@ handle_seed_user_get(struct exchange *ex)
 static void
 seed_list(struct exchange *ex, const char *name)
 {
-	struct json_object *items;
 	struct user_query q;
 	struct store_ctx ctx;
 	int64_t total;
@@ -111,10 +110,13 @@ seed_list(struct exchange *ex, const char *name)
 	q.limit = arg_int(ex, "limit", -1);
 	q.offset = arg_int(ex, "offset", 0);
 	resource_store_ctx(ex, &ctx);
-	if ((items = users_page(ex, USER_FORM_SEED, &q, &ctx, &total)) == NULL)
+	buf_reset(&ex->res.body);
+	buf_putc(&ex->res.body, '[');
+	if (users_page(ex, USER_FORM_SEED, &q, &ctx, &ex->res.body, &total) == -1)
 		return;
-	respond_json(ex, 200, items);
-	json_object_put(items);
+	buf_putc(&ex->res.body, ']');
+	ex->res.status = 200;
+	ex->res.content_type = "application/json";
 	resource_read_headers(ex, &ctx);
 }
 

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/util.h"
 #include "http/ordering.h"
 #include "http/resource.h"
@@ -266,30 +267,40 @@ users_get(struct exchange *ex, enum user_form form)
 		resource_read_headers(ex, &ctx);
 }
 
-struct json_object *
+int
 users_page(struct exchange *ex, enum user_form form, const struct user_query *q,
-    struct store_ctx *ctx, int64_t *total)
+    struct store_ctx *ctx, struct buf *out, int64_t *total)
 {
-	struct json_object *items, *doc;
 	struct store_item *found;
+	struct json_object *doc, *json;
 	struct user_fields f;
+	unsigned char *plain;
 	enum store_result rc;
 	size_t count, i;
 
-	rc = store_user_search(ctx, q, &found, &count, total);
+	rc = store_user_search(ctx, q, &found, &plain, &count, total);
 	if (rc != STORE_OK) {
 		resource_store_error(ex, rc, "user_not_found", "the user");
-		return NULL;
+		return -1;
 	}
-	items = json_object_new_array_ext((int)count);
 	for (i = 0; i < count; i++) {
-		/* The index holds valid users only: NULL would be a bug, logged. */
-		if ((doc = user_doc_read(&found[i], &f)) == NULL)
+		if (i > 0)
+			buf_putc(out, ',');
+		/* Most are served as stored; the others through json-c. */
+		if (plain[i] && user_render_plain(out, &found[i], form) == 0)
 			continue;
-		json_object_array_add(items, user_to_json(&found[i], doc, &f, form));
+		/* The index holds valid users only: NULL would be a bug, logged. */
+		if ((doc = user_doc_read(&found[i], &f)) == NULL) {
+			buf_puts(out, "null");
+			continue;
+		}
+		json = user_to_json(&found[i], doc, &f, form);
+		buf_puts(out, json_object_to_json_string_ext(json,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(json);
 		json_object_put(doc);
 	}
-	return items;
+	return 0;
 }
 
 /* --- /v1/users */
@@ -396,8 +407,8 @@ query_order(struct exchange *ex, struct user_query *q)
 void
 handle_user_list(struct exchange *ex)
 {
-	struct json_object *items;
 	struct user_query q;
+	struct buf *body;
 	struct store_ctx ctx;
 	int64_t total;
 
@@ -409,6 +420,19 @@ handle_user_list(struct exchange *ex)
 	if (query_order(ex, &q) == -1)
 		return;
 	resource_store_ctx(ex, &ctx);
-	if ((items = users_page(ex, USER_FORM_API, &q, &ctx, &total)) != NULL)
-		resource_respond_list(ex, &ctx, items, total, q.limit, q.offset);
+	body = &ex->res.body;
+	buf_reset(body);
+	buf_puts(body, "{\"items\":[");
+	if (users_page(ex, USER_FORM_API, &q, &ctx, body, &total) == -1)
+		return;
+	buf_puts(body, "],\"total\":");
+	buf_put_int(body, total);
+	buf_puts(body, ",\"limit\":");
+	buf_put_int(body, q.limit);
+	buf_puts(body, ",\"offset\":");
+	buf_put_int(body, q.offset);
+	buf_putc(body, '}');
+	ex->res.status = 200;
+	ex->res.content_type = "application/json";
+	resource_read_headers(ex, &ctx);
 }

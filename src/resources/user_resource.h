@@ -35,11 +35,13 @@ void	users_delete(struct exchange *ex, enum user_form form, user_done_fn *done);
 void	users_get(struct exchange *ex, enum user_form form);
 
 /*
- * The users q asks for, as form shows them: a JSON array (*total: every
- * match), or NULL after answering.
+ * The users q asks for, as form shows them, appended to out as JSON values
+ * joined by commas (*total: every match): 0, or -1 after answering.
  */
+struct buf;
 struct user_query;
-struct json_object *users_page(struct exchange *ex, enum user_form form,
-	    const struct user_query *q, struct store_ctx *ctx, int64_t *total);
+int	users_page(struct exchange *ex, enum user_form form,
+	    const struct user_query *q, struct store_ctx *ctx, struct buf *out,
+	    int64_t *total);
 
 #endif

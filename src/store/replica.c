@@ -436,7 +436,7 @@ derive(struct replica *r, const struct replica_event *event)
 	    strncmp(row->key, "users/", 6) != 0)
 		return 0;
 	return user_index_apply(r->users, row->key, event->deleted, row->value,
-	    row->value_len, row->create_revision, row->mod_revision,
+	    row->value_len, row->create_revision, row->mod_revision, row->version,
 	    row->updated_at);
 }
 
@@ -470,14 +470,24 @@ apply_row(struct replica *r, const struct replica_event *event)
 int
 replica_write_through(struct replica *r, const struct replica_event *event)
 {
+	return replica_write_through_all(r, event, 1);
+}
+
+int
+replica_write_through_all(struct replica *r, const struct replica_event *events,
+    size_t count)
+{
 	int64_t applied;
+	size_t i;
 
 	if (begin(r) == -1)
 		return -1;
 	if (meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
-	if (event->row.mod_revision > applied && apply_row(r, event) == -1)
-		goto fail;
+	for (i = 0; i < count; i++)
+		if (events[i].row.mod_revision > applied &&
+		    apply_row(r, &events[i]) == -1)
+			goto fail;
 	return commit(r);
 fail:
 	rollback(r);
@@ -706,28 +716,34 @@ replica_events_since(struct replica *r, const char *prefix, int64_t since,
 	return n;
 }
 
+int
+replica_compact(struct replica *r, int64_t budget_us)
+{
+	int64_t until = clock_monotonic_us() + budget_us;
+	int more = 1;
+
+	/* A transaction per step: writers wait for one step, never the lot. */
+	while (more && clock_monotonic_us() < until) {
+		if (begin(r) == -1)
+			return -1;
+		if (user_index_compact(r->users, &more) == -1 || commit(r) == -1) {
+			rollback(r);
+			return -1;
+		}
+	}
+	return more;
+}
+
 long
 replica_user_search(struct replica *r, const struct user_query *q,
-    struct arena *arena, struct replica_row **rows, int64_t *total)
+    struct arena *arena, struct user_hit **hits, int64_t *total)
 {
-	const char **ids;
-	long n, i, found = 0;
-	int rc;
+	long n;
 
-	/* One read transaction: the page and its documents from one state. */
+	/* One read transaction: the count and the page from one state. */
 	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
 		return -1;
-	n = user_index_search(r->users, q, arena, &ids, total);
-	*rows = arena_alloc(arena, sizeof(**rows) * (size_t)(n > 0 ? n : 1));
-	for (i = 0; i < n; i++) {
-		rc = replica_get(r, arena_concat(arena, "users/", ids[i], (char *)NULL),
-		    arena, &(*rows)[found]);
-		if (rc == -1) {
-			found = -1;
-			break;
-		}
-		found += rc;
-	}
+	n = user_index_search(r->users, q, arena, hits, total);
 	commit(r);
-	return n < 0 ? -1 : found;
+	return n;
 }

@@ -50,6 +50,18 @@ struct user_query {
 	int64_t			 offset;
 };
 
+/* A user a search found: its replica row, as the index keeps it. */
+struct user_hit {
+	const char	*id;
+	const char	*doc;		/* the stored text */
+	size_t		 doc_len;
+	int64_t		 create_revision;
+	int64_t		 mod_revision;
+	int64_t		 version;
+	int64_t		 seen_at;	/* unix µs this node first saw the revision */
+	int		 plain;		/* doc is exactly as the server writes it */
+};
+
 /* The schema of the index's tables: one of the replica's migrations. */
 extern const char user_index_schema[];
 
@@ -65,19 +77,26 @@ void	user_index_close(struct user_index *ui);
  */
 int	user_index_apply(struct user_index *ui, const char *key, int deleted,
 	    const char *value, size_t value_len, int64_t create_revision,
-	    int64_t mod_revision, int64_t first_seen);
+	    int64_t mod_revision, int64_t version, int64_t first_seen);
 
 /* Make the index again from the replica's users/ rows; inside a transaction. */
 int	user_index_rebuild(struct user_index *ui);
+
+/*
+ * One step of merging the text tables' segments towards one (a bounded
+ * amount of work, inside a transaction): *more when there is more to do.
+ * For quiet moments: merging a large index rewrites it.
+ */
+int	user_index_compact(struct user_index *ui, int *more);
 
 /* Does the index follow today's rules (a rebuild is due when not)? */
 int	user_index_current(struct user_index *ui);
 
 /*
- * The ids of the users q asks for, in its order: *ids (in arena), their
- * count returned, *total every match. -1 on error.
+ * The users q asks for, in its order: *hits (in arena), their count
+ * returned, *total every match. -1 on error.
  */
 long	user_index_search(struct user_index *ui, const struct user_query *q,
-	    struct arena *arena, const char ***ids, int64_t *total);
+	    struct arena *arena, struct user_hit **hits, int64_t *total);
 
 #endif

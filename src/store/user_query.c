@@ -35,10 +35,25 @@ struct cached {
 	uint64_t	 used;
 };
 
+/*
+ * How many users a term matches, while the database stays as it was: the
+ * count is the one part of a search whose cost grows with its matches
+ * (FTS5 reads the whole doclist), and the same searches come again.
+ */
+#define COUNT_CACHE 64
+
+struct counted {
+	char		*match;		/* the term's FTS5 query; NULL: free */
+	uint64_t	 version;	/* the database's data version then */
+	int64_t		 count;
+};
+
 struct user_query_cache {
 	sqlite3		*db;
 	struct cached	 slot[QUERY_CACHE];
 	uint64_t	 clock;
+	struct counted	 counts[COUNT_CACHE];
+	size_t		 next_count;	/* the slot a new count replaces */
 };
 
 struct user_query_cache *
@@ -61,6 +76,8 @@ user_query_cache_free(struct user_query_cache *c)
 		sqlite3_finalize(c->slot[i].stmt);
 		free(c->slot[i].sql);
 	}
+	for (i = 0; i < COUNT_CACHE; i++)
+		free(c->counts[i].match);
 	free(c);
 }
 
@@ -225,13 +242,41 @@ term_table(const struct term *t)
 	return t->grams ? "users_grams" : "users_text";
 }
 
+/*
+ * The database's data version, which any commit moves (this
+ * connection's own too): inside a read transaction, its state's.
+ */
+static uint64_t
+data_version(struct user_query_cache *c)
+{
+	unsigned int version = 0;
+
+	sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version);
+	return version;
+}
+
 static int64_t
 term_count(struct user_query_cache *c, struct arena *arena, struct term *t)
 {
 	struct binding b = { .match = t->match };
+	uint64_t version = data_version(c);
+	struct counted *slot;
+	size_t i;
 
-	return t->count = count_rows(c, arena_concat(arena, "SELECT count(*) FROM ",
+	for (i = 0; i < COUNT_CACHE; i++)
+		if (c->counts[i].match != NULL && c->counts[i].version == version &&
+		    strcmp(c->counts[i].match, t->match) == 0)
+			return t->count = c->counts[i].count;
+	t->count = count_rows(c, arena_concat(arena, "SELECT count(*) FROM ",
 	    term_table(t), " WHERE ", term_table(t), " MATCH ?4", (char *)NULL), &b);
+	if (t->count >= 0) {
+		slot = &c->counts[c->next_count++ % COUNT_CACHE];
+		free(slot->match);
+		slot->match = xstrdup(t->match);
+		slot->version = version;
+		slot->count = t->count;
+	}
+	return t->count;
 }
 
 /* Every filter of the query, as a condition on a row of users u. */
@@ -319,22 +364,33 @@ put_source(struct buf *sql, enum driver driver, const struct term *term,
 	    order_index[q->norder ? q->order[0] : USER_ORDER_CREATED_AT]);
 }
 
-/* The ids of the page; their count, or -1. */
+/* The users of the page; their count, or -1. */
 static long
-page_ids(struct user_query_cache *c, const char *sql, const struct binding *b,
-    int64_t total, struct arena *arena, const char ***ids)
+page_hits(struct user_query_cache *c, const char *sql, const struct binding *b,
+    int64_t total, struct arena *arena, struct user_hit **hits)
 {
 	int64_t room = b->limit < 0 || b->limit > total ? total : b->limit;
 	sqlite3_stmt *s = prepared(c, sql);
 	long n = 0;
 	int rc = SQLITE_DONE;
 
-	*ids = arena_alloc(arena, sizeof(**ids) * (size_t)(room > 0 ? room : 1));
+	*hits = arena_alloc(arena, sizeof(**hits) * (size_t)(room > 0 ? room : 1));
 	if (s == NULL)
 		return -1;
 	bind_all(s, b);
-	while (n < room && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		(*ids)[n++] = arena_strdup(arena, (const char *)sqlite3_column_text(s, 0));
+	while (n < room && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct user_hit *h = &(*hits)[n++];
+		const void *doc = sqlite3_column_blob(s, 1);
+
+		h->id = arena_strdup(arena, (const char *)sqlite3_column_text(s, 0));
+		h->doc_len = (size_t)sqlite3_column_bytes(s, 1);
+		h->doc = arena_strndup(arena, doc ? doc : "", h->doc_len);
+		h->create_revision = sqlite3_column_int64(s, 2);
+		h->mod_revision = sqlite3_column_int64(s, 3);
+		h->version = sqlite3_column_int64(s, 4);
+		h->seen_at = sqlite3_column_int64(s, 5);
+		h->plain = sqlite3_column_int(s, 6);
+	}
 	if (n < room && rc != SQLITE_DONE) {
 		log_error("replica: users page: %s", sqlite3_errmsg(c->db));
 		n = -1;
@@ -408,7 +464,7 @@ count_matches(struct user_query_cache *c, const struct plan *p, int64_t users)
 
 long
 user_query_run(struct user_query_cache *c, const struct user_query *q,
-    int64_t users, struct arena *arena, const char ***ids, int64_t *total)
+    int64_t users, struct arena *arena, struct user_hit **hits, int64_t *total)
 {
 	struct plan p;
 	struct buf sql;
@@ -417,7 +473,7 @@ user_query_run(struct user_query_cache *c, const struct user_query *q,
 	int walk;
 
 	memset(&p, 0, sizeof(p));
-	*ids = NULL;
+	*hits = NULL;
 	if (plan_query(c, q, arena, &p) == -1 ||
 	    (*total = count_matches(c, &p, users)) < 0)
 		return -1;
@@ -431,12 +487,13 @@ user_query_run(struct user_query_cache *c, const struct user_query *q,
 	    (double)need * (double)users / (double)*total / WALK_COST_DIVISOR <
 	    (double)*total);
 	buf_init(&sql);
-	buf_puts(&sql, "SELECT u.uid");
+	buf_puts(&sql, "SELECT u.uid, u.doc, u.created_rev, u.mod_rev, u.version,"
+	    " u.seen_at, u.plain");
 	put_source(&sql, p.driver, p.term, q, walk);
 	put_where(&sql, &p.b);
 	put_order(&sql, q);
 	buf_puts(&sql, " LIMIT ?5 OFFSET ?6");
-	n = page_ids(c, sql.data, &p.b, *total, arena, ids);
+	n = page_hits(c, sql.data, &p.b, *total, arena, hits);
 	buf_free(&sql);
 	return n;
 }

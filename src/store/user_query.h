@@ -16,6 +16,7 @@
 struct arena;
 struct buf;
 struct sqlite3;
+struct user_hit;
 struct user_query;
 struct user_query_cache;
 
@@ -23,11 +24,12 @@ struct user_query_cache *user_query_cache_new(struct sqlite3 *db);
 void	user_query_cache_free(struct user_query_cache *c);
 
 /*
- * Run q over an index of users users: the ids of the page in order
- * (*ids, in arena), their count returned, *total every match; -1 on error.
+ * Run q over an index of users users: the page in order (*hits, in
+ * arena), their count returned, *total every match; -1 on error.
  */
 long	user_query_run(struct user_query_cache *c, const struct user_query *q,
-	    int64_t users, struct arena *arena, const char ***ids, int64_t *total);
+	    int64_t users, struct arena *arena, struct user_hit **hits,
+	    int64_t *total);
 
 /*
  * One word of the users_grams table: field ("n" name, "e" email), kind
