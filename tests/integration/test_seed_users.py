@@ -7,6 +7,7 @@ users:read / users:write and config:read / config:write.
 """
 
 import json
+import os
 import re
 import subprocess
 
@@ -180,3 +181,26 @@ def test_scopes(stack):
     assert call(stack, "PUT", "/config/scoped", {"valor": 1}, token=config_read).status == 403
     assert call(stack, "GET", "/config/scoped", token=users_write).status == 403
     assert call(stack, "DELETE", f"/usuarios/{uid}", token=users_write).status == 200
+
+
+def test_bulk_load_script(stack):
+    """contrib/users-load, as the README shows it: every line a create."""
+    lines = [json.dumps({"nome": f"Carga {i} \"ç\" \\", "email": f"carga{i}@x.org",
+                         "idade": i % 100, "extra": {"i": i}}, ensure_ascii=False)
+             for i in range(300)]
+    lines.insert(150, "")                                   # blank lines are skipped
+    lines.append(json.dumps({"nome": "Dup", "email": "CARGA7@x.org"}))
+    path = stack.workdir / "users.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    url = f"http://127.0.0.1:{stack.nginx.port}"
+    done = subprocess.run([harness.REPO / "contrib" / "users-load", "--seed", "--parallel", "8",
+                           url, path], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DYNCONF_TOKEN": stack.admin})
+    assert done.returncode == 1, (done.stdout, done.stderr)     # one was refused
+    counts = {line.split()[1]: int(line.split()[0]) for line in done.stdout.splitlines()}
+    assert counts == {"201": 300, "409": 1}, done.stdout
+    assert stack.admin not in done.stdout + done.stderr
+    found = call(stack, "GET", "/usuarios/buscar?nome=carga").json()
+    assert len(found) == 300, len(found)
+    one = next(u for u in found if u["email"] == "carga7@x.org")
+    assert one["nome"] == 'Carga 7 "ç" \\' and one["idade"] == 7 and one["extra"] == {"i": 7}
