@@ -147,13 +147,12 @@ user_doc_from_body(struct json_object *body, enum user_form form,
 			continue;
 		if (strcmp(member, names->id) == 0)
 			check_id(v, member, path_id, errors);
-		else if (other_form_name(names, member)) {
+		else if (other_form_name(names, member))
+			/* The same words as the routes' checks (user_resource.c). */
 			add_error(errors, member, form == USER_FORM_API ? "reserved: "
 			    "the seed form's (/usuarios) name for name, age or id" :
 			    "reserved: /v1/users's name for nome, idade or _id");
-			/* The same words as the routes' checks (user_resource.c). */
-			errors->reserved = 1;
-		} else
+		else
 			json_object_object_add(doc, member, json_object_get(v));
 	}
 	check_doc(doc, form, errors);

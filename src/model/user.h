@@ -39,7 +39,6 @@ enum user_form {
 struct user_errors {
 	struct user_problem	 items[USER_MAX_PROBLEMS];
 	size_t			 count;
-	int			 reserved;	/* some are the other form's names */
 };
 
 /* A fresh id: a UUID version 4 from the kernel's random source; 0 or -1. */

@@ -134,8 +134,21 @@ struct term {
 	const char	*fold;		/* the folded text, bound for instr() */
 	const char	*match;		/* its FTS5 query */
 	int		 grams;		/* 1: users_grams, 0: users_text */
+	int		 never;		/* not UTF-8: in no name, no email */
 	int64_t		 count;		/* users it matches */
 };
+
+static int
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	size_t n;
+
+	for (; p < end; p += n)
+		if ((n = utf8_sequence(p, end)) == 0)
+			return 0;
+	return 1;
+}
 
 /* An FTS5 phrase: the text in double quotes, a quote doubled. */
 static void
@@ -175,6 +188,7 @@ make_term(struct arena *arena, const char *text, int both, struct term *t)
 	buf_init(&b);
 	fold_append(&b, text, strlen(text));
 	t->fold = arena_strndup(arena, b.data ? b.data : "", b.len);
+	t->never = !utf8_valid(t->fold);
 	chars = utf8_count(t->fold, strlen(t->fold));
 	buf_reset(&b);
 	t->grams = chars < 3;
@@ -406,6 +420,7 @@ struct plan {
 	size_t		 nterms;
 	enum driver	 driver;
 	const struct term *term;	/* DRIVE_TERM: the driving one */
+	int		 never;		/* a term is not UTF-8: no match */
 };
 
 static int
@@ -423,6 +438,10 @@ plan_query(struct user_query_cache *c, const struct user_query *q,
 		make_term(arena, q->search, 1, &p->terms[p->nterms]);
 		p->b.search = p->terms[p->nterms++].fold;
 	}
+	for (i = 0; i < p->nterms; i++)
+		p->never |= p->terms[i].never;
+	if (p->never)
+		return 0;	/* matches nobody: nothing to look up */
 	if (q->email != NULL) {
 		buf_init(&email);
 		fold_append(&email, q->email, strlen(q->email));
@@ -449,9 +468,11 @@ count_matches(struct user_query_cache *c, const struct plan *p, int64_t users)
 	struct buf sql;
 	int64_t n;
 
+	if (p->never)
+		return 0;
 	if (p->driver == DRIVE_ALL)
 		return users;
-	if (p->driver == DRIVE_TERM && p->nterms == 1)
+	if (p->driver == DRIVE_TERM && (p->nterms == 1 || p->term->count == 0))
 		return p->term->count;
 	buf_init(&sql);
 	buf_puts(&sql, "SELECT count(*)");

@@ -12,10 +12,13 @@ One stack (real etcd, the pool with 8 write responders, nginx) serves the
 module.
 """
 
+import base64
 import json
 import re
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 import harness
 from harness import assert_problem, wait_until
@@ -355,6 +358,18 @@ def test_list_filters_ordering_and_pages(stack):
     assert oldest["items"][0]["id"] == made[0]["id"], oldest
 
 
+def test_odd_search_terms(stack):
+    made = create(stack, {"name": 'O"Brien (50%) *x* AND NEAR', "email": "obrien@example.com"})
+    for term in ('"br', 'O"B', "(50%)", "*x*", "and near", '"', "%", "*"):
+        page = send(stack, "GET", "/v1/users?" + urllib.parse.urlencode(
+            {"name": term, "limit": 1000})).json()
+        assert made["id"] in [u["id"] for u in page["items"]], (term, page)
+    # Not UTF-8, or nothing anyone has: no match, no error.
+    for raw in ("%FF%FE%FD", "%C3", "%FF", "zzzzqqqq"):
+        resp = send(stack, "GET", f"/v1/users?search={raw}")
+        assert resp.status == 200 and resp.json()["total"] == 0, (raw, resp)
+
+
 def test_list_parameters_are_checked(stack):
     for query, code in (("ordering=nope", "invalid_ordering"), ("ordering=", "invalid_ordering"),
                         ("ordering=name,revision", "invalid_ordering"),
@@ -404,3 +419,45 @@ def test_bad_documents_in_etcd_are_skipped_and_logged(stack):
     for key in bad:
         assert f"users/{key}" in log, f"no log line names users/{key}"
     assert send(stack, "GET", "/v1/health").status == 200
+
+
+def test_a_cold_node_builds_the_index_from_its_snapshot(stack):
+    """More keys than a snapshot page holds (10,000): a second pool on an
+    empty replica loads them all, users index included."""
+    def b64(text):
+        return base64.b64encode(text.encode()).decode()
+
+    ops, made = [], 6000
+    for i in range(made):
+        uid, email = f"snap-{i:05d}", f"snap{i}@example.com"
+        doc = {"name": f"Snapshotte {'Ávila' if i % 3 else 'Braga'} {i}", "email": email,
+               "age": i % 151}
+        ops += [{"request_put": {"key": b64(f"/dynconf/users/{uid}"), "value": b64(json.dumps(doc))}},
+                {"request_put": {"key": b64(f"/dynconf/index/users/email/{email}"),
+                                 "value": b64(uid)}}]
+        if len(ops) >= 128 or i == made - 1:
+            req = urllib.request.Request(stack.etcd.url + "/v3/kv/txn", method="POST",
+                                         data=json.dumps({"success": ops}).encode())
+            urllib.request.urlopen(req, timeout=30).read()
+            ops = []
+    with harness.Stack(processes=1, etcd=False,
+                       overrides={"etcd.endpoints": stack.etcd.url}) as cold:
+        loaded = wait_until(lambda: re.search(r"snapshot loaded: (\d+) keys",
+                                              cold.pool.log_text()),
+                            timeout=60, what="the cold node's snapshot")
+        keys = int(loaded.group(1))
+        assert keys >= 2 * made, keys
+        for query, expected in (([("name", "snapshotte")], made),
+                                ([("name", "ávila"), ("search", "snapshotte")], 4000),
+                                ([("name", "BRAGA"), ("search", "snap")], 2000),
+                                ([("search", "snap59")], 111),
+                                ([("name", "á"), ("search", "snapshotte")], 4000),
+                                ([("email", "SNAP42@example.com")], 1)):
+            page = json.loads(cold.request("GET", "/v1/users?" + urllib.parse.urlencode(
+                query + [("limit", 3)])).body)
+            assert page["total"] == expected, (query, page["total"])
+        last = json.loads(cold.request("GET", "/v1/users?name=snapshotte&ordering=-age,-name"
+                                       "&limit=1").body)["items"][0]
+        oldest = max((i for i in range(made) if i % 151 == 150),
+                     key=lambda i: f"snapshotte {'ávila' if i % 3 else 'braga'} {i}".encode())
+        assert last["age"] == 150 and last["id"] == f"snap-{oldest:05d}", last
