@@ -461,3 +461,23 @@ def test_a_cold_node_builds_the_index_from_its_snapshot(stack):
         oldest = max((i for i in range(made) if i % 151 == 150),
                      key=lambda i: f"snapshotte {'ávila' if i % 3 else 'braga'} {i}".encode())
         assert last["age"] == 150 and last["id"] == f"snap-{oldest:05d}", last
+
+
+def test_with_etcd_down_reads_answer_and_writes_refuse(stack):
+    """Last: it stops this module's etcd. Lists and searches come from the
+    replica (stale), writes are 503 and change nothing."""
+    made = create(stack, {"name": "Before The Outage", "email": "outage@example.com"})
+    stack.etcd.stop()
+    wait_until(lambda: send(stack, "GET", "/v1/users?name=outage").headers.get("x-cache")
+               == "stale", timeout=10, what="reads marked stale")
+    page = send(stack, "GET", "/v1/users?name=outage")
+    assert page.status == 200 and [u["id"] for u in page.json()["items"]] == [made["id"]]
+    assert send(stack, "GET", f"/v1/users/{made['id']}").status == 200
+    for method, path, doc in (("POST", "/v1/users", {"name": "During"}),
+                              ("PATCH", f"/v1/users/{made['id']}", {"age": 3}),
+                              ("DELETE", f"/v1/users/{made['id']}", None)):
+        resp = send(stack, method, path, doc)
+        assert_problem(resp, 503, "store_unavailable")
+        assert resp.headers.get("retry-after"), resp.headers
+    after = send(stack, "GET", f"/v1/users/{made['id']}").json()
+    assert after == made, (after, made)
