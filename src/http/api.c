@@ -293,12 +293,15 @@ dispatch(struct exchange *ex, const struct route *table, size_t count)
 	switch (router_match(table, count, ex->method, ex->req.path,
 	    &ex->arena, &ex->route, ex->params, &allowed)) {
 	case ROUTER_FOUND:
+		ex->seed_errors = (ex->route->flags & ROUTE_SEED) != 0;
 		break;
 	case ROUTER_BAD_ENCODING:
 		respond_problem(ex, 400, "invalid_encoding",
 		    "the path has a bad percent-encoding or a NUL byte");
 		return;
 	case ROUTER_METHOD_NOT_ALLOWED:
+		ex->seed_errors = (router_path_flags(table, count, ex->req.path,
+		    &ex->arena) & ROUTE_SEED) != 0;
 		respond_allow(ex, allowed);
 		return;
 	case ROUTER_NOT_FOUND:

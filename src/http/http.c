@@ -161,6 +161,11 @@ problem_begin(struct exchange *ex, int status, const char *code,
 	buf_json_string(body, code);
 	buf_puts(body, ",\"request_id\":");
 	buf_json_string(body, ex->request_id);
+	/* The seed's clients read their error from "erro" (API.md §7). */
+	if (ex->seed_errors) {
+		buf_puts(body, ",\"erro\":");
+		buf_json_string(body, detail);
+	}
 }
 
 void

@@ -109,6 +109,7 @@ struct exchange {
 	struct arg		*query_args;	/* checked, in route->query order */
 	struct arg		*body_args;	/* checked, in route->body order */
 	struct principal	 principal;
+	int			 seed_errors;	/* problems carry "erro" (ROUTE_SEED) */
 	int64_t			 started_us;	/* monotonic */
 	int64_t			 deadline_us;	/* monotonic */
 };

@@ -142,6 +142,23 @@ router_match(const struct route *table, size_t count, enum http_method method,
 	return ROUTER_METHOD_NOT_ALLOWED;
 }
 
+unsigned
+router_path_flags(const struct route *table, size_t count, const char *path,
+    struct arena *arena)
+{
+	const char *scratch[ROUTE_MAX_PARAMS];
+	struct split_path sp;
+	unsigned flags = 0;
+	size_t i;
+
+	if (path == NULL || path[0] != '/' || split_path(path, arena, &sp) != 0)
+		return 0;
+	for (i = 0; i < count; i++)
+		if (pattern_match(table[i].pattern, &sp, arena, scratch))
+			flags |= table[i].flags;
+	return flags;
+}
+
 size_t
 route_index(const struct route *route)
 {

@@ -53,6 +53,8 @@ typedef enum scope route_scope_fn(const struct exchange *ex);
 #define ROUTE_FLAGSMITH		0x40
 /* OFREP: the credential comes as Authorization: Bearer or X-API-Key (§12). */
 #define ROUTE_OFREP		0x80
+/* A route of the Flask seed's API: its errors also carry "erro" (API.md §7). */
+#define ROUTE_SEED		0x100
 
 struct route {
 	enum http_method	 method;
@@ -72,6 +74,12 @@ struct route {
 	 */
 	route_handler		*on_error;
 	const struct response_spec *response;	/* for the OpenAPI document */
+	/*
+	 * Rules of the body's declared fields beyond their type (an email's
+	 * form): NULL, or why the value of field is refused.
+	 */
+	const char		*(*body_check)(const char *field,
+				    struct json_object *value);
 };
 
 extern const struct route	route_table[];
@@ -92,6 +100,10 @@ enum router_result {
 enum router_result router_match(const struct route *table, size_t count,
 	    enum http_method method, const char *path, struct arena *arena,
 	    const struct route **route, const char **params, unsigned *allowed);
+
+/* The flags of every route whose pattern matches path, or-ed (for a 405). */
+unsigned	router_path_flags(const struct route *table, size_t count,
+	    const char *path, struct arena *arena);
 
 /* Index of a route in route_table (for metrics); route_count when NULL. */
 size_t	route_index(const struct route *route);

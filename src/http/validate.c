@@ -257,7 +257,10 @@ check_body(struct exchange *ex, struct problems *p)
 			continue;
 		}
 		ex->body_args[i].present = 1;
-		if ((why = body_value(&spec[i], v, &ex->body_args[i])) != NULL) {
+		why = body_value(&spec[i], v, &ex->body_args[i]);
+		if (why == NULL && ex->route->body_check != NULL)
+			why = ex->route->body_check(spec[i].name, v);
+		if (why != NULL) {
 			problem(p, spec[i].name, why);
 			p->names += spec[i].type == SPEC_NAME &&
 			    json_object_is_type(v, json_type_string);

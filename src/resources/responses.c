@@ -56,6 +56,22 @@
 	"\"revision\":" INT ",\"created_at\":" TIME ",\"updated_at\":" TIME "}," \
 	"\"required\":[\"name\",\"criteria\",\"revision\"]}"
 
+#define USER "{\"type\":\"object\",\"properties\":{\"id\":" STR \
+	",\"name\":" STR ",\"email\":{\"type\":[\"string\",\"null\"]}," \
+	"\"age\":{\"type\":[\"integer\",\"null\"]},\"revision\":" INT \
+	",\"created_at\":" TIME ",\"updated_at\":" TIME "}," \
+	"\"required\":[\"id\",\"name\",\"revision\"]," \
+	"\"additionalProperties\":true}"
+
+/* The Flask seed's names for a user's fields (API.md §7). */
+#define SEED_USER "{\"type\":\"object\",\"properties\":{\"_id\":" STR \
+	",\"nome\":" STR ",\"email\":{\"type\":[\"string\",\"null\"]}," \
+	"\"idade\":{\"type\":[\"integer\",\"null\"]}},\"required\":" \
+	"[\"_id\",\"nome\"],\"additionalProperties\":true}"
+
+#define SEED_MESSAGE "{\"type\":\"object\",\"properties\":{\"mensagem\":" \
+	STR ",\"id\":" STR ",\"chave\":" STR "},\"required\":[\"mensagem\"]}"
+
 #define FLAG_STATE "{\"type\":\"object\",\"properties\":{\"id\":" INT \
 	",\"feature\":{\"type\":\"object\",\"properties\":{\"id\":" INT \
 	",\"name\":" STR ",\"type\":{\"enum\":[\"STANDARD\",\"MULTIVARIATE\"]}}," \
@@ -137,3 +153,22 @@ const struct response_spec response_ofrep_bulk = { 200, 304,
     "{\"type\":\"object\",\"properties\":{\"flags\":{\"type\":\"array\","
     "\"items\":" OFREP_SUCCESS "}},\"required\":[\"flags\"]}",
     "Every flag's value (304 when If-None-Match holds the ETag)", 0, NULL };
+const struct response_spec response_user = { 200, 0, USER, "The user", 0, NULL };
+const struct response_spec response_user_new = { 201, 0, USER,
+    "The new user, with its id", 0, NULL };
+const struct response_spec response_user_created = { 201, 200, USER,
+    "The stored user (201 when new)", 0, NULL };
+const struct response_spec response_user_list = { 200, 0, USER,
+    "A page of users", RESPONSE_LIST, NULL };
+const struct response_spec response_seed_user = { 200, 0, SEED_USER,
+    "The user, in the seed's field names", 0, NULL };
+const struct response_spec response_seed_user_list = { 200, 0,
+    "{\"type\":\"array\",\"items\":" SEED_USER "}",
+    "The users, in the seed's field names", 0, NULL };
+const struct response_spec response_seed_message = { 200, 0, SEED_MESSAGE,
+    "The seed's confirmation", 0, NULL };
+const struct response_spec response_seed_created = { 201, 0, SEED_MESSAGE,
+    "The seed's confirmation, with the new id and its etcd key", 0, NULL };
+const struct response_spec response_seed_config = { 200, 0,
+    "{\"type\":\"object\",\"description\":\"{K: value}\"}",
+    "The entry as the seed answers it", 0, NULL };

@@ -16,6 +16,9 @@ extern const struct response_spec response_health, response_ready,
     response_token_created, response_token_list, response_watch,
     response_segment, response_segment_created, response_segment_list,
     response_flagsmith_flags, response_flagsmith_identity,
-    response_flagsmith_analytics, response_ofrep_evaluation, response_ofrep_bulk;
+    response_flagsmith_analytics, response_ofrep_evaluation, response_ofrep_bulk,
+    response_user, response_user_new, response_user_created, response_user_list,
+    response_seed_user, response_seed_user_list, response_seed_message,
+    response_seed_created, response_seed_config;
 
 #endif

@@ -20,8 +20,11 @@
 #include "resources/ops.h"
 #include "resources/responses.h"
 #include "resources/segment_resource.h"
+#include "resources/seed_resource.h"
 #include "resources/token_resource.h"
+#include "resources/user_resource.h"
 #include "resources/watch_resource.h"
+#include "store/user_doc.h"
 
 /* -- query parameters */
 
@@ -89,6 +92,32 @@ static const struct param_spec flagsmith_identity_query[] = {
 	{ "identifier", SPEC_STRING, SPEC_REQUIRED, 1, IDENTITY_MAX_LEN,
 	  "The identity: 1 to 256 bytes, no '/' or control characters" },
 	SPEC_END
+};
+
+#define USER_FILTERS \
+	{ "email", SPEC_STRING, 0, 1, USER_EMAIL_MAX, \
+	  "Only the user with this email (in any case)" }, \
+	{ "search", SPEC_STRING, 0, 1, USER_NAME_MAX_BYTES, \
+	  "Only users whose name or email holds it (in any case)" }, \
+	SPEC_LIMIT, SPEC_OFFSET, \
+	{ "ordering", SPEC_STRING, 0, 0, 256, "name, email, age, created_at " \
+	  "(the default), updated_at; '-' first for descending" }
+#define USER_NAME_FILTER(required) \
+	{ "name", SPEC_STRING, required, 1, USER_NAME_MAX_BYTES, \
+	  "Only users whose name holds it (in any case)" }
+
+static const struct param_spec user_list_query[] = {
+	USER_NAME_FILTER(0), USER_FILTERS, SPEC_END
+};
+
+static const struct param_spec user_search_query[] = {
+	USER_NAME_FILTER(SPEC_REQUIRED), USER_FILTERS, SPEC_END
+};
+
+static const struct param_spec seed_search_query[] = {
+	{ "nome", SPEC_STRING, SPEC_REQUIRED, 1, USER_NAME_MAX_BYTES,
+	  "Users whose name holds it (in any case)" },
+	SPEC_LIMIT, SPEC_OFFSET, SPEC_END
 };
 
 /* -- bodies */
@@ -160,6 +189,47 @@ static const struct param_spec token_body[] = {
 	  "Scopes, none its maker lacks" },
 	{ "ttl", SPEC_INT, SPEC_NULLABLE, 1, TOKEN_MAX_TTL,
 	  "Seconds it lives (at most as long as its maker)" },
+	SPEC_END
+};
+
+/* Other members are the user's own, kept as given (ROUTE_OPEN_BODY). */
+#define USER_BODY(name_flags) \
+	{ "name", SPEC_STRING, name_flags, 1, USER_NAME_MAX_BYTES, \
+	  "1 to 200 characters" }, \
+	{ "email", SPEC_STRING, SPEC_NULLABLE, 1, USER_EMAIL_MAX, \
+	  "An email address, no other user's (in any case)" }, \
+	{ "age", SPEC_INT, SPEC_NULLABLE, 0, USER_AGE_MAX, "0 to 150" }, \
+	{ "id", SPEC_STRING, 0, 0, 0, "Set by the server; if sent, the path's" }, \
+	{ "revision", SPEC_ANY, 0, 0, 0, \
+	  "The revision it was read at: a stale one is a 409" }, \
+	{ "created_at", SPEC_ANY, 0, 0, 0, "Ignored: set by the server" }, \
+	{ "updated_at", SPEC_ANY, 0, 0, 0, "Ignored: set by the server" }, \
+	{ "nome", SPEC_ANY, 0, 0, 0, "Refused: /usuarios's name for name" }, \
+	{ "idade", SPEC_ANY, 0, 0, 0, "Refused: /usuarios's name for age" }, \
+	{ "_id", SPEC_ANY, 0, 0, 0, "Refused: /usuarios's name for id" }
+
+static const struct param_spec user_body[] = { USER_BODY(SPEC_REQUIRED), SPEC_END };
+
+/* RFC 7386: null removes a member (name cannot go). */
+static const struct param_spec user_patch_body[] = {
+	USER_BODY(SPEC_NULLABLE), SPEC_END
+};
+
+static const struct param_spec seed_user_body[] = {
+	{ "nome", SPEC_STRING, SPEC_REQUIRED, 1, USER_NAME_MAX_BYTES,
+	  "The name: 1 to 200 characters" },
+	{ "email", SPEC_STRING, SPEC_NULLABLE, 1, USER_EMAIL_MAX,
+	  "An email address, no other user's (in any case)" },
+	{ "idade", SPEC_INT, SPEC_NULLABLE, 0, USER_AGE_MAX, "The age: 0 to 150" },
+	{ "_id", SPEC_STRING, 0, 0, 0, "Set by the server; if sent, the path's" },
+	{ "name", SPEC_ANY, 0, 0, 0, "Refused: /v1/users's name for nome" },
+	{ "age", SPEC_ANY, 0, 0, 0, "Refused: /v1/users's name for idade" },
+	{ "id", SPEC_ANY, 0, 0, 0, "Refused: /v1/users's name for _id" },
+	SPEC_END
+};
+
+static const struct param_spec seed_config_body[] = {
+	{ "valor", SPEC_ANY, SPEC_REQUIRED, 0, 0, "The value: any JSON, null included" },
 	SPEC_END
 };
 
@@ -311,6 +381,63 @@ const struct route route_table[] = {
 	{ .method = HTTP_GET, .pattern = "/feature", .scope = SCOPE_FLAGS_READ,
 	  .handler = handle_feature_get, .response = &response_flag, .query = feature_get_query,
 	  .summary = "Seed form: read ?feature=KEY" },
+
+	{ .method = HTTP_POST, .pattern = "/v1/users", .response = &response_user_new, .scope = SCOPE_USERS_WRITE,
+	  .handler = handle_user_create, .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY,
+	  .body = user_body, .body_check = user_body_check,
+	  .summary = "Create a user; its id is made by the server" },
+	{ .method = HTTP_GET, .pattern = "/v1/users", .response = &response_user_list, .scope = SCOPE_USERS_READ,
+	  .handler = handle_user_list, .query = user_list_query,
+	  .summary = "List and search users (?name= ?email= ?search= ?ordering=)" },
+	{ .method = HTTP_GET, .pattern = "/v1/users/search", .response = &response_user_list, .scope = SCOPE_USERS_READ,
+	  .handler = handle_user_list, .query = user_search_query,
+	  .summary = "Users whose name holds ?name= (in any case)" },
+	{ .method = HTTP_GET, .pattern = "/v1/users/{id}", .response = &response_user, .scope = SCOPE_USERS_READ,
+	  .handler = handle_user_get, .query = force_query,
+	  .summary = "Read a user (?force=true reads from etcd)" },
+	{ .method = HTTP_PUT, .pattern = "/v1/users/{id}", .response = &response_user_created, .scope = SCOPE_USERS_WRITE,
+	  .handler = handle_user_put, .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY,
+	  .body = user_body, .body_check = user_body_check,
+	  .summary = "Create or replace a user, whole" },
+	{ .method = HTTP_PATCH, .pattern = "/v1/users/{id}", .response = &response_user, .scope = SCOPE_USERS_WRITE,
+	  .handler = handle_user_patch, .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY,
+	  .body = user_patch_body, .body_check = user_body_check,
+	  .summary = "Change a user with a merge patch (RFC 7386)" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/users/{id}", .response = &response_no_content,
+	  .scope = SCOPE_USERS_WRITE, .handler = handle_user_delete,
+	  .summary = "Delete a user" },
+
+	/* The Flask + etcd seed's own API, on the same users and config. */
+	{ .method = HTTP_POST, .pattern = "/usuarios", .response = &response_seed_created, .scope = SCOPE_USERS_WRITE,
+	  .handler = handle_seed_user_create,
+	  .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY | ROUTE_SEED,
+	  .body = seed_user_body, .body_check = seed_user_body_check,
+	  .summary = "Seed form: create a user {nome, email, idade}" },
+	{ .method = HTTP_GET, .pattern = "/usuarios", .response = &response_seed_user_list, .scope = SCOPE_USERS_READ,
+	  .handler = handle_seed_user_list, .flags = ROUTE_SEED, .query = page_query,
+	  .summary = "Seed form: every user, as a JSON array" },
+	{ .method = HTTP_GET, .pattern = "/usuarios/buscar", .response = &response_seed_user_list, .scope = SCOPE_USERS_READ,
+	  .handler = handle_seed_user_search, .flags = ROUTE_SEED,
+	  .query = seed_search_query,
+	  .summary = "Seed form: users whose name holds ?nome=" },
+	{ .method = HTTP_GET, .pattern = "/usuarios/{id}", .response = &response_seed_user, .scope = SCOPE_USERS_READ,
+	  .handler = handle_seed_user_get, .flags = ROUTE_SEED,
+	  .summary = "Seed form: read a user" },
+	{ .method = HTTP_PUT, .pattern = "/usuarios/{id}", .response = &response_seed_message, .scope = SCOPE_USERS_WRITE,
+	  .handler = handle_seed_user_put,
+	  .flags = ROUTE_JSON_BODY | ROUTE_OPEN_BODY | ROUTE_SEED,
+	  .body = seed_user_body, .body_check = seed_user_body_check,
+	  .summary = "Seed form: replace a user" },
+	{ .method = HTTP_DELETE, .pattern = "/usuarios/{id}", .response = &response_seed_message,
+	  .scope = SCOPE_USERS_WRITE, .handler = handle_seed_user_delete,
+	  .flags = ROUTE_SEED, .summary = "Seed form: delete a user" },
+	{ .method = HTTP_GET, .pattern = "/config/{key...}", .response = &response_seed_config, .scope = SCOPE_CONFIG_READ,
+	  .handler = handle_seed_config_get, .flags = ROUTE_SEED,
+	  .summary = "Seed form: {\"K\": value} of the config entry app/K" },
+	{ .method = HTTP_PUT, .pattern = "/config/{key...}", .response = &response_seed_message, .scope = SCOPE_CONFIG_WRITE,
+	  .handler = handle_seed_config_put, .flags = ROUTE_JSON_BODY | ROUTE_SEED,
+	  .body = seed_config_body,
+	  .summary = "Seed form: set the config entry app/K to {\"valor\": value}" },
 
 	/* config:read, or flags:read / services:read for those folders. */
 	{ .method = HTTP_GET, .pattern = "/v1/watch", .scope = SCOPE_CONFIG_READ,

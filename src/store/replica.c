@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "store/replica.h"
+#include "store/user_index.h"
 
 /* Each entry moves the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -43,6 +44,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
 	"INSERT INTO meta VALUES ('applied_revision', 0), ('snapshot_complete', 0),"
 	"  ('history_floor', 0);",
+	user_index_schema,
 };
 
 enum statement {
@@ -115,6 +117,7 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 struct replica {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[ST_COUNT_ALL];
+	struct user_index *users;	/* tables derived from users/ rows */
 	char		 path[4096];
 };
 
@@ -256,6 +259,29 @@ busy_wait(void *arg, int attempts)
 	return 1;
 }
 
+/*
+ * A replica made before the users index, or by a version that derived it
+ * otherwise, has it built from its rows once (whichever process opens it
+ * first; the others then find it current).
+ */
+static int
+users_index_ready(struct replica *r, char *err, size_t errlen)
+{
+	if (user_index_current(r->users))
+		return 0;
+	if (begin(r) == -1)
+		goto fail;
+	if (!user_index_current(r->users) && user_index_rebuild(r->users) == -1)
+		goto fail;
+	if (commit(r) == 0)
+		return 0;
+fail:
+	rollback(r);
+	snprintf(err, errlen, "%s: cannot build the users index: %s", r->path,
+	    sqlite3_errmsg(r->db));
+	return -1;
+}
+
 struct replica *
 replica_open(const char *path, char *err, size_t errlen)
 {
@@ -278,6 +304,9 @@ replica_open(const char *path, char *err, size_t errlen)
 	}
 	if (migrate(r, err, errlen) == -1)
 		goto fail;
+	r->users = user_index_open(r->db);
+	if (users_index_ready(r, err, errlen) == -1)
+		goto fail;
 	return r;
 fail:
 	replica_close(r);
@@ -291,6 +320,7 @@ replica_close(struct replica *r)
 
 	if (r == NULL)
 		return;
+	user_index_close(r->users);
 	for (i = 0; i < ST_COUNT_ALL; i++)
 		sqlite3_finalize(r->stmt[i]);
 	sqlite3_close(r->db);
@@ -396,6 +426,23 @@ replica_list(struct replica *r, const char *prefix, int64_t limit,
 	return n;
 }
 
+/*
+ * A row that changed under users/ changes the users index with it, in the
+ * same transaction (user_index.h).
+ */
+static int
+derive(struct replica *r, const struct replica_event *event)
+{
+	const struct replica_row *row = &event->row;
+
+	if (sqlite3_changes(r->db) == 0 ||
+	    strncmp(row->key, "users/", 6) != 0)
+		return 0;
+	return user_index_apply(r->users, row->key, event->deleted, row->value,
+	    row->value_len, row->create_revision, row->mod_revision, row->version,
+	    row->updated_at);
+}
+
 /* Upsert or tombstone one row, keeping mod_revision monotonic. */
 static int
 apply_row(struct replica *r, const struct replica_event *event)
@@ -409,7 +456,7 @@ apply_row(struct replica *r, const struct replica_event *event)
 		sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, row->mod_revision);
 		sqlite3_bind_int64(s, 3, row->updated_at);
-		return exec_stmt(r, s);
+		return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
 	}
 	if ((s = stmt(r, ST_UPSERT)) == NULL)
 		return -1;
@@ -420,20 +467,30 @@ apply_row(struct replica *r, const struct replica_event *event)
 	sqlite3_bind_int64(s, 5, row->version);
 	sqlite3_bind_int64(s, 6, row->lease);
 	sqlite3_bind_int64(s, 7, row->updated_at);
-	return exec_stmt(r, s);
+	return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
 }
 
 int
 replica_write_through(struct replica *r, const struct replica_event *event)
 {
+	return replica_write_through_all(r, event, 1);
+}
+
+int
+replica_write_through_all(struct replica *r, const struct replica_event *events,
+    size_t count)
+{
 	int64_t applied;
+	size_t i;
 
 	if (begin(r) == -1)
 		return -1;
 	if (meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
-	if (event->row.mod_revision > applied && apply_row(r, event) == -1)
-		goto fail;
+	for (i = 0; i < count; i++)
+		if (events[i].row.mod_revision > applied &&
+		    apply_row(r, &events[i]) == -1)
+			goto fail;
 	return commit(r);
 fail:
 	rollback(r);
@@ -498,6 +555,9 @@ fail:
 	return -1;
 }
 
+#define SNAPSHOT_CACHE "PRAGMA cache_size = -262144"	/* 256 MiB at most */
+#define DEFAULT_CACHE "PRAGMA cache_size = -2000"	/* SQLite's default */
+
 int
 replica_snapshot_commit(struct replica *r, int64_t revision)
 {
@@ -519,26 +579,39 @@ replica_snapshot_replace(struct replica *r, int64_t revision, int force)
 	    " DELETE FROM temp.snapshot;";
 	int64_t applied;
 
+	int rc = -1;
+
+	/*
+	 * The swap and the users index rewrite every page: a cache that holds
+	 * them (for this transaction only) saves re-reading and spilling them.
+	 */
+	sqlite3_exec(r->db, SNAPSHOT_CACHE, NULL, NULL, NULL);
 	if (begin(r) == -1)
-		return -1;
+		goto done;
 	if (meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
 	if (applied > revision && !force) {
 		rollback(r);
-		return -2;
+		rc = -2;
+		goto done;
 	}
 	if (sqlite3_exec(r->db, swap, NULL, NULL, NULL) != SQLITE_OK) {
 		replica_log_error(r, "snapshot swap");
 		goto fail;
 	}
+	if (user_index_rebuild(r->users) == -1)
+		goto fail;
 	if (meta_set(r, "applied_revision", revision) == -1 ||
 	    meta_set(r, "history_floor", revision) == -1 ||
 	    meta_set(r, "snapshot_complete", 1) == -1)
 		goto fail;
-	return commit(r);
+	rc = commit(r);
+	goto done;
 fail:
 	rollback(r);
-	return -1;
+done:
+	sqlite3_exec(r->db, DEFAULT_CACHE, NULL, NULL, NULL);
+	return rc;
 }
 
 static int
@@ -691,4 +764,36 @@ replica_scan(struct replica *r, int64_t *applied, replica_row_fn fn, void *arg)
 fail:
 	rollback(r);
 	return -1;
+}
+
+int
+replica_compact(struct replica *r, int64_t budget_us)
+{
+	int64_t until = clock_monotonic_us() + budget_us;
+	int more = 1;
+
+	/* A transaction per step: writers wait for one step, never the lot. */
+	while (more && clock_monotonic_us() < until) {
+		if (begin(r) == -1)
+			return -1;
+		if (user_index_compact(r->users, &more) == -1 || commit(r) == -1) {
+			rollback(r);
+			return -1;
+		}
+	}
+	return more;
+}
+
+long
+replica_user_search(struct replica *r, const struct user_query *q,
+    struct arena *arena, struct user_hit **hits, int64_t *total)
+{
+	long n;
+
+	/* One read transaction: the count and the page from one state. */
+	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+		return -1;
+	n = user_index_search(r->users, q, arena, hits, total);
+	commit(r);
+	return n;
 }

@@ -57,6 +57,9 @@ long	replica_list(struct replica *r, const char *prefix, int64_t limit,
 
 /* A responder's own acknowledged write (or a forced read) at revision. */
 int	replica_write_through(struct replica *r, const struct replica_event *event);
+/* The same for the writes of one transaction, in one SQLite transaction. */
+int	replica_write_through_all(struct replica *r,
+	    const struct replica_event *events, size_t count);
 
 /* The watcher's side. */
 int	replica_applied_revision(struct replica *r, int64_t *revision);
@@ -93,5 +96,22 @@ int	replica_apply_events(struct replica *r, int64_t revision,
  */
 long	replica_events_since(struct replica *r, const char *prefix, int64_t since,
 	    int64_t limit, struct arena *arena, struct replica_event **events);
+
+/*
+ * Tidy the users index's text tables for about budget_us (the watcher
+ * calls it when etcd is quiet): 1 when there is more to do, 0 when done,
+ * -1 on error.
+ */
+int	replica_compact(struct replica *r, int64_t budget_us);
+
+/*
+ * The users a query asks for (user_index.h), in its order, read from one
+ * state of the replica: *hits (in arena), their count returned, *total
+ * every match. -1 on error.
+ */
+struct user_hit;
+struct user_query;
+long	replica_user_search(struct replica *r, const struct user_query *q,
+	    struct arena *arena, struct user_hit **hits, int64_t *total);
 
 #endif

@@ -18,6 +18,8 @@
 #include "store/replica.h"
 #include "store/store.h"
 #include "store/store_cache.h"
+#include "store/user_doc.h"
+#include "store/user_index.h"
 
 /* Transactions again at another revision of an If-Match list, at most. */
 #define STORE_RETARGETS 2
@@ -223,33 +225,47 @@ item_from_kv(struct store_ctx *ctx, const struct etcd_kv *kv, struct store_item 
 }
 
 static void
-write_through(const struct store_item *item, int deleted)
+event_of(const struct store_item *item, int deleted, struct replica_event *event)
 {
-	struct replica_event event;
+	memset(event, 0, sizeof(*event));
+	event->deleted = deleted;
+	event->row.key = item->key;
+	event->row.value = item->value;
+	event->row.value_len = item->value_len;
+	event->row.create_revision = item->create_revision;
+	event->row.mod_revision = item->mod_revision;
+	event->row.version = item->version;
+	event->row.lease = item->lease;
+	event->row.updated_at = item->updated_at;
+}
 
+/* Changes at one revision, written through in one SQLite transaction. */
+static void
+write_through_events(const struct replica_event *events, size_t count)
+{
 	/*
 	 * Under load the watcher has usually applied the change before etcd's
 	 * answer reaches us: then there is nothing to write, and not taking
 	 * SQLite's write lock keeps the responders from queueing on it.
 	 */
-	if (__atomic_load_n(&shared()->replica.revision, __ATOMIC_ACQUIRE) >=
-	    item->mod_revision)
+	if (count == 0 || __atomic_load_n(&shared()->replica.revision,
+	    __ATOMIC_ACQUIRE) >= events[0].row.mod_revision)
 		return;
-	memset(&event, 0, sizeof(event));
-	event.deleted = deleted;
-	event.row.key = item->key;
-	event.row.value = item->value;
-	event.row.value_len = item->value_len;
-	event.row.create_revision = item->create_revision;
-	event.row.mod_revision = item->mod_revision;
-	event.row.version = item->version;
-	event.row.lease = item->lease;
-	event.row.updated_at = item->updated_at;
-	if (store.replica != NULL && replica_write_through(store.replica, &event) == -1)
+	if (store.replica != NULL &&
+	    replica_write_through_all(store.replica, events, count) == -1)
 		log_warn("replica write-through of %s failed; the watcher will bring it",
-		    item->key);
+		    events[0].row.key);
 	/* Whatever was derived from the replica (auth.c's cache) is stale now. */
 	__atomic_fetch_add(&shared()->replica.local_writes, 1, __ATOMIC_RELEASE);
+}
+
+static void
+write_through(const struct store_item *item, int deleted)
+{
+	struct replica_event event;
+
+	event_of(item, deleted, &event);
+	write_through_events(&event, 1);
 }
 
 /*
@@ -499,6 +515,40 @@ store_delete(struct store_ctx *ctx, const char *key,
 }
 
 enum store_result
+store_user_search(struct store_ctx *ctx, const struct user_query *q,
+    struct store_item **items, unsigned char **plain, size_t *count,
+    int64_t *total)
+{
+	struct user_hit *hits;
+	long n, i;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	/* etcd cannot search: a node without its snapshot yet says so (503). */
+	if (!store_ready())
+		return STORE_UNAVAILABLE;
+	if ((n = replica_user_search(store.replica, q, ctx->arena, &hits, total)) < 0)
+		return STORE_FAILED;
+	*items = arena_alloc(ctx->arena, sizeof(**items) * (size_t)(n > 0 ? n : 1));
+	*plain = arena_alloc(ctx->arena, (size_t)(n > 0 ? n : 1));
+	for (i = 0; i < n; i++) {
+		struct store_item *item = &(*items)[i];
+
+		item->key = arena_concat(ctx->arena, USER_FOLDER, hits[i].id, (char *)NULL);
+		item->value = hits[i].doc;
+		item->value_len = hits[i].doc_len;
+		item->create_revision = hits[i].create_revision;
+		item->mod_revision = hits[i].mod_revision;
+		item->version = hits[i].version;
+		item->updated_at = hits[i].seen_at;
+		(*plain)[i] = (unsigned char)hits[i].plain;
+	}
+	*count = (size_t)n;
+	store_count_cached_read(ctx);
+	return STORE_OK;
+}
+
+enum store_result
 store_events_since(struct store_ctx *ctx, const char *prefix, int64_t since,
     int64_t limit, struct store_event **events, size_t *count)
 {
@@ -646,14 +696,19 @@ retarget(struct store_check *check, struct etcd_compare *cmp)
 	return 0;
 }
 
-/* Bring the replica up to the committed ops at once (read your own write). */
+/*
+ * Bring the replica up to the committed ops at once (read your own write),
+ * all of them in one SQLite transaction.
+ */
 static void
 commit_write_through(struct store_ctx *ctx, struct store_op *ops,
     size_t nops, const struct etcd_txn_result *result)
 {
+	struct replica_event *events;
+	size_t room = nops, n = 0, i;
 	int64_t now = clock_realtime_us();
-	size_t i;
 
+	events = arena_alloc(ctx->arena, sizeof(*events) * (room ? room : 1));
 	for (i = 0; i < nops; i++) {
 		const struct etcd_kv *prev = NULL;
 		struct store_item item;
@@ -674,22 +729,30 @@ commit_write_through(struct store_ctx *ctx, struct store_op *ops,
 		item.updated_at = now;
 		if (ops[i].kind == STORE_OP_DELETE_PREFIX) {
 			struct replica_row *rows;
+			struct replica_event *more;
 			int64_t total;
-			long n, j;
+			long found, j;
 
 			if (store.replica == NULL)
 				continue;
-
-			n = replica_list(store.replica, ops[i].key, 10000, 0, ctx->arena,
-			    &rows, &total);
-			for (j = 0; j < n; j++) {
+			found = replica_list(store.replica, ops[i].key, 10000, 0,
+			    ctx->arena, &rows, &total);
+			if (found <= 0)
+				continue;
+			more = arena_alloc(ctx->arena, sizeof(*more) *
+			    (room + (size_t)found));
+			memcpy(more, events, sizeof(*events) * n);
+			events = more;
+			room += (size_t)found;
+			for (j = 0; j < found; j++) {
 				item.key = rows[j].key;
-				write_through(&item, 1);
+				event_of(&item, 1, &events[n++]);
 			}
 			continue;
 		}
-		write_through(&item, ops[i].kind != STORE_OP_PUT);
+		event_of(&item, ops[i].kind != STORE_OP_PUT, &events[n++]);
 	}
+	write_through_events(events, n);
 }
 
 enum store_result

@@ -136,6 +136,18 @@ enum store_result store_commit(struct store_ctx *ctx,
 	    struct store_check *checks, size_t nchecks, struct store_op *ops,
 	    size_t nops, int64_t *revision, size_t *failed);
 
+/*
+ * Users as a query asks for them (store/user_index.h: filters, order, a
+ * page), from the replica's users index, never from etcd: *items in the
+ * query's order, *total every match; (*plain)[i] when item i's text is
+ * exactly as the server writes users (model/user.c serves it as it is).
+ * A node without its snapshot yet answers STORE_UNAVAILABLE.
+ */
+struct user_query;
+enum store_result store_user_search(struct store_ctx *ctx,
+	    const struct user_query *q, struct store_item **items,
+	    unsigned char **plain, size_t *count, int64_t *total);
+
 /* A change the replica's event log kept, for /v1/watch. */
 struct store_event {
 	int			 deleted;

@@ -344,7 +344,7 @@ START_TEST(test_route_table_sane)
 		    http_method_name(r->method), r->pattern);
 		ck_assert_msg((r->flags & ~(unsigned)(ROUTE_JSON_BODY |
 		    ROUTE_SDK_KEY | ROUTE_OPEN_QUERY | ROUTE_OPEN_BODY |
-		    ROUTE_BODY_OPTIONAL | ROUTE_FLAGSMITH | ROUTE_OFREP)) == 0,
+		    ROUTE_BODY_OPTIONAL | ROUTE_FLAGSMITH | ROUTE_OFREP | ROUTE_SEED)) == 0,
 		    "%s: unknown flags", r->pattern);
 		/* The SDK APIs are evaluation: an SDK key may call them. */
 		ck_assert_msg(!(r->flags & (ROUTE_FLAGSMITH | ROUTE_OFREP)) ||
