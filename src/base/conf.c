@@ -68,7 +68,8 @@ static const struct conf_setting conf_table[] = {
 	NUM(server, shutdown_timeout, CONF_INT, server.shutdown_timeout, 1, 3600, "30"),
 	NUM(server, max_body, CONF_LONG, server.max_body, 1024, 1073741824, "1048576"),
 	NUM(server, request_timeout, CONF_INT, server.request_timeout, 100, 600000, "10000"),
-	NUM(server, max_watches, CONF_INT, server.max_watches, 1, 200, "64"),
+	NUM(server, max_watches, CONF_INT, server.max_watches, 1, 1000000, "10000"),
+	STR(server, wait_socket, server.wait_socket, ""),
 	STR(server, user, server.user, ""),
 	STR(server, group, server.group, ""),
 	STR(server, pidfile, server.pidfile, ""),
@@ -268,6 +269,30 @@ conf_apply_environment(struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The waiting process's socket: by default beside the replica, in a
+ * directory the service user writes (the process binds it after dropping
+ * root, and binds it anew each time the master restarts it).
+ */
+static int
+wait_socket_path(struct conf *c, char *err, size_t errlen, const char *path)
+{
+	const char *slash = strrchr(c->replica.path, '/');
+
+	if (c->server.wait_socket[0] == '\0')
+		snprintf(c->server.wait_socket, sizeof(c->server.wait_socket),
+		    "%.*s%swait.sock", slash ? (int)(slash - c->replica.path) : 0,
+		    c->replica.path, slash ? "/" : "");
+	/* What sockaddr_un's sun_path holds. */
+	if (strlen(c->server.wait_socket) > CONF_SOCKET_PATH_MAX) {
+		snprintf(err, errlen, "%s: server.wait_socket %s is longer than the "
+		    "%d bytes a unix socket path may have", path ? path : "environment",
+		    c->server.wait_socket, CONF_SOCKET_PATH_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
@@ -297,6 +322,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		    path ? path : "environment");
 		return -1;
 	}
+	if (wait_socket_path(c, err, errlen, path) == -1)
+		return -1;
 	if (c->server.listen[0] == '\0') {
 		snprintf(err, errlen, "%s: server.listen must not be empty",
 		    path ? path : "environment");

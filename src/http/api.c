@@ -312,7 +312,8 @@ dispatch(struct exchange *ex, const struct route *table, size_t count)
 	    validate_request(ex) == -1)
 		return;
 	ex->route->handler(ex);
-	if (ex->res.status == 0)
+	/* A request that waits is answered later, by the waiting process. */
+	if (ex->res.status == 0 && ex->wait == NULL)
 		respond_problem(ex, 500, "internal_error", "the handler gave no answer");
 }
 
