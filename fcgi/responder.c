@@ -222,9 +222,15 @@ write_response(struct exchange *ex, FCGX_Request *fr)
 static int
 hand_off(struct exchange *ex, FCGX_Request *fr)
 {
+	static int64_t warned_us;
+
 	if (handoff_send(fr->ipcFd, (unsigned)fr->requestId, ex->wait) == -1) {
-		log_warn("request id=%s: the waiting process did not take it: %s",
-		    ex->request_id, strerror(errno));
+		/* Once a second at most: a node without one fails every watch. */
+		if (clock_monotonic_us() - warned_us >= 1000000) {
+			log_warn("request id=%s: the waiting process did not take it "
+			    "(%s): answered 503", ex->request_id, strerror(errno));
+			warned_us = clock_monotonic_us();
+		}
 		__atomic_fetch_add(&shared()->waiting.handoff_failures, 1,
 		    __ATOMIC_RELAXED);
 		return -1;

@@ -289,20 +289,62 @@ receive(void)
 
 /* -- the loop */
 
+/* Remove the socket, unless another waiting process has bound the path since. */
+static void
+unlink_own_socket(const char *path)
+{
+	struct stat on_disk;
+
+	if (stat(path, &on_disk) == 0 && on_disk.st_ino == w.bound.st_ino &&
+	    on_disk.st_dev == w.bound.st_dev)
+		unlink(path);
+}
+
+/* server.wait_socket changed: the responders send there from now on. */
+static void
+rebind(const char *old_path)
+{
+	struct epoll_event ev;
+	char err[512];
+	int sock;
+
+	if ((sock = handoff_listen(conf.server.wait_socket, err, sizeof(err))) == -1) {
+		log_error("%s; still on %s", err, old_path);
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(w.epoll_fd, EPOLL_CTL_ADD, sock, &ev) == -1) {
+		log_error("epoll: %s; still on %s", strerror(errno), old_path);
+		close(sock);
+		return;
+	}
+	unlink_own_socket(old_path);
+	close(w.sock);		/* and out of the epoll set with it */
+	w.sock = sock;
+	if (stat(conf.server.wait_socket, &w.bound) == -1)
+		memset(&w.bound, 0, sizeof(w.bound));
+	log_info("waiting requests come to %s now", conf.server.wait_socket);
+}
+
 static void
 reload(const char *config_path)
 {
+	char err[512], old_path[sizeof(conf.server.wait_socket)];
 	struct conf fresh;
-	char err[512];
 
 	if (config_path != NULL) {
 		if (conf_load(&fresh, config_path, err, sizeof(err)) == -1) {
 			log_error("reload failed, keeping the running configuration: %s",
 			    err);
 		} else {
+			memcpy(old_path, conf.server.wait_socket, sizeof(old_path));
 			conf = fresh;
 			log_open(&conf);
 			wait_room_set_cap(w.room, waiting_cap());
+			if (strcmp(old_path, conf.server.wait_socket) != 0)
+				rebind(old_path);
 			log_info("configuration reloaded");
 		}
 	}
@@ -367,17 +409,6 @@ drain(void)
 	}
 	while (w.conns != NULL)
 		conn_close(w.conns);
-}
-
-/* Remove the socket, unless another waiting process has bound the path since. */
-static void
-unlink_own_socket(const char *path)
-{
-	struct stat on_disk;
-
-	if (stat(path, &on_disk) == 0 && on_disk.st_ino == w.bound.st_ino &&
-	    on_disk.st_dev == w.bound.st_dev)
-		unlink(path);
 }
 
 static int

@@ -61,7 +61,7 @@ static const struct conf_setting conf_table[] = {
 	NUM(server, socket_mode, CONF_OCTAL, server.socket_mode, 0, 0777, "0660"),
 	STR(server, socket_owner, server.socket_owner, ""),
 	STR(server, socket_group, server.socket_group, ""),
-	NUM(server, backlog, CONF_INT, server.backlog, 1, 65535, "1024"),
+	NUM(server, backlog, CONF_INT, server.backlog, 1, 65535, "4096"),
 	NUM(server, processes, CONF_INT, server.processes, 0, 256, "0"),
 	NUM(server, write_processes, CONF_INT, server.write_processes, 0, 256, "0"),
 	NUM(server, max_requests, CONF_LONG, server.max_requests, 0, 1000000000, "100000"),

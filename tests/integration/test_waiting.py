@@ -81,9 +81,9 @@ class Crowd(threading.Thread):
     byte of the answer, None while it waits), status, headers, body, error.
     """
 
-    def __init__(self, port, paths, batch=200):
+    def __init__(self, port, paths, batch=200, throttle=None):
         super().__init__(daemon=True)
-        self.port, self.batch = port, batch
+        self.port, self.batch, self.throttle = port, batch, throttle
         self.paths = list(paths)
         self.results = [dict(status=None, body=b"", headers=None, sent_at=None,
                              answered_at=None, error=None) for _ in self.paths]
@@ -97,9 +97,12 @@ class Crowd(threading.Thread):
 
     def run(self):
         for first in range(0, len(self.paths), self.batch):
+            # The pool takes them at its pace (a sanitizer build is slow):
+            # more at once would overflow its listen backlog (nginx's 502).
+            if self.throttle is not None:
+                self.throttle(first)
             for i in range(first, min(first + self.batch, len(self.paths))):
                 self._connect(i)
-            # A pause between batches: nginx and the pool accept at their pace.
             self._poll(0.02)
         self.opened.set()
         while not self.stopping and self.socks:
@@ -232,11 +235,26 @@ def watch_paths(prefix, since, timeouts):
     return [f"/v1/watch?prefix={prefix}&since={since}&timeout={t}" for t in timeouts]
 
 
+IN_FLIGHT = 600        # sent to nginx but not yet waiting, at most
+
+
+def start_crowd(stack, paths):
+    """A Crowd of watches, sent no faster than the pool hands them over."""
+    base = metric(stack, "dynconf_watches_waiting")
+
+    def throttle(sent):
+        # Answered ones (timeouts) count as taken.
+        wait_until(lambda: metric(stack, "dynconf_watches_waiting") + crowd.count >=
+                   base + sent - IN_FLIGHT, timeout=60, interval=0.05,
+                   what=f"the pool to take {sent - IN_FLIGHT} watches")
+    crowd = Crowd(stack.nginx.port, paths, throttle=throttle)
+    crowd.start()
+    return crowd, base
+
+
 def open_crowd(stack, paths, what="the crowd to wait"):
     """A Crowd of watches, once every one of them waits in the waiting process."""
-    base = metric(stack, "dynconf_watches_waiting")
-    crowd = Crowd(stack.nginx.port, paths)
-    crowd.start()
+    crowd, base = start_crowd(stack, paths)
     crowd.opened.wait(120)
     wait_until(lambda: metric(stack, "dynconf_watches_waiting") >= base + len(paths) or
                crowd.count, timeout=60, interval=0.1, what=what)
@@ -373,8 +391,7 @@ def test_5000_timeouts_are_honoured_to_a_second(stack):
     wait_idle(stack)
     since = revision(stack)
     timeouts = [2 + i % 5 for i in range(CROWD)]          # 2 to 6 s
-    crowd = Crowd(stack.nginx.port, watch_paths("config/timeouts/", since, timeouts))
-    crowd.start()
+    crowd, _ = start_crowd(stack, watch_paths("config/timeouts/", since, timeouts))
     try:
         crowd.wait_answered(CROWD, timeout=30)
     finally:
@@ -529,6 +546,32 @@ def test_reload_answers_everything_waiting(stack):
     finally:
         crowd.stop()
     assert [r["status"] for r in crowd.results] == [200] * 10
+
+
+def test_a_reload_may_move_the_waiting_socket(stack):
+    old = stack.pool.wait_socket_path
+    new = stack.state_dir / "moved-wait.sock"
+    waiter = stack.pool.waiter_pid()
+    stack.pool.write_config(server__wait_socket=new)
+    try:
+        stack.pool.signal(signal.SIGHUP)
+        stack.pool.wait_for_log(r"waiting requests come to %s now" % re.escape(str(new)))
+        assert stack.pool.waiter_pid() == waiter
+        assert new.exists() and not old.exists(), (new, old)
+        wait_until(lambda: len(stack.pool.responder_pids()) == stack.processes,
+                   what="the new responders")
+        crowd = open_crowd(stack, watch_paths("config/moved/", revision(stack), [10] * 10))
+        try:
+            put(stack, "moved/x", 1)
+            crowd.wait_answered(10, timeout=5)
+        finally:
+            crowd.stop()
+        assert [r["status"] for r in crowd.results] == [200] * 10
+    finally:
+        del stack.pool.overrides["server.wait_socket"]
+        stack.pool.write_config()
+        stack.pool.signal(signal.SIGHUP)
+        wait_until(lambda: old.exists(), what="the waiting socket back in its place")
 
 
 # -- stacks of their own
