@@ -37,6 +37,7 @@ import os
 import pwd
 import grp
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -860,6 +861,9 @@ class Nginx:
         }, "contrib/nginx/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(server)
         d = self.dir
+        # As many as the hard limit lets nginx have, up to what 10000 watches need.
+        nofile = min(50000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+        connections = max(1024, min(24000, nofile - 1000))
         (d / "nginx.conf").write_text(f"""# Written by tests/integration/harness.py
 daemon off;
 worker_processes 2;
@@ -868,8 +872,8 @@ error_log {d}/error.log warn;
 {"user root root;" if is_root() else ""}
 # Sized for thousands of waiting watches: each holds two connections
 # (client and FastCGI) in one worker (see contrib/nginx/dynconf.conf).
-worker_rlimit_nofile 50000;
-events {{ worker_connections 24000; }}
+worker_rlimit_nofile {nofile};
+events {{ worker_connections {connections}; }}
 http {{
     access_log {d}/access.log;
     client_body_temp_path {d}/tmp/body;

@@ -13,7 +13,8 @@ etcd, with the default pool (two read responders):
   starts a new one; a client that leaves frees its place (counted).
 - A reload or a stop answers everything waiting; a node whose waiting
   process is missing answers 503 wait_unavailable; the cap answers 429.
-- spawn-fcgi: dynconf-spawn runs the waiting process and restarts it.
+- spawn-fcgi: dynconf-spawn runs the waiting process and restarts it;
+  Apache's connections are handed over as nginx's.
 
 The closing figures (memory per waiting request, wake-up latencies, read
 rates) are printed as lines starting with "figure:".
@@ -203,11 +204,25 @@ class Crowd(threading.Thread):
                 r["error"] = r["error"] or f"no status line in {r['raw'][:100]!r}"
             r["headers"] = harness.Headers(tuple(part.strip() for part in line.split(":", 1))
                                            for line in lines[1:] if ":" in line)
+            if r["headers"].get("transfer-encoding", "").lower() == "chunked":
+                r["body"] = dechunk(r["body"])
 
     def stop(self):
         self.stopping = True
         self.join(10)
         self.parse()
+
+
+def dechunk(data):
+    """An HTTP/1.1 chunked body, whole (Apache sends one)."""
+    out = b""
+    while data:
+        size, _, data = data.partition(b"\r\n")
+        n = int(size.split(b";")[0], 16)
+        if n == 0:
+            break
+        out, data = out + data[:n], data[n + 2:]
+    return out
 
 
 def metric(stack, name):
@@ -631,6 +646,33 @@ def test_without_a_waiting_process_a_watch_gets_503():
         # Everything that does not wait is served as ever.
         assert stack.request("GET", "/v1/health").status == 200
         stack.pool.wait_for_log(r"waiting socket /nonexistent/dynconf/w.sock")
+
+
+def test_through_apache_too():
+    """mod_proxy_fcgi's connections are handed over and answered as nginx's."""
+    with Stack(processes=2, web=("apache",)) as stack:
+        since = stack.request("GET", "/v1/watch?prefix=config/", via="apache").json()["revision"]
+        crowd = Crowd(stack.apache.port, watch_paths("config/apache/", since, [20] * 10))
+        crowd.start()
+        wait_until(lambda: metric_via(stack, "apache", "dynconf_watches_waiting") == 10,
+                   timeout=10, what="the watches to wait")
+        try:
+            rev = stack.request("PUT", "/v1/config/apache/x", json.dumps({"value": 1}).encode(),
+                                JSON, via="apache").json()["revision"]
+            crowd.wait_answered(10, timeout=5)
+        finally:
+            crowd.stop()
+        for r in crowd.results:
+            assert r["status"] == 200, r
+            assert json.loads(r["body"])["revision"] == rev, r
+
+
+def metric_via(stack, via, name):
+    text = stack.request("GET", "/v1/metrics", via=via).body.decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /v1/metrics")
 
 
 def test_spawn_fcgi_runs_the_waiting_process():
