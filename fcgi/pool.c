@@ -33,7 +33,6 @@
 
 #include "base/conf.h"
 #include "base/log.h"
-#include "base/shared.h"
 #include "base/util.h"
 #include "http/metrics.h"
 #include "pool.h"

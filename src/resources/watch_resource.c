@@ -31,7 +31,6 @@
 
 #include "base/arena.h"
 #include "base/conf.h"
-#include "base/log.h"
 #include "base/util.h"
 #include "http/auth.h"
 #include "http/resource.h"

@@ -505,6 +505,23 @@ def test_a_client_that_leaves_frees_its_place(stack):
     assert statuses == [200] * 30, statuses
 
 
+def test_a_big_answer_goes_out_whole(stack):
+    """An answer larger than a socket takes at once is written as it drains."""
+    wait_idle(stack)
+    since = revision(stack)
+    crowd = open_crowd(stack, watch_paths("config/big/", since, [20] * 20))
+    big = "b" * (900 * 1024)
+    try:
+        rev = put(stack, "big/x", big)
+        crowd.wait_answered(20, timeout=10)
+    finally:
+        crowd.stop()
+    for r in crowd.results:
+        assert r["status"] == 200, r["raw"][:300]
+        doc = json.loads(r["body"])
+        assert doc["revision"] == rev and doc["events"][0]["value"] == big
+
+
 def test_answers_are_whole_fastcgi_records(stack):
     """Straight to the pool's socket: the waiting process's own records."""
     since = revision(stack)
