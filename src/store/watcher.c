@@ -277,10 +277,18 @@ heartbeat(void *arg)
 	return NULL;
 }
 
-/* Watch from the revision after the applied one until it breaks. */
+/*
+ * Watch from the revision after the applied one until it breaks: 0 to
+ * watch again at once, -1 after a failure (back off), 1 to resync. A quiet
+ * range ends the stream every WATCH_IDLE_MS (the idle timeout is how a
+ * dead connection is noticed): a stream that lived that long is no failure
+ * to back off from, or every change made during the back-off (grown to a
+ * second) would reach the replica, and its watches, that much later.
+ */
 static int
 watch_once(struct watcher *w)
 {
+	int64_t started = clock_monotonic_us();
 	struct etcd_error error;
 	int rc;
 
@@ -294,7 +302,10 @@ watch_once(struct watcher *w)
 		__atomic_fetch_add(&shared()->replica.resyncs, 1, __ATOMIC_RELAXED);
 		return 1;
 	}
-	return rc == ETCD_OK ? 0 : -1;
+	if (rc == ETCD_OK ||
+	    clock_monotonic_us() - started >= (int64_t)WATCH_IDLE_MS * 1000)
+		return 0;
+	return -1;
 }
 
 static void

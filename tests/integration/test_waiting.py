@@ -405,6 +405,30 @@ def test_5000_watches_wait_and_one_change_answers_them_all(stack):
     assert max(w / a for a, w in rates) >= 0.8, rates
 
 
+def test_a_change_after_a_quiet_spell_wakes_at_once(stack):
+    """The watcher's stream ends after a second without a frame; it used to
+    wait (a back-off grown to a second) before watching again, and a change
+    made meanwhile woke its watches up to a second late: about one change in
+    three after a quiet spell came more than 300 ms late."""
+    wait_idle(stack)
+    delays = []
+    for i in range(10):
+        since = revision(stack)
+        crowd = open_crowd(stack, watch_paths("config/quiet-spell/", since, [20]))
+        try:
+            time.sleep(1.1 + 0.09 * i)  # the watcher's stream idles out
+            changed_at = time.time()
+            put(stack, "quiet-spell/x", i)
+            crowd.wait_answered(1, timeout=5)
+        finally:
+            crowd.stop()
+        assert crowd.results[0]["status"] == 200, crowd.results[0]
+        delays.append(crowd.results[0]["answered_at"] - changed_at)
+    print("figure: a change after a quiet spell answered in "
+          + ", ".join(f"{d * 1000:.0f}" for d in delays) + " ms")
+    assert max(delays) < 0.3, delays
+
+
 def test_5000_timeouts_are_honoured_to_a_second(stack):
     wait_idle(stack)
     since = revision(stack)
