@@ -1,7 +1,9 @@
 /*
  * dynconf-fcgi: the FastCGI responder pool. Started with a listening socket
- * on fd 0 (spawn-fcgi) it serves as one responder; otherwise it binds
- * server.listen, drops root and runs the pool master.
+ * on fd 0 (spawn-fcgi) it serves as one responder; with -W it is only the
+ * replica's watcher, with --waiter only the waiting process (both for
+ * spawn-fcgi too); otherwise it binds server.listen, drops root and runs
+ * the pool master.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include "privdrop.h"
 #include "responder.h"
 #include "store/watcher.h"
+#include "waiter.h"
 
 struct options {
 	const char	*config_path;
@@ -32,14 +35,19 @@ struct options {
 	int		 foreground;
 	int		 check_only;
 	int		 watcher_only;
+	int		 waiter_only;
 };
+
+/* Long options without a letter. */
+enum { OPTION_WAITER = 256 };
 
 static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: dynconf-fcgi [-ftV] [-c config] [-p pidfile] "
 	    "[-u user] [-g group]\n"
-	    "       dynconf-fcgi -W | --watcher [-c config] [-u user] [-g group]\n");
+	    "       dynconf-fcgi -W | --watcher [-c config] [-u user] [-g group]\n"
+	    "       dynconf-fcgi --waiter [-c config] [-u user] [-g group]\n");
 }
 
 static int
@@ -47,6 +55,7 @@ parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option long_options[] = {
 		{ "watcher", no_argument, NULL, 'W' },
+		{ "waiter", no_argument, NULL, OPTION_WAITER },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -78,6 +87,9 @@ parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'W':
 			opt->watcher_only = 1;
+			break;
+		case OPTION_WAITER:
+			opt->waiter_only = 1;
 			break;
 		case 'V':
 			printf("dynconf-fcgi %s\n", PACKAGE_VERSION);
@@ -175,6 +187,25 @@ run_watcher_only(void)
 	return watcher_run();
 }
 
+/*
+ * Only the waiting process, where spawn-fcgi (or systemd) runs the
+ * responders and no master forks one.
+ */
+static int
+run_waiter_only(const struct options *opt)
+{
+	char err[512];
+
+	log_set_role("waiter");
+	if (privdrop(conf.server.user, conf.server.group, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 1;
+	}
+	if (metrics_attach(conf.server.metrics_file) == -1)
+		return 1;
+	return waiter_run(opt->config_path);
+}
+
 /* spawn-fcgi started us with the socket on fd 0: one responder, no master. */
 static int
 run_inherited(const struct options *opt)
@@ -195,7 +226,7 @@ run_inherited(const struct options *opt)
 	if (conf.server.max_requests != 0)
 		log_info("server.max_requests ignored under spawn-fcgi: nothing "
 		    "would start a responder that exits");
-	return responder_run(STDIN_FILENO, 0, opt->config_path, -1);
+	return responder_run(STDIN_FILENO, 0, opt->config_path);
 }
 
 static int
@@ -263,6 +294,8 @@ main(int argc, char **argv)
 	log_open(&conf);
 	if (opt.watcher_only)
 		return run_watcher_only();
+	if (opt.waiter_only)
+		return run_waiter_only(&opt);
 	if (listen_is_socket(STDIN_FILENO))
 		return run_inherited(&opt);
 	return run_standalone(&opt);

@@ -12,10 +12,13 @@
  * before the old ones are asked to finish, and the sockets stay open in the
  * master throughout, so no connection is ever refused.
  *
- * Long-poll watches hold a read responder while they wait. So that they
- * never starve other requests, the read group grows by one spare responder
- * per waiting watch (up to server.max_watches); a spare leaves after
- * SPARE_IDLE_MS without a connection.
+ * Besides the responders the master runs two children of its own: the
+ * watcher, which keeps the replica current, and the waiting process, which
+ * holds every request that waits (long-poll watches) so that no responder
+ * ever does. Both are replaced when they die, backed off like responders
+ * when they keep dying. A reload replaces the watcher (it may need new
+ * etcd settings) and tells the waiting process to reread the configuration
+ * and answer what waits: its socket and its clients stay.
  */
 #include "config.h"
 
@@ -30,21 +33,20 @@
 
 #include "base/conf.h"
 #include "base/log.h"
-#include "base/shared.h"
 #include "base/util.h"
 #include "http/metrics.h"
 #include "pool.h"
 #include "responder.h"
 #include "store/watcher.h"
+#include "waiter.h"
 
 #define MAX_RESPONDERS 256
 #define QUICK_DEATH_US 1000000		/* dying sooner than this counts as a crash loop */
 #define BACKOFF_FIRST_US 100000
 #define BACKOFF_MAX_US 10000000
 #define TERM_REPEAT_US 200000
-#define SPARE_IDLE_MS 10000
-/* How often the master looks at the number of waiting watches. */
-#define WATCH_POLL_US 50000
+/* The longest the master sleeps when nothing is due. */
+#define IDLE_POLL_US 1000000
 
 struct responder {
 	pid_t	 pid;		/* 0: empty slot */
@@ -59,8 +61,7 @@ enum group_kind { GROUP_READ, GROUP_WRITE, GROUP_COUNT };
 struct group {
 	const char		*name;		/* in log lines */
 	int			 fd;		/* -1: this group is not run */
-	int			 base;		/* configured responders */
-	int			 size;		/* slots in use: base + spares */
+	int			 size;		/* configured responders */
 	int64_t			 forced_at_us;	/* last spawn despite back-off */
 	struct responder	 slots[MAX_RESPONDERS];
 };
@@ -70,6 +71,7 @@ struct pool {
 	unsigned		 generation;
 	struct group		 groups[GROUP_COUNT];
 	struct responder	 watcher;	/* keeps the replica current */
+	struct responder	 waiter;	/* holds the waiting requests */
 	/* Responders of older generations, finishing their last request. */
 	pid_t			 retiring[MAX_RESPONDERS * 4];
 	size_t			 nretiring;
@@ -123,25 +125,28 @@ close_listeners(struct pool *pool, int keep)
 			close(pool->groups[g].fd);
 }
 
-/* In the child: forget the master's signal handling and serve. */
+/* In the child: serve. */
 static void
-become_responder(struct pool *pool, struct group *group, int spare)
+become_responder(struct pool *pool, struct group *group)
 {
 	close_listeners(pool, group->fd);
 	log_set_role(group->name);
-	_exit(responder_run(group->fd, conf.server.max_requests, NULL,
-	    spare ? SPARE_IDLE_MS : -1));
+	_exit(responder_run(group->fd, conf.server.max_requests, NULL));
 }
 
-/* In the child: the replica's watcher. */
+/* In the child: the replica's watcher, or the waiting process. */
 static void
-become_watcher(struct pool *pool)
+become_helper(struct pool *pool, struct responder *slot)
 {
 	close_listeners(pool, -1);
+	if (slot == &pool->waiter) {
+		log_set_role("waiter");
+		_exit(waiter_run(pool->config_path));
+	}
 	_exit(watcher_run());
 }
 
-/* Fork a child into slot: the watcher, or a responder of group. */
+/* Fork a child into slot: a responder of group, or (group NULL) a helper. */
 static void
 spawn(struct pool *pool, struct group *group, struct responder *slot)
 {
@@ -166,8 +171,8 @@ spawn(struct pool *pool, struct group *group, struct responder *slot)
 		close(signal_pipe[1]);
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 		if (group == NULL)
-			become_watcher(pool);
-		become_responder(pool, group, slot - group->slots >= group->base);
+			become_helper(pool, slot);
+		become_responder(pool, group);
 	}
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid == -1) {
@@ -205,31 +210,8 @@ live_responders(const struct pool *pool)
 static int
 live_children(const struct pool *pool)
 {
-	return live_responders(pool) + (pool->watcher.pid != 0);
-}
-
-/*
- * How many slots of the group should hold a responder: the read group
- * takes one spare per waiting watch, up to max_watches. Slots above that
- * are not refilled; their spares are not killed either, they leave once
- * idle.
- */
-static int
-slots_wanted(struct group *group, int read_group)
-{
-	int64_t waiting = read_group ? shared_watches_waiting() : 0;
-	int want;
-
-	if (waiting > conf.server.max_watches)
-		waiting = conf.server.max_watches;
-	want = group->base + (int)waiting;
-	if (want > MAX_RESPONDERS)
-		want = MAX_RESPONDERS;
-	while (group->size > want && group->slots[group->size - 1].pid == 0)
-		group->size--;
-	if (want > group->size)
-		group->size = want;
-	return want;
+	return live_responders(pool) + (pool->watcher.pid != 0) +
+	    (pool->waiter.pid != 0);
 }
 
 /*
@@ -244,7 +226,7 @@ keep_one_alive(struct pool *pool, struct group *group, int64_t now)
 
 	if (live_in_group(group) > 0 || now - group->forced_at_us < BACKOFF_FIRST_US)
 		return;
-	for (i = 0; i < group->base; i++)
+	for (i = 0; i < group->size; i++)
 		if (group->slots[i].pid == 0 && (soonest == NULL ||
 		    group->slots[i].respawn_at_us < soonest->respawn_at_us))
 			soonest = &group->slots[i];
@@ -256,23 +238,31 @@ keep_one_alive(struct pool *pool, struct group *group, int64_t now)
 	spawn(pool, group, soonest);
 }
 
+/* A helper child (watcher, waiting process) that is due back. */
+static void
+fill_helper(struct pool *pool, struct responder *slot, int64_t now)
+{
+	if (slot->pid == 0 && slot->respawn_at_us <= now)
+		spawn(pool, NULL, slot);
+}
+
 static void
 fill_slots(struct pool *pool)
 {
 	int64_t now = clock_monotonic_us();
-	int g, i, want;
+	int g, i;
 
 	if (pool->stopping)
 		return;
-	if (pool->watcher.pid == 0 && pool->watcher.respawn_at_us <= now)
-		spawn(pool, NULL, &pool->watcher);
+	/* The waiting process first: responders hand it requests from the start. */
+	fill_helper(pool, &pool->waiter, now);
+	fill_helper(pool, &pool->watcher, now);
 	for (g = 0; g < GROUP_COUNT; g++) {
 		struct group *group = &pool->groups[g];
 
 		if (group->fd == -1)
 			continue;
-		want = slots_wanted(group, g == GROUP_READ);
-		for (i = 0; i < want; i++)
+		for (i = 0; i < group->size; i++)
 			if (group->slots[i].pid == 0 &&
 			    group->slots[i].respawn_at_us <= now)
 				spawn(pool, group, &group->slots[i]);
@@ -345,6 +335,10 @@ reap(struct pool *pool)
 		if (pid == pool->watcher.pid) {
 			snprintf(what, sizeof(what), "the watcher (pid %ld)", (long)pid);
 			slot = &pool->watcher;
+		} else if (pid == pool->waiter.pid) {
+			snprintf(what, sizeof(what), "the waiting process (pid %ld)",
+			    (long)pid);
+			slot = &pool->waiter;
 		} else {
 			slot = find_slot(pool, pid, what, sizeof(what));
 		}
@@ -371,6 +365,8 @@ signal_all(struct pool *pool, int signo)
 
 	if (pool->watcher.pid != 0)
 		kill(pool->watcher.pid, signo);
+	if (pool->waiter.pid != 0)
+		kill(pool->waiter.pid, signo);
 	for (g = 0; g < GROUP_COUNT; g++)
 		for (i = 0; i < pool->groups[g].size; i++)
 			if (pool->groups[g].slots[i].pid != 0)
@@ -392,11 +388,11 @@ retire(struct pool *pool, pid_t pid)
 
 /* The new generation of group: fresh slots first, then the old ones retire. */
 static void
-renew_group(struct pool *pool, struct group *group, int base)
+renew_group(struct pool *pool, struct group *group, int size)
 {
 	int i, old_size = group->size;
 
-	group->base = group->size = group->fd == -1 ? 0 : base;
+	group->size = group->fd == -1 ? 0 : size;
 	for (i = 0; i < MAX_RESPONDERS; i++) {
 		struct responder *slot = &group->slots[i];
 		pid_t old = slot->pid;
@@ -418,7 +414,7 @@ reload(struct pool *pool)
 {
 	struct conf fresh;
 	char err[512];
-	int old_size = pool->groups[GROUP_READ].base;
+	int old_size = pool->groups[GROUP_READ].size;
 
 	if (conf_load(&fresh, pool->config_path, err, sizeof(err)) == -1) {
 		log_error("reload failed, keeping the running configuration: %s", err);
@@ -440,11 +436,14 @@ reload(struct pool *pool)
 		pool->watcher.respawn_at_us = 0;
 		spawn(pool, NULL, &pool->watcher);
 	}
+	/* The waiting process rereads it and answers what waits. */
+	if (pool->waiter.pid != 0)
+		kill(pool->waiter.pid, SIGHUP);
 	pool->retire_deadline_us = clock_monotonic_us() +
 	    (int64_t)conf.server.shutdown_timeout * 1000000;
 	log_info("configuration reloaded: %d responders (were %d), %d writers",
-	    pool->groups[GROUP_READ].base, old_size,
-	    pool->groups[GROUP_WRITE].base);
+	    pool->groups[GROUP_READ].size, old_size,
+	    pool->groups[GROUP_WRITE].size);
 }
 
 static void
@@ -491,13 +490,15 @@ handle_signals(struct pool *pool)
 static int
 poll_timeout_ms(const struct pool *pool)
 {
-	int64_t now = clock_monotonic_us(), next = now + WATCH_POLL_US;
+	int64_t now = clock_monotonic_us(), next = now + IDLE_POLL_US;
 	int g, i;
 
 	if (pool->stopping || pool->nretiring > 0)
 		next = now + TERM_REPEAT_US;
 	if (pool->watcher.pid == 0 && pool->watcher.respawn_at_us < next)
 		next = pool->watcher.respawn_at_us;
+	if (pool->waiter.pid == 0 && pool->waiter.respawn_at_us < next)
+		next = pool->waiter.respawn_at_us;
 	for (g = 0; g < GROUP_COUNT; g++)
 		for (i = 0; i < pool->groups[g].size; i++)
 			if (pool->groups[g].slots[i].pid == 0 &&
@@ -529,11 +530,11 @@ press_leavers(struct pool *pool)
 }
 
 static void
-init_group(struct group *group, const char *name, int fd, int base)
+init_group(struct group *group, const char *name, int fd, int size)
 {
 	group->name = name;
 	group->fd = fd;
-	group->base = group->size = fd == -1 ? 0 : base;
+	group->size = fd == -1 ? 0 : size;
 }
 
 int
@@ -555,7 +556,7 @@ pool_run(int read_fd, int write_fd, const char *config_path)
 	shared()->pool.master_pid = (int32_t)getpid();
 	shared()->pool.started_at = clock_realtime_us() / 1000000;
 	log_info("dynconf %s: %d responders, %d writers", PACKAGE_VERSION,
-	    pool.groups[GROUP_READ].base, pool.groups[GROUP_WRITE].base);
+	    pool.groups[GROUP_READ].size, pool.groups[GROUP_WRITE].size);
 	fill_slots(&pool);
 	while (!pool.stopping || live_children(&pool) > 0 || pool.nretiring > 0) {
 		pfd.fd = signal_pipe[0];

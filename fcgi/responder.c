@@ -30,9 +30,13 @@
 #include "base/conf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "base/shared.h"
 #include "http/api.h"
 #include "http/http.h"
 #include "http/jwks.h"
+#include "http/wait.h"
+#include "handoff.h"
+#include "record.h"
 #include "responder.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -198,33 +202,6 @@ fill_request(struct exchange *ex, FCGX_Request *fr)
 	req->body_ctx = fr->in;
 }
 
-/* The CGI header block, ending with its blank line. */
-static void
-put_header_block(struct buf *head, const struct response *res)
-{
-	size_t i;
-
-	buf_puts(head, "Status: ");
-	buf_put_int(head, res->status);
-	buf_putc(head, ' ');
-	buf_puts(head, http_status_text(res->status));
-	buf_puts(head, "\r\n");
-	if (res->content_type != NULL) {
-		buf_puts(head, "Content-Type: ");
-		buf_puts(head, res->content_type);
-		buf_puts(head, "\r\nContent-Length: ");
-		buf_put_int(head, (long long)res->body.len);
-		buf_puts(head, "\r\n");
-	}
-	for (i = 0; i < res->nheaders; i++) {
-		buf_puts(head, res->headers[i].name);
-		buf_puts(head, ": ");
-		buf_puts(head, res->headers[i].value);
-		buf_puts(head, "\r\n");
-	}
-	buf_puts(head, "\r\n");
-}
-
 /*
  * The header block is built in one buffer and handed to libfcgi at once
  * (its printf showed in profiles); the buffer is kept for the next response.
@@ -236,10 +213,38 @@ write_response(struct exchange *ex, FCGX_Request *fr)
 	const struct response *res = &ex->res;
 
 	buf_reset(&head);
-	put_header_block(&head, res);
+	record_cgi_head(&head, res);
 	FCGX_PutStr(head.data, (int)head.len, fr->out);
 	if (res->content_type != NULL && ex->method != HTTP_HEAD && res->body.len > 0)
 		FCGX_PutStr(res->body.data, (int)res->body.len, fr->out);
+}
+
+/*
+ * The request waits (http/wait.h): hand its connection to the waiting
+ * process, which answers it. libfcgi must then neither answer it (no
+ * END_REQUEST: FCGX_Finish_r is not called) nor shut the socket down
+ * (FCGX_Detach): it only frees the request and closes its copy of the
+ * descriptor. -1 when no waiting process took it: answer here.
+ */
+static int
+hand_off(struct exchange *ex, FCGX_Request *fr)
+{
+	static int64_t warned_us;
+
+	if (handoff_send(fr->ipcFd, (unsigned)fr->requestId, ex->wait) == -1) {
+		/* Once a second at most: a node without one fails every watch. */
+		if (clock_monotonic_us() - warned_us >= 1000000) {
+			log_warn("request id=%s: the waiting process did not take it "
+			    "(%s): answered 503", ex->request_id, strerror(errno));
+			warned_us = clock_monotonic_us();
+		}
+		__atomic_fetch_add(&shared()->waiting.handoff_failures, 1,
+		    __ATOMIC_RELAXED);
+		return -1;
+	}
+	FCGX_Detach(fr);
+	FCGX_Free(fr, 1);
+	return 0;
 }
 
 static void
@@ -250,6 +255,14 @@ serve_one(FCGX_Request *fr)
 	exchange_init(&ex);
 	fill_request(&ex, fr);
 	api_handle(&ex);
+	if (ex.wait != NULL) {
+		if (hand_off(&ex, fr) == 0) {
+			/* Logged and counted by the waiting process when it ends. */
+			exchange_free(&ex);
+			return;
+		}
+		respond_wait_unavailable(&ex);
+	}
 	write_response(&ex, fr);
 	FCGX_Finish_r(fr);
 	api_finish(&ex);
@@ -277,11 +290,10 @@ reload_config(const char *config_path)
 
 /*
  * Wait until a connection may be accepted; the served signals are
- * deliverable only in here. 1: readable, 0: a signal came, -1: error,
- * -2: idle for idle_ms (-1: wait for ever).
+ * deliverable only in here. 1: readable, 0: a signal came, -1: error.
  */
 static int
-wait_for_connection(int epoll_fd, const sigset_t *waiting_mask, int idle_ms)
+wait_for_connection(int epoll_fd, const sigset_t *waiting_mask)
 {
 	struct epoll_event ev;
 	int n;
@@ -289,9 +301,7 @@ wait_for_connection(int epoll_fd, const sigset_t *waiting_mask, int idle_ms)
 	/* Out of work: the held request lines go out before the wait. */
 	if ((n = epoll_pwait(epoll_fd, &ev, 1, 0, waiting_mask)) == 0) {
 		log_flush();
-		n = epoll_pwait(epoll_fd, &ev, 1, idle_ms, waiting_mask);
-		if (n == 0)
-			return -2;
+		n = epoll_pwait(epoll_fd, &ev, 1, -1, waiting_mask);
 	}
 	if (n == -1)
 		return errno == EINTR ? 0 : -1;
@@ -326,8 +336,7 @@ watch_listener(int listen_fd)
 }
 
 int
-responder_run(int listen_fd, long long max_requests, const char *config_path,
-    int idle_exit_ms)
+responder_run(int listen_fd, long long max_requests, const char *config_path)
 {
 	FCGX_Request fr;
 	sigset_t served_mask, waiting_mask;
@@ -354,9 +363,7 @@ responder_run(int listen_fd, long long max_requests, const char *config_path,
 	while (!stop_requested && (max_requests == 0 || served < max_requests)) {
 		int ready, rc;
 
-		ready = wait_for_connection(epoll_fd, &waiting_mask, idle_exit_ms);
-		if (ready == -2)
-			break;	/* a spare nobody needed for a while */
+		ready = wait_for_connection(epoll_fd, &waiting_mask);
 		if (reopen_requested) {
 			reopen_requested = 0;
 			log_reopen();

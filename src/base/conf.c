@@ -84,7 +84,7 @@ static const struct conf_setting conf_table[] = {
 	    CONF_RESTART),
 	STR(server, socket_owner, server.socket_owner, "", CONF_RESTART),
 	STR(server, socket_group, server.socket_group, "", CONF_RESTART),
-	NUM(server, backlog, CONF_INT, server.backlog, 1, 65535, "1024",
+	NUM(server, backlog, CONF_INT, server.backlog, 1, 65535, "4096",
 	    CONF_RESTART),
 	NUM(server, processes, CONF_INT, server.processes, 0, 256, "0",
 	    CONF_RELOAD),
@@ -98,8 +98,9 @@ static const struct conf_setting conf_table[] = {
 	    "1048576", CONF_RELOAD),
 	NUM(server, request_timeout, CONF_INT, server.request_timeout, 100, 600000,
 	    "10000", CONF_RELOAD),
-	NUM(server, max_watches, CONF_INT, server.max_watches, 1, 200, "64",
-	    CONF_RELOAD),
+	NUM(server, max_watches, CONF_INT, server.max_watches, 1, 1000000,
+	    "10000", CONF_RELOAD),
+	STR(server, wait_socket, server.wait_socket, "", CONF_RELOAD),
 	STR(server, user, server.user, "", CONF_RESTART),
 	STR(server, group, server.group, "", CONF_RESTART),
 	STR(server, pidfile, server.pidfile, "", CONF_RESTART),
@@ -374,6 +375,30 @@ conf_apply_environment(struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The waiting process's socket: by default beside the replica, in a
+ * directory the service user writes (the process binds it after dropping
+ * root, and binds it anew each time the master restarts it).
+ */
+static int
+wait_socket_path(struct conf *c, char *err, size_t errlen, const char *path)
+{
+	const char *slash = strrchr(c->replica.path, '/');
+
+	if (c->server.wait_socket[0] == '\0')
+		snprintf(c->server.wait_socket, sizeof(c->server.wait_socket),
+		    "%.*s%swait.sock", slash ? (int)(slash - c->replica.path) : 0,
+		    c->replica.path, slash ? "/" : "");
+	/* What sockaddr_un's sun_path holds. */
+	if (strlen(c->server.wait_socket) > CONF_SOCKET_PATH_MAX) {
+		snprintf(err, errlen, "%s: server.wait_socket %s is longer than the "
+		    "%d bytes a unix socket path may have", path ? path : "environment",
+		    c->server.wait_socket, CONF_SOCKET_PATH_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
@@ -404,6 +429,8 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		    path ? path : "environment");
 		return -1;
 	}
+	if (wait_socket_path(c, err, errlen, path) == -1)
+		return -1;
 	if (c->server.listen[0] == '\0') {
 		snprintf(err, errlen, "%s: server.listen must not be empty",
 		    path ? path : "environment");

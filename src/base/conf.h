@@ -13,6 +13,8 @@
 #include "base/buf.h"
 
 #define CONF_STRING_MAX 1024
+/* The longest unix socket path (sockaddr_un's sun_path, less its NUL). */
+#define CONF_SOCKET_PATH_MAX 107
 
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 enum auth_mode { AUTH_MODE_ON, AUTH_MODE_OFF };
@@ -32,6 +34,7 @@ struct conf {
 		long long	max_body;	/* bytes */
 		int		request_timeout;	/* milliseconds */
 		int		max_watches;	/* waiting at once, per node */
+		char		wait_socket[PATH_MAX];	/* the waiting process's */
 		char		user[64];
 		char		group[64];
 		char		pidfile[PATH_MAX];

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -15,7 +14,7 @@
 #include "base/log.h"
 #include "base/shared.h"
 
-#define SHARED_MAGIC 0x6479636f6e667331ULL	/* "dyconfs1" */
+#define SHARED_MAGIC 0x6479636f6e667332ULL	/* "dyconfs2" */
 
 static struct shared_state local_state;
 static struct shared_state *state = &local_state;
@@ -143,74 +142,4 @@ struct shared_state *
 shared(void)
 {
 	return state;
-}
-
-/* Has the process that holds a slot died (killed while it waited)? */
-static int
-holder_dead(int32_t pid)
-{
-	return kill(pid, 0) == -1 && errno == ESRCH;
-}
-
-int
-shared_watch_take(int cap)
-{
-	struct shared_watches *w = &shared()->watches;
-	int32_t self = (int32_t)getpid(), holder;
-	int i;
-
-	if (cap > SHARED_WATCH_SLOTS)
-		cap = SHARED_WATCH_SLOTS;
-	for (i = 0; i < cap; i++) {
-		holder = 0;
-		if (__atomic_compare_exchange_n(&w->holder[i], &holder, self, 0,
-		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			return i;
-	}
-	/*
-	 * All held: take back one whose holder was killed while waiting, or
-	 * one naming this process, which is not waiting: left by an earlier
-	 * process with the same pid (the segment is a file that outlives a pool).
-	 */
-	for (i = 0; i < cap; i++) {
-		holder = __atomic_load_n(&w->holder[i], __ATOMIC_RELAXED);
-		if (holder != 0 && (holder == self || holder_dead(holder)) &&
-		    __atomic_compare_exchange_n(&w->holder[i], &holder, self, 0,
-		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			return i;
-	}
-	__atomic_fetch_add(&w->refused, 1, __ATOMIC_RELAXED);
-	return -1;
-}
-
-void
-shared_watch_give(int slot)
-{
-	__atomic_store_n(&shared()->watches.holder[slot], 0, __ATOMIC_RELEASE);
-}
-
-int64_t
-shared_watches_waiting(void)
-{
-	struct shared_watches *w = &shared()->watches;
-	int64_t waiting = 0;
-	int32_t holder;
-	size_t i;
-
-	for (i = 0; i < SHARED_WATCH_SLOTS; i++) {
-		if ((holder = __atomic_load_n(&w->holder[i], __ATOMIC_RELAXED)) == 0)
-			continue;
-		if (holder_dead(holder))
-			__atomic_compare_exchange_n(&w->holder[i], &holder, 0, 0,
-			    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-		else
-			waiting++;
-	}
-	return waiting;
-}
-
-uint64_t
-shared_watches_refused(void)
-{
-	return __atomic_load_n(&shared()->watches.refused, __ATOMIC_RELAXED);
 }

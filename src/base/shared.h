@@ -2,9 +2,9 @@
  * Pool-wide shared memory: the one segment every process of the pool maps
  * (anonymous and inherited from the master in standalone mode; a file that
  * sibling processes map under spawn-fcgi). It holds what must be seen the
- * same from every responder: the metrics counters, the etcd circuit breaker
- * and the replica's state as the watcher last reported it. Fields are only
- * touched with __atomic builtins.
+ * same from every responder: the metrics counters, the etcd circuit breaker,
+ * the replica's state as the watcher last reported it and the waiting
+ * process's counts. Fields are only touched with __atomic builtins.
  */
 #ifndef DYNCONF_SHARED_H
 #define DYNCONF_SHARED_H
@@ -52,17 +52,17 @@ struct shared_replica {
 };
 
 /*
- * Waiting /v1/watch requests: one slot per watch, holding its responder's
- * pid, among the first server.max_watches (at most 4096, the setting's
- * range). A pid rather than a counter, so that a responder killed while
- * waiting (the end of a reload or stop) leaves a slot that others can see
- * is dead and take back, instead of a count that never comes down.
+ * Requests handed to the node's waiting process (fcgi/waiter.c): how many
+ * wait now, by kind (set by that process), and what became of the others.
  */
-#define SHARED_WATCH_SLOTS 4096
+#define SHARED_WAIT_KINDS 4
 
-struct shared_watches {
-	int32_t		holder[SHARED_WATCH_SLOTS];	/* pid, 0 when free */
-	uint64_t	refused;
+struct shared_waiting {
+	int64_t		waiting[SHARED_WAIT_KINDS];	/* by enum wait_kind_id */
+	uint64_t	handoffs;		/* received from responders */
+	uint64_t	handoff_failures;	/* responders found no waiting process */
+	uint64_t	refused[SHARED_WAIT_KINDS];	/* answered 429: the room was full */
+	uint64_t	disconnects;		/* clients that left while waiting */
 };
 
 /*
@@ -119,7 +119,7 @@ struct shared_state {
 	struct shared_jwks	jwks;
 	struct shared_breaker	breaker;
 	struct shared_replica	replica;
-	struct shared_watches	watches;
+	struct shared_waiting	waiting;
 };
 
 /*
@@ -146,20 +146,5 @@ const struct shared_state *shared_peek(const char *path);
 
 /* The segment; never NULL. */
 struct shared_state *shared(void);
-
-/*
- * A waiting-watch slot for this process among the first cap (at most
- * SHARED_WATCH_SLOTS), or -1, counted as refused, when all are held by
- * processes still alive. Give it back when the wait ends.
- */
-int	shared_watch_take(int cap);
-void	shared_watch_give(int slot);
-
-/*
- * Watches waiting now, pool-wide (slots left behind by a process killed
- * while waiting are freed on the way), and how many were refused so far.
- */
-int64_t	shared_watches_waiting(void);
-uint64_t shared_watches_refused(void);
 
 #endif

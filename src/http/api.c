@@ -316,7 +316,8 @@ dispatch(struct exchange *ex, const struct route *table, size_t count)
 	if (query_parse(ex) != -1 && auth_check(ex) != -1 && accept_body(ex) != -1 &&
 	    validate_request(ex) != -1) {
 		ex->route->handler(ex);
-		if (ex->res.status == 0)
+		/* A request that waits is answered later, by the waiting process. */
+		if (ex->res.status == 0 && ex->wait == NULL)
 			respond_problem(ex, 500, "internal_error",
 			    "the handler gave no answer");
 	}

@@ -9,7 +9,10 @@
 
 #include "http/http.h"
 
-/* Run the pipeline: on return ex->res is the complete response. */
+/*
+ * Run the pipeline: on return ex->res is the complete response, unless
+ * ex->wait is set (http/wait.h): then the front end hands the request on.
+ */
 void	api_handle(struct exchange *ex);
 
 struct route;

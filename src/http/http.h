@@ -16,6 +16,7 @@
 struct arg;
 struct json_object;
 struct route;
+struct wait_request;
 
 /* Methods are bits so that a set of them (for Allow) is one unsigned. */
 enum http_method {
@@ -112,6 +113,9 @@ struct exchange {
 	int			 seed_errors;	/* problems carry "erro" (ROUTE_SEED) */
 	int64_t			 started_us;	/* monotonic */
 	int64_t			 deadline_us;	/* monotonic */
+	/* Set by a handler that waits (http/wait.h): no answer yet, the front
+	 * end hands the request to the waiting process. */
+	struct wait_request	*wait;
 };
 
 void	exchange_init(struct exchange *ex);

@@ -11,6 +11,7 @@
 #include "base/util.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/wait.h"
 
 /* The statuses counted apart; anything else falls into the last slot. */
 static const int counted_statuses[] = {
@@ -278,6 +279,31 @@ render_storage(struct buf *out)
 	    __atomic_load_n(&st->replica.events_applied, __ATOMIC_RELAXED));
 }
 
+/* The waiting process (http/wait_room.h): who waits, and what became of the rest. */
+static void
+render_waiting(struct buf *out)
+{
+	struct shared_waiting *w = &shared()->waiting;
+
+	buf_printf(out, "# HELP dynconf_watches_waiting Watches (GET /v1/watch) "
+	    "waiting for a change in the waiting process.\n"
+	    "# TYPE dynconf_watches_waiting gauge\n"
+	    "dynconf_watches_waiting %lld\n",
+	    (long long)__atomic_load_n(&w->waiting[WAIT_WATCH], __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_watches_refused_total",
+	    "Watches refused (429) because server.max_watches were waiting.", "",
+	    __atomic_load_n(&w->refused[WAIT_WATCH], __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_wait_handoffs_total",
+	    "Waiting requests responders handed to the waiting process.", "",
+	    __atomic_load_n(&w->handoffs, __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_wait_handoff_failures_total",
+	    "Waiting requests answered 503 because no waiting process took them.",
+	    "", __atomic_load_n(&w->handoff_failures, __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_wait_disconnects_total",
+	    "Waiting requests whose client left before the answer.", "",
+	    __atomic_load_n(&w->disconnects, __ATOMIC_RELAXED));
+}
+
 void
 metrics_render(struct buf *out)
 {
@@ -286,18 +312,11 @@ metrics_render(struct buf *out)
 	render_requests(out);
 	render_latency(out);
 	buf_printf(out, "# HELP dynconf_responders Responder processes the "
-	    "master keeps running, readers, writers and spares for waiting "
-	    "watches (0 under spawn-fcgi).\n"
+	    "master keeps running, readers and writers (0 under spawn-fcgi).\n"
 	    "# TYPE dynconf_responders gauge\n"
 	    "dynconf_responders %lld\n",
 	    (long long)__atomic_load_n(&m->responders, __ATOMIC_RELAXED));
 	render_storage(out);
-	buf_printf(out, "# HELP dynconf_watches_waiting Watches (GET /v1/watch) "
-	    "waiting for a change, pool-wide.\n"
-	    "# TYPE dynconf_watches_waiting gauge\n"
-	    "dynconf_watches_waiting %lld\n", (long long)shared_watches_waiting());
-	render_counter(out, "dynconf_watches_refused_total",
-	    "Watches refused (429) because server.max_watches were waiting.", "",
-	    shared_watches_refused());
+	render_waiting(out);
 	render_usage(out);
 }

@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "http/router.h"
+#include "http/wait.h"
 #include "model/flag.h"
 #include "model/keys.h"
 #include "model/token.h"
@@ -447,3 +448,8 @@ const struct route route_table[] = {
 };
 
 const size_t route_count = ARRAY_SIZE(route_table);
+
+/* The waits the routes may hand to the waiting process (http/wait.h). */
+const struct wait_kind *const wait_kinds[WAIT_KIND_MAX] = {
+	[WAIT_WATCH] = &watch_wait_kind,
+};

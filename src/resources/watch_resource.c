@@ -1,13 +1,16 @@
 /*
  * Long-poll watches; see watch_resource.h.
  *
- * A watch looks in the replica's event log once: changes newer than ?since=
- * under the prefix are answered at once and need no slot. Otherwise it takes
- * a slot and waits, loading the revision the watcher publishes in shared
- * memory every WATCH_POLL_US (one atomic load, no syscall but the sleep), and
- * looks in the log again only when that revision moved. The watcher applies
- * etcd's events within milliseconds, so a change made anywhere (this API,
- * another node, etcdctl) wakes the watch well within a second.
+ * A watch looks in the replica's event log once, in its responder: changes
+ * newer than ?since= under the prefix are answered at once. Otherwise it
+ * waits (http/wait.h): the responder hands it to the node's waiting
+ * process and serves on. There the wait room notices every revision the
+ * watcher publishes within WAIT_ROOM_POLL_MS, reads the log once for all
+ * the watches and wakes those under a changed key; each of them looks
+ * again here (watch_wait_look), the thousands that wait on one prefix
+ * sharing one look. The watcher applies etcd's events within milliseconds,
+ * so a change made anywhere (this API, another node, etcdctl) answers a
+ * watch well within a second.
  *
  * Without ?since= the answer is immediate: no events and the replica's
  * revision, to watch from (after listing, for a client that has none yet).
@@ -15,38 +18,26 @@
  * after now" instead would silently lose what changed between a client's
  * list and its first watch.
  *
- * Stopping: a responder blocks SIGTERM while it serves a request
- * (fcgi/responder.c), so a waiting watch cannot notice a stop or a reload
- * and runs to its timeout, bounded by WATCH_MAX_TIMEOUT (60 s). A graceful
- * stop or reload may therefore take up to 60 s while watches are open; the
- * master kills responders still busy after server.shutdown_timeout (30 s by
- * default), those watches end in a 502 from the web server, clients watch
- * again, and the slots they held are taken back because each names its dead
- * responder (shared.h). For the same reason a client that goes away keeps
- * its slot until its timeout: the core cannot see the connection drop.
+ * A watch that ends with no change (its timeout, or the waiting process
+ * stopping or reloading) answers the revision up to which the room knows
+ * nothing changed under its prefix, so that watching on from there loses
+ * nothing.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "base/arena.h"
 #include "base/conf.h"
-#include "base/log.h"
-#include "base/shared.h"
 #include "base/util.h"
 #include "http/auth.h"
 #include "http/resource.h"
+#include "http/wait.h"
 #include "model/keys.h"
 #include "resources/watch_resource.h"
 #include "store/store.h"
-
-#define WATCH_POLL_US	10000
 
 /* A resource folder a watch may name, and how its keys read in events. */
 struct folder {
@@ -238,38 +229,20 @@ watch_look(const struct watch_query *q, struct watch_answer *answer)
 }
 
 static void
-nap(int64_t us)
+answer_headers(struct exchange *ex, enum cache_state cache)
 {
-	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+	struct store_ctx ctx;
 
-	/* SIGTERM is blocked while serving; an early wake-up is harmless anyway. */
-	nanosleep(&ts, NULL);
-}
-
-/* Until an event arrives or q->timeout_us passes; answer holds the last look. */
-static enum store_result
-watch_wait(const struct watch_query *q, struct watch_answer *answer)
-{
-	int64_t until = clock_monotonic_us() + q->timeout_us, now;
-	enum store_result rc;
-
-	log_flush();	/* the lines held so far should not wait with us */
-	while ((now = clock_monotonic_us()) < until) {
-		nap(until - now < WATCH_POLL_US ? until - now : WATCH_POLL_US);
-		if (store_replica_revision() == answer->seen)
-			continue;
-		rc = watch_look(q, answer);
-		if (rc != STORE_OK || answer->events != NULL)
-			return rc;
-	}
-	return STORE_OK;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cache = cache;
+	resource_read_headers(ex, &ctx);
+	response_header(ex, "Cache-Control", "no-store");
 }
 
 static void
 respond_answer(struct exchange *ex, struct watch_answer *answer)
 {
 	struct json_object *body = json_object_new_object();
-	struct store_ctx ctx;
 
 	json_object_object_add(body, "revision",
 	    json_object_new_int64(answer->revision));
@@ -278,10 +251,7 @@ respond_answer(struct exchange *ex, struct watch_answer *answer)
 	answer->events = NULL;	/* the body owns them now */
 	respond_json(ex, 200, body);
 	json_object_put(body);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.cache = answer->cache;
-	resource_read_headers(ex, &ctx);
-	response_header(ex, "Cache-Control", "no-store");
+	answer_headers(ex, answer->cache);
 }
 
 /*
@@ -308,7 +278,6 @@ handle_watch(struct exchange *ex)
 	struct watch_query q;
 	struct watch_answer answer;
 	enum store_result rc;
-	int slot;
 
 	memset(&q, 0, sizeof(q));
 	memset(&answer, 0, sizeof(answer));
@@ -328,17 +297,10 @@ handle_watch(struct exchange *ex)
 		return;
 	}
 	rc = watch_look(&q, &answer);
-	/* Only a watch that waits holds a slot. */
 	if (rc == STORE_OK && answer.events == NULL && q.timeout_us > 0) {
-		if ((slot = shared_watch_take(conf.server.max_watches)) == -1) {
-			respond_problem(ex, 429, "too_many_watches", "as many watches "
-			    "as this node allows (server.max_watches = %d) are "
-			    "waiting already; retry", conf.server.max_watches);
-			response_header(ex, "Retry-After", "1");
-			return;
-		}
-		rc = watch_wait(&q, &answer);
-		shared_watch_give(slot);
+		respond_wait(ex, WAIT_WATCH, q.prefix, q.since, answer.seen,
+		    q.timeout_us, NULL);
+		return;
 	}
 	if (rc != STORE_OK) {
 		resource_store_error(ex, rc, "not_found", "the watched folder");
@@ -346,3 +308,123 @@ handle_watch(struct exchange *ex)
 	}
 	respond_answer(ex, &answer);
 }
+
+/* -- in the waiting process */
+
+/* The folder a prefix names; it was checked before the watch waited. */
+static const struct folder *
+folder_of(const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(folders); i++)
+		if (strncmp(prefix, folders[i].path, strlen(folders[i].path)) == 0)
+			return &folders[i];
+	return &folders[0];
+}
+
+/*
+ * The last answer a woken watch gave: thousands of watches on one prefix
+ * wake at once, and each would read and format the same events. Good while
+ * the replica revision it was read at is the current one.
+ */
+static struct {
+	int		 valid;
+	char		 prefix[WAIT_KEY_MAX];
+	int64_t		 since;
+	int64_t		 at;
+	enum cache_state cache;
+	struct buf	 body;
+} last;
+
+static int
+answer_as_last(struct exchange *ex, const struct wait_request *req)
+{
+	if (!last.valid || last.since != req->since || last.at !=
+	    store_replica_revision() || strcmp(last.prefix, req->key) != 0)
+		return 0;
+	ex->res.status = 200;
+	ex->res.content_type = "application/json";
+	buf_reset(&ex->res.body);
+	buf_append(&ex->res.body, last.body.data, last.body.len);
+	answer_headers(ex, last.cache);
+	return 1;
+}
+
+static void
+keep_as_last(const struct exchange *ex, const struct wait_request *req,
+    const struct watch_answer *answer)
+{
+	last.valid = 1;
+	snprintf(last.prefix, sizeof(last.prefix), "%s", req->key);
+	last.since = req->since;
+	last.at = answer->seen;
+	last.cache = answer->cache;
+	buf_reset(&last.body);
+	buf_append(&last.body, ex->res.body.data, ex->res.body.len);
+}
+
+static int
+watch_wakes(const struct wait_request *req, const struct store_event *event)
+{
+	return event->item.mod_revision > req->since;
+}
+
+static enum wait_outcome
+watch_wait_look(struct exchange *ex, struct wait_request *req)
+{
+	struct watch_query q;
+	struct watch_answer answer;
+	enum store_result rc;
+
+	if (answer_as_last(ex, req))
+		return WAIT_ANSWERED;
+	memset(&q, 0, sizeof(q));
+	memset(&answer, 0, sizeof(answer));
+	q.folder = folder_of(req->key);
+	q.prefix = req->key;
+	q.has_since = 1;
+	q.since = req->since;
+	rc = watch_look(&q, &answer);
+	if (rc == STORE_OK && answer.events == NULL) {
+		req->seen = answer.seen;
+		return WAIT_GOES_ON;
+	}
+	if (rc != STORE_OK) {
+		resource_store_error(ex, rc, "not_found", "the watched folder");
+		return WAIT_ANSWERED;
+	}
+	respond_answer(ex, &answer);
+	keep_as_last(ex, req, &answer);
+	return WAIT_ANSWERED;
+}
+
+static void
+watch_expire(struct exchange *ex, const struct wait_request *req, int64_t clean)
+{
+	struct watch_answer answer;
+
+	(void)req;
+	memset(&answer, 0, sizeof(answer));
+	answer.revision = clean;
+	answer.cache = store_etcd_up() ? CACHE_HIT : CACHE_STALE;
+	respond_answer(ex, &answer);
+}
+
+static void
+watch_refuse(struct exchange *ex, const struct wait_request *req)
+{
+	(void)req;
+	respond_problem(ex, 429, "too_many_watches", "as many watches as this node "
+	    "allows (server.max_watches = %d) are waiting already; retry",
+	    conf.server.max_watches);
+	response_header(ex, "Retry-After", "1");
+}
+
+const struct wait_kind watch_wait_kind = {
+	.name = "watch",
+	.wakes = watch_wakes,
+	.look = watch_wait_look,
+	.expire = watch_expire,
+	.refuse = watch_refuse,
+};

@@ -2,8 +2,8 @@
  * GET /v1/watch (API.md §6): long-poll for changes under a resource folder
  * (config/, flags/ENV/, services/NAME/), answered from the replica's event
  * log as soon as it holds a change newer than ?since=, or empty at
- * ?timeout=. Watches that wait take a slot in the pool-wide table of
- * base/shared.h, capped by server.max_watches.
+ * ?timeout=. A watch that must wait is handed to the node's waiting
+ * process (http/wait.h), where watch_wait_kind ends it.
  */
 #ifndef DYNCONF_WATCH_RESOURCE_H
 #define DYNCONF_WATCH_RESOURCE_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "http/wait.h"
 #include "model/scope.h"
 
 #define WATCH_MAX_EVENTS	1000	/* per answer; the client watches on */
@@ -21,5 +22,7 @@
 void	handle_watch(struct exchange *ex);
 /* The scope a watch needs: its folder's read scope (route_scope_fn). */
 enum scope	watch_scope(const struct exchange *ex);
+/* How a waiting watch ends (WAIT_WATCH). */
+extern const struct wait_kind watch_wait_kind;
 
 #endif

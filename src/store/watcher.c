@@ -300,12 +300,17 @@ heartbeat(void *arg)
 }
 
 /*
- * Watch from the revision after the applied one until it breaks: 0 when
- * told to stop, 1 when a new snapshot is needed, -1 to try again later.
+ * Watch from the revision after the applied one until it breaks: 0 to
+ * watch again at once, -1 after a failure (back off), 1 to resync. A quiet
+ * range ends the stream every WATCH_IDLE_MS (the idle timeout is how a
+ * dead connection is noticed): a stream that lived that long is no failure
+ * to back off from, or every change made during the back-off (grown to a
+ * second) would reach the replica, and its watches, that much later.
  */
 static int
 watch_once(struct watcher *w)
 {
+	int64_t started = clock_monotonic_us();
 	struct etcd_error error;
 	enum etcd_status rc;
 
@@ -327,6 +332,8 @@ watch_once(struct watcher *w)
 	case ETCD_UNKNOWN:
 		break;
 	}
+	if (clock_monotonic_us() - started >= (int64_t)WATCH_IDLE_MS * 1000)
+		return 0;
 	return -1;
 }
 

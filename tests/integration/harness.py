@@ -37,6 +37,7 @@ import os
 import pwd
 import grp
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -190,6 +191,17 @@ def listening_inode(socket_path):
             fields = line.split()
             # Num RefCount Protocol Flags Type St Inode [Path]; flag 0x10000: listening
             if len(fields) >= 8 and fields[7] == str(socket_path) and int(fields[3], 16) & 0x10000:
+                return int(fields[6])
+    return None
+
+
+def bound_inode(socket_path):
+    """The inode of any unix socket bound at socket_path (a datagram one too)."""
+    with open("/proc/net/unix") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 8 and fields[7] == str(socket_path):
                 return int(fields[6])
     return None
 
@@ -701,9 +713,24 @@ class Pool:
         return [pid for pid in children_of(self.master_pid) if holds_socket(pid, inode)]
 
     def watcher_pid(self):
-        """The replica's watcher: the child that holds neither socket, or None."""
-        others = set(self.child_pids()) - set(self.responder_pids()) - set(self.writer_pids())
+        """The replica's watcher: the child that holds no socket, or None."""
+        others = (set(self.child_pids()) - set(self.responder_pids()) -
+                  set(self.writer_pids()) - {self.waiter_pid()})
         return others.pop() if len(others) == 1 else None
+
+    @property
+    def wait_socket_path(self):
+        """server.wait_socket: by default beside the replica."""
+        return Path(self.settings()["server"].get("wait_socket",
+                                                  self.stack.state_dir / "wait.sock"))
+
+    def waiter_pid(self):
+        """The waiting process: the child bound to server.wait_socket, or None."""
+        inode = bound_inode(self.wait_socket_path)
+        if inode is None:
+            return None
+        found = [pid for pid in children_of(self.master_pid) if holds_socket(pid, inode)]
+        return found[0] if len(found) == 1 else None
 
     def child_pids(self):
         """Every child of the master: responders, the watcher, retiring ones."""
@@ -834,13 +861,19 @@ class Nginx:
         }, "contrib/nginx/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(server)
         d = self.dir
+        # As many as the hard limit lets nginx have, up to what 10000 watches need.
+        nofile = min(50000, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+        connections = max(1024, min(24000, nofile - 1000))
         (d / "nginx.conf").write_text(f"""# Written by tests/integration/harness.py
 daemon off;
 worker_processes 2;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 {"user root root;" if is_root() else ""}
-events {{ worker_connections 1024; }}
+# Sized for thousands of waiting watches: each holds two connections
+# (client and FastCGI) in one worker (see contrib/nginx/dynconf.conf).
+worker_rlimit_nofile {nofile};
+events {{ worker_connections {connections}; }}
 http {{
     access_log {d}/access.log;
     client_body_temp_path {d}/tmp/body;

@@ -74,12 +74,16 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.server.socket_mode, 0660);
 	ck_assert_str_eq(c.server.socket_owner, "");
 	ck_assert_str_eq(c.server.socket_group, "");
-	ck_assert_int_eq(c.server.backlog, 1024);
+	ck_assert_int_eq(c.server.backlog, 4096);
 	ck_assert_int_eq(c.server.processes, cpu_count());
 	ck_assert(c.server.max_requests == 100000);
 	ck_assert_int_eq(c.server.shutdown_timeout, 30);
 	ck_assert(c.server.max_body == 1048576);	/* API.md §1: 1 MiB */
 	ck_assert_int_eq(c.server.request_timeout, 10000);
+	ck_assert_int_eq(c.server.max_watches, 10000);	/* thousands: issue 13 */
+	ck_assert_str_eq(strrchr(c.server.wait_socket, '/'), "/wait.sock");
+	ck_assert_int_eq(strncmp(c.server.wait_socket, c.replica.path,
+	    (size_t)(strrchr(c.replica.path, '/') - c.replica.path + 1)), 0);
 	ck_assert_str_eq(c.server.user, "");
 	ck_assert_str_eq(c.server.pidfile, "");
 	ck_assert_str_eq(c.etcd.endpoints, "http://127.0.0.1:2379");
@@ -197,7 +201,7 @@ START_TEST(test_crlf_and_repeated_sections)
 	ck_assert_int_eq(c.etcd.timeout, 100);
 	/* An empty file is all defaults. */
 	ck_assert_msg(load_text(&c, "", err, sizeof(err), NULL) == 0, "%s", err);
-	ck_assert_int_eq(c.server.backlog, 1024);
+	ck_assert_int_eq(c.server.backlog, 4096);
 }
 END_TEST
 
@@ -433,6 +437,47 @@ free_keys(char **list)
 		free(list[i]);
 	free(list);
 }
+
+/* The waiting socket: beside the replica unless set; a socket path's length. */
+START_TEST(test_wait_socket)
+{
+	struct conf c;
+	char err[1024] = "", big[200];
+
+	ck_assert_msg(load_text(&c, "[replica]\npath = /srv/dc/r.db\n", err,
+	    sizeof(err), NULL) == 0, "%s", err);
+	ck_assert_str_eq(c.server.wait_socket, "/srv/dc/wait.sock");
+	ck_assert_msg(load_text(&c, "[replica]\npath = /r.db\n", err,
+	    sizeof(err), NULL) == 0, "%s", err);
+	ck_assert_str_eq(c.server.wait_socket, "/wait.sock");
+	ck_assert_msg(load_text(&c, "[replica]\npath = r.db\n", err,
+	    sizeof(err), NULL) == 0, "%s", err);
+	ck_assert_str_eq(c.server.wait_socket, "wait.sock");
+	ck_assert_msg(load_text(&c, "[server]\nwait_socket = /run/w.sock\n"
+	    "[replica]\npath = /srv/dc/r.db\n", err, sizeof(err), NULL) == 0, "%s", err);
+	ck_assert_str_eq(c.server.wait_socket, "/run/w.sock");
+	/* 107 bytes fit sun_path with its NUL; 108 do not. */
+	memset(big, 'w', sizeof(big));
+	big[0] = '/';
+	big[107] = '\0';
+	setenv("DYNCONF_SERVER_WAIT_SOCKET", big, 1);
+	ck_assert_msg(conf_load(&c, NULL, err, sizeof(err)) == 0, "%s", err);
+	big[107] = 'w';
+	big[108] = '\0';
+	setenv("DYNCONF_SERVER_WAIT_SOCKET", big, 1);
+	ck_assert_int_eq(conf_load(&c, NULL, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "server.wait_socket") != NULL, "%s", err);
+	/* A replica path too deep for a socket beside it. */
+	unsetenv("DYNCONF_SERVER_WAIT_SOCKET");
+	memset(big, 'd', sizeof(big));
+	big[0] = '/';
+	memcpy(big + 100, "/r.db", 6);
+	setenv("DYNCONF_REPLICA_PATH", big, 1);
+	ck_assert_int_eq(conf_load(&c, NULL, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "server.wait_socket") != NULL, "%s", err);
+	unsetenv("DYNCONF_REPLICA_PATH");
+}
+END_TEST
 
 START_TEST(test_list_keys)
 {
@@ -675,6 +720,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_env_overrides_file);
 	tcase_add_loop_test(tc, test_bad_env, 0, (int)ARRAY_SIZE(bad_env));
 	tcase_add_loop_test(tc, test_etcd_prefix, 0, (int)ARRAY_SIZE(prefixes));
+	tcase_add_test(tc, test_wait_socket);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("keys");

@@ -115,7 +115,7 @@ START_TEST(test_keep_restart_only)
 		    "effect at the next restart\n",
 		"server.socket_mode changed from 0660 to 0600; it takes effect at "
 		    "the next restart\n",
-		"server.backlog changed from 1024 to 64; it takes effect at the "
+		"server.backlog changed from 4096 to 64; it takes effect at the "
 		    "next restart\n",
 		"server.user changed from dynconf to \"\"; it takes effect at the "
 		    "next restart\n",
@@ -135,7 +135,7 @@ START_TEST(test_keep_restart_only)
 	/* The running values stay; the rest is the new configuration. */
 	ck_assert_str_eq(fresh.server.listen, "/run/a.sock");
 	ck_assert_int_eq(fresh.server.socket_mode, 0660);
-	ck_assert_int_eq(fresh.server.backlog, 1024);
+	ck_assert_int_eq(fresh.server.backlog, 4096);
 	ck_assert_str_eq(fresh.server.user, "dynconf");
 	ck_assert_str_eq(fresh.replica.path, "/var/a.db");
 	ck_assert_int_eq(fresh.server.processes, 3);

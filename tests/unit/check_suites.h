@@ -38,6 +38,7 @@ Suite	*eval_suite(void);
 Suite	*auth_suite(void);
 Suite	*validate_suite(void);
 Suite	*users_suite(void);
+Suite	*wait_suite(void);
 
 /* Unset every DYNCONF_* environment variable (the tests set their own). */
 void	 test_clear_dynconf_env(void);
