@@ -95,6 +95,7 @@ enum store_check_kind {
 	STORE_CHECK_PRESENT,		/* key exists */
 	STORE_CHECK_REVISION,		/* key exists at this mod_revision */
 	STORE_CHECK_PREFIX_EMPTY,	/* no key starts with key */
+	STORE_CHECK_LEASE,		/* key exists on this lease */
 };
 
 struct store_check {
@@ -103,8 +104,10 @@ struct store_check {
 	int64_t			 revision;
 	const int64_t		*also;		/* REVISION: these will do too */
 	size_t			 nalso;
+	int64_t			 lease;		/* LEASE: the lease it must be on */
 	int			 found;		/* out, on STORE_STALE: key exists */
 	int64_t			 current;	/* out, on STORE_STALE: its mod_revision */
+	struct store_item	 seen;		/* out, on STORE_STALE when found: the key */
 };
 
 enum store_op_kind { STORE_OP_PUT, STORE_OP_DELETE, STORE_OP_DELETE_PREFIX };

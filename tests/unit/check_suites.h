@@ -36,6 +36,7 @@ Suite	*flag_suite(void);
 Suite	*eval_suite(void);
 Suite	*auth_suite(void);
 Suite	*validate_suite(void);
+Suite	*discovery_suite(void);
 
 /* Unset every DYNCONF_* environment variable (the tests set their own). */
 void	 test_clear_dynconf_env(void);
