@@ -389,20 +389,34 @@ each_live(struct store_ctx *ctx, const char *prefix, instance_fn *fn, void *arg)
 	return rc;
 }
 
+struct views {
+	struct json_object *items;
+	int64_t		 first_expiry;
+};
+
 static int
 add_view(void *arg, const char *key, struct service_instance *inst)
 {
+	struct views *v = arg;
+
 	(void)key;
-	json_object_array_add(arg, service_view(json_object_get(inst->doc),
+	json_object_array_add(v->items, service_view(json_object_get(inst->doc),
 	    inst->revision));
+	if (inst->expires < v->first_expiry)
+		v->first_expiry = inst->expires;
 	return 0;
 }
 
 enum store_result
 service_instances(struct store_ctx *ctx, const char *name,
-    struct json_object *items)
+    struct json_object *items, int64_t *first_expiry)
 {
-	return each_live(ctx, service_key(ctx->arena, name, ""), add_view, items);
+	struct views v = { items, INT64_MAX };
+	enum store_result rc;
+
+	rc = each_live(ctx, service_key(ctx->arena, name, ""), add_view, &v);
+	*first_expiry = v.first_expiry;
+	return rc;
 }
 
 struct name_count {

@@ -84,9 +84,11 @@ enum store_result service_deregister(struct store_ctx *ctx, const char *name,
 /*
  * The live instances of name, in id order, appended to the array items
  * (service_view of each); corrupt documents are left out, logged.
+ * *first_expiry is the earliest "expires" among them (INT64_MAX if none):
+ * the list stays true until then, or until the replica changes.
  */
 enum store_result service_instances(struct store_ctx *ctx, const char *name,
-	    struct json_object *items);
+	    struct json_object *items, int64_t *first_expiry);
 
 /*
  * The services with a live instance, in name order: {"name", "instances"}

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -123,39 +125,149 @@ handle_service_deregister(struct exchange *ex)
 		respond_empty(ex, 204);
 }
 
-/* The live instances of the path's service, or NULL after answering. */
-static struct json_object *
-live_instances(struct exchange *ex, const char *name, struct store_ctx *ctx)
-{
-	struct json_object *items;
-	enum store_result rc;
+/*
+ * -- reads, and the answers kept for them
+ *
+ * A list of instances is a document to parse per instance, and a busy
+ * service is read far more often than it changes. So each process keeps
+ * its last answers, and serves one again while the replica is unchanged
+ * (its generation, as the store's caches use it) and none of the
+ * instances it lists has expired yet.
+ */
 
-	if (name_checked(ex, name) == -1)
-		return NULL;
-	resource_store_ctx(ex, ctx);
+#define ANSWER_SLOTS		64
+#define ANSWER_MAX_BYTES	(256 * 1024)
+
+enum form { FORM_V1, FORM_SEED };
+
+struct answer {
+	char			 name[NAME_MAX_LEN + 1];
+	enum form		 form;
+	struct store_generation	 generation;	/* the replica it was read at */
+	int64_t			 until_us;	/* unix µs: the first expiry in it */
+	char			*body;		/* NULL: an empty slot */
+	size_t			 len;
+};
+
+static struct answer answers[ANSWER_SLOTS];
+
+static struct answer *
+answer_slot(const char *name, enum form form)
+{
+	return &answers[(string_hash(name) * 2 + (uint64_t)form) % ANSWER_SLOTS];
+}
+
+/* Answer from a kept answer if it still holds: 1, else 0. */
+static int
+answer_kept(struct exchange *ex, const char *name, enum form form)
+{
+	struct answer *a = answer_slot(name, form);
+	struct store_ctx ctx;
+
+	if (a->body == NULL || a->form != form || strcmp(a->name, name) != 0 ||
+	    !store_generation_current(&a->generation) ||
+	    clock_realtime_us() >= a->until_us)
+		return 0;
+	ex->res.status = 200;
+	ex->res.content_type = "application/json";
+	buf_append(&ex->res.body, a->body, a->len);
+	resource_store_ctx(ex, &ctx);
+	store_count_cached_read(&ctx);
+	resource_read_headers(ex, &ctx);
+	return 1;
+}
+
+static void
+answer_keep(const struct exchange *ex, const char *name, enum form form,
+    const struct store_generation *read_at, int64_t first_expiry)
+{
+	struct answer *a = answer_slot(name, form);
+
+	if (ex->res.body.len > ANSWER_MAX_BYTES)
+		return;
+	free(a->body);
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->form = form;
+	a->generation = *read_at;
+	a->until_us = first_expiry < INT64_MAX / 1000000 ? first_expiry * 1000000 :
+	    INT64_MAX;
+	a->body = xstrndup(ex->res.body.data, ex->res.body.len);
+	a->len = ex->res.body.len;
+}
+
+/* The seed's instance: {"id", "endpoint", "status", "timestamp", "expires_at"}. */
+static struct json_object *
+seed_instance(struct json_object *view)
+{
+	static const char *const kept[] = { "id", "endpoint", "expires_at" };
+	struct json_object *item = json_object_new_object(), *v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kept); i++) {
+		json_object_object_get_ex(view, kept[i], &v);
+		json_object_object_add(item, kept[i], json_object_get(v));
+	}
+	json_object_object_add(item, "status", json_object_new_string("active"));
+	json_object_object_get_ex(view, "registered_at", &v);
+	json_object_object_add(item, "timestamp", json_object_get(v));
+	return item;
+}
+
+/* The body of either form; takes over items. */
+static struct json_object *
+instances_body(const char *name, enum form form, struct json_object *items)
+{
+	struct json_object *body;
+	size_t i, n;
+
+	if (form == FORM_SEED) {
+		body = json_object_new_array();
+		n = json_object_array_length(items);
+		for (i = 0; i < n; i++)
+			json_object_array_add(body,
+			    seed_instance(json_object_array_get_idx(items, i)));
+		json_object_put(items);
+		return body;
+	}
+	body = json_object_new_object();
+	json_object_object_add(body, "name", json_object_new_string(name));
+	json_object_object_add(body, "instances", items);
+	return body;
+}
+
+static void
+answer_instances(struct exchange *ex, const char *name, enum form form)
+{
+	struct store_generation read_at;
+	struct json_object *items, *body;
+	struct store_ctx ctx;
+	enum store_result rc;
+	int64_t first_expiry;
+
+	if (name_checked(ex, name) == -1 || answer_kept(ex, name, form))
+		return;
+	/* Taken before the read: a change committed meanwhile retires it. */
+	read_at = store_generation();
+	resource_store_ctx(ex, &ctx);
 	items = json_object_new_array();
-	if ((rc = service_instances(ctx, name, items)) != STORE_OK) {
+	if ((rc = service_instances(&ctx, name, items, &first_expiry)) != STORE_OK) {
 		json_object_put(items);
 		resource_store_error(ex, rc, "service_not_found", "the service");
-		return NULL;
+		return;
 	}
-	return items;
+	body = instances_body(name, form, items);
+	respond_json(ex, 200, body);
+	json_object_put(body);
+	resource_read_headers(ex, &ctx);
+	/* Read from etcd (a cold node): nothing the replica vouches for. */
+	if (ctx.cache != CACHE_BYPASS)
+		answer_keep(ex, name, form, &read_at, first_expiry);
 }
 
 void
 handle_service_get(struct exchange *ex)
 {
-	struct json_object *items, *body;
-	struct store_ctx ctx;
-
-	if ((items = live_instances(ex, ex->params[0], &ctx)) == NULL)
-		return;
-	body = json_object_new_object();
-	json_object_object_add(body, "name", json_object_new_string(ex->params[0]));
-	json_object_object_add(body, "instances", items);
-	respond_json(ex, 200, body);
-	json_object_put(body);
-	resource_read_headers(ex, &ctx);
+	answer_instances(ex, ex->params[0], FORM_V1);
 }
 
 void
@@ -202,40 +314,8 @@ handle_seed_service_register(struct exchange *ex)
 	json_object_put(inst.doc);
 }
 
-/* The seed's instance: {"id", "endpoint", "status", "timestamp", "expires_at"}. */
-static struct json_object *
-seed_instance(struct json_object *view)
-{
-	static const char *const kept[] = { "id", "endpoint", "expires_at" };
-	struct json_object *item = json_object_new_object(), *v;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(kept); i++) {
-		json_object_object_get_ex(view, kept[i], &v);
-		json_object_object_add(item, kept[i], json_object_get(v));
-	}
-	json_object_object_add(item, "status", json_object_new_string("active"));
-	json_object_object_get_ex(view, "registered_at", &v);
-	json_object_object_add(item, "timestamp", json_object_get(v));
-	return item;
-}
-
 void
 handle_seed_service_get(struct exchange *ex)
 {
-	struct json_object *items, *seed;
-	struct store_ctx ctx;
-	size_t i, n;
-
-	if ((items = live_instances(ex, ex->params[0], &ctx)) == NULL)
-		return;
-	seed = json_object_new_array();
-	n = json_object_array_length(items);
-	for (i = 0; i < n; i++)
-		json_object_array_add(seed,
-		    seed_instance(json_object_array_get_idx(items, i)));
-	json_object_put(items);
-	respond_json(ex, 200, seed);
-	json_object_put(seed);
-	resource_read_headers(ex, &ctx);
+	answer_instances(ex, ex->params[0], FORM_SEED);
 }
