@@ -201,6 +201,7 @@ lock_try_acquire(struct store_ctx *ctx, const char *name, const char *holder,
 {
 	enum store_result rc;
 
+	ctx->no_write_through = 1;
 	memset(held, 0, sizeof(*held));
 	if ((rc = new_holding(ctx, name, holder, ttl, got)) != STORE_OK)
 		return rc;
@@ -223,6 +224,7 @@ lock_read(struct store_ctx *ctx, const char *name, struct lock_state *state)
 	struct store_item item;
 	enum store_result rc;
 
+	ctx->no_write_through = 1;
 	memset(state, 0, sizeof(*state));
 	if ((rc = store_get(ctx, lock_key(ctx->arena, name), 1, &item)) != STORE_OK)
 		return rc;
@@ -254,6 +256,7 @@ find_holding(struct store_ctx *ctx, const char *name, const char *token,
 	enum store_result rc;
 	char sha256[65];
 
+	ctx->no_write_through = 1;
 	digest_sha256_hex(token, strlen(token), sha256);
 	if (store_get(ctx, key, 0, &item) == STORE_OK &&
 	    holds(ctx, name, &item, sha256, state))
@@ -302,6 +305,7 @@ lock_force_release(struct store_ctx *ctx, const char *name,
 	int64_t revision;
 
 	memset(state, 0, sizeof(*state));
+	ctx->no_write_through = 1;
 	if ((rc = store_get(ctx, lock_key(ctx->arena, name), 1, &item)) != STORE_OK)
 		return rc;
 	state_from_item(ctx, name, &item, state);

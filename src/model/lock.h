@@ -18,7 +18,9 @@
  *
  * Nothing is answered from the replica. The replica may only point a
  * refresh or a release at the lease its token belongs to (the token's hash
- * names exactly one holding); the outcome is always etcd's. Results use the
+ * names exactly one holding); the outcome is always etcd's. So lock writes
+ * leave the replica to the watcher (each call sets ctx->no_write_through).
+ * Results use the
  * store's words: STORE_EXISTS is "held by someone else", STORE_STALE "held
  * with another token", STORE_NOT_FOUND "not held".
  */

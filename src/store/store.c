@@ -285,11 +285,13 @@ get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
 		gone.value = "";
 		gone.mod_revision = result.revision;
 		gone.updated_at = clock_realtime_us();
-		write_through(&gone, 1);
+		if (!ctx->no_write_through)
+			write_through(&gone, 1);
 		rc = STORE_NOT_FOUND;
 	} else {
 		item_from_kv(ctx, &result.kvs[0], item);
-		write_through(item, 0);
+		if (!ctx->no_write_through)
+			write_through(item, 0);
 		first_seen(ctx, item);
 		rc = STORE_OK;
 	}
@@ -638,7 +640,7 @@ commit_write_through(struct store_ctx *ctx, struct store_op *ops,
 	int64_t now = clock_realtime_us();
 	size_t i;
 
-	for (i = 0; i < nops; i++) {
+	for (i = 0; i < nops && !ctx->no_write_through; i++) {
 		const struct etcd_kv *prev = NULL;
 		struct store_item item;
 

@@ -39,6 +39,13 @@ struct store_ctx {
 	struct arena	*arena;
 	int64_t		 deadline_us;	/* monotonic; bounds every etcd call */
 	enum cache_state cache;		/* set by reads */
+	/*
+	 * Writes and forced reads leave the replica to the watcher, for keys
+	 * nothing answers from it (locks): no responder then queues for
+	 * SQLite's write lock behind the watcher applying the same change.
+	 * (store_commit then leaves its ops' create_revision and version unset.)
+	 */
+	int		 no_write_through;
 };
 
 struct store_item {
