@@ -125,6 +125,16 @@ def run_wrk(clients, duration, url, script):
 _runs = iter(range(1 << 30))
 
 
+def own_cpu(before, after):
+    """CPU seconds that this run's own processes (etcd, nginx, the pool, wrk)
+    used between two run.cpu_snapshot()s: what a sequence costs the machine,
+    whatever else shares it."""
+    start, _ = before
+    end, ours = after
+    ticks = sum(max(0, t - start.get(pid, 0)) for pid, t in end.items() if pid in ours)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(args, sides, clients, label):
     """sides: [(name, url, script)], the baseline first; script is a path, or
     a function of a run number that writes one (a run cut short may leave
@@ -138,12 +148,14 @@ def measure(args, sides, clients, label):
                 run.wait_quiet(args)
                 before = run.cpu_snapshot()
                 r = run_wrk(clients, args.duration, url, path)
-                r["other_cpu"] = run.other_cpu(before, run.cpu_snapshot(), args.duration)
+                after = run.cpu_snapshot()
+                r["other_cpu"] = run.other_cpu(before, after, args.duration)
+                r["cpu_us"] = own_cpu(before, after) * 1e6 / max(r["sequences"], 1)
                 disturbed = r["other_cpu"] > args.max_other_cpu
                 run.log("bench: %-20s round %d/%d %-22s %8.0f/s  p50 %-8s p99 %-8s "
-                        "others %3.0f%% CPU%s%s" % (
+                        "%5.0f us CPU each, others %3.0f%% CPU%s%s" % (
                             label, i + 1, args.rounds, name, r["seq_per_s"],
-                            run.fmt_ms(r["p50_ms"]), run.fmt_ms(r["p99_ms"]),
+                            run.fmt_ms(r["p50_ms"]), run.fmt_ms(r["p99_ms"]), r["cpu_us"],
                             r["other_cpu"] * 100,
                             "  (%d errors)" % r["errors"] if r["errors"] else "",
                             "  disturbed" if disturbed else ""))
@@ -159,6 +171,7 @@ def measure(args, sides, clients, label):
             "per_s": statistics.median(r["seq_per_s"] for r in used),
             "p50_ms": statistics.median(r["p50_ms"] for r in used),
             "p99_ms": statistics.median(r["p99_ms"] for r in used),
+            "cpu_us": statistics.median(r["cpu_us"] for r in used),
             "errors": sum(r["errors"] + r["non2xx"] for r in rs),
             "clean_rounds": sum(not r["disturbed"] for r in rs),
             "rounds": rs,

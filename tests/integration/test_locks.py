@@ -471,3 +471,27 @@ def test_etcd_down_is_503_and_nothing_half_done():
         assert stack.etcdctl("lease", "list") == leases_before
         assert lock_call("DELETE", "/v1/locks/down", None,
                          {"X-Lock-Token": doc["token"]}).status == 204
+
+
+def test_the_token_reaches_dynconf_through_apache_too():
+    """X-Lock-Token and a DELETE's body, as Apache's mod_proxy_fcgi passes them."""
+    with harness.Stack(processes=1, web=("apache",)) as stack:
+        def lock_call(method, path, doc=None, headers=None):
+            h = dict(headers or {})
+            body = None
+            if doc is not None:
+                body = json.dumps(doc).encode()
+                h.update(JSON)
+            return stack.request(method, path, body=body, headers=h, via="apache")
+        for how in ("header", "body"):
+            got = lock_call("POST", "/v1/locks/apache", {"holder": "a"})
+            assert got.status == 201, got
+            token = got.json()["token"]
+            assert_problem(lock_call("DELETE", "/v1/locks/apache"), 400,
+                           "lock_token_required")
+            if how == "header":
+                resp = lock_call("DELETE", "/v1/locks/apache",
+                                 headers={"X-Lock-Token": token})
+            else:
+                resp = lock_call("DELETE", "/v1/locks/apache", {"token": token})
+            assert resp.status == 204, (how, resp)
