@@ -18,6 +18,17 @@
 #include "store/lease.h"
 #include "store/stored_doc.h"
 
+const char *
+lock_holder_problem(const char *holder)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)holder; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "must not hold control characters";
+	return NULL;
+}
+
 int
 lock_token_valid(const char *text)
 {

@@ -59,6 +59,12 @@ struct lock_acquired {
 	char		 token[LOCK_TOKEN_LEN + 1];
 };
 
+/*
+ * NULL when holder may name a holder (it is shown to others and logged):
+ * text without control characters; else why not. Its length is the route's.
+ */
+const char *lock_holder_problem(const char *holder);
+
 /* Is text a lock token as lock_try_acquire makes them (dcl_ + 32 hex)? */
 int	lock_token_valid(const char *text);
 

@@ -157,12 +157,18 @@ static void
 acquire(struct exchange *ex, enum form form, const char *name,
     const char *holder, int64_t ttl, int64_t wait)
 {
+	struct field_error error = { "holder", lock_holder_problem(holder) };
 	struct lock_acquired got;
 	struct lock_state held;
 	struct store_ctx ctx;
 	enum store_result rc;
 
 	(void)wait;
+	if (error.message != NULL) {
+		respond_invalid(ex, "validation_failed", "the body is not valid: "
+		    "holder must not hold control characters", &error, 1);
+		return;
+	}
 	resource_store_ctx(ex, &ctx);
 	rc = lock_try_acquire(&ctx, name, holder, ttl, &got, &held);
 	if (rc == STORE_OK)

@@ -171,6 +171,8 @@ def test_bad_input_is_refused_field_by_field(stack):
         ({"holder": ""}, "holder"),
         ({"holder": "h" * 257}, "holder"),
         ({"holder": 7}, "holder"),
+        ({"holder": "w1\nINFO forged log line"}, "holder"),
+        ({"holder": "tab\there"}, "holder"),
         ({"holder": "w", "ttl": 4}, "ttl"),
         ({"holder": "w", "ttl": 3601}, "ttl"),
         ({"holder": "w", "ttl": "30"}, "ttl"),

@@ -180,6 +180,16 @@ START_TEST(test_lock_token)
 }
 END_TEST
 
+START_TEST(test_lock_holder)
+{
+	ck_assert_ptr_null(lock_holder_problem("worker-1"));
+	ck_assert_ptr_null(lock_holder_problem("host:1234 \xc3\xa9"));
+	ck_assert_ptr_nonnull(lock_holder_problem("a\nb"));
+	ck_assert_ptr_nonnull(lock_holder_problem("a\tb"));
+	ck_assert_ptr_nonnull(lock_holder_problem("\x7f"));
+}
+END_TEST
+
 START_TEST(test_lease_hex)
 {
 	static const int64_t ids[] = { 1, 0x694d7e1c5f1a2b3cLL, INT64_MAX };
@@ -218,6 +228,7 @@ discovery_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lock");
 	tcase_add_loop_test(tc, test_lock_token, 0, (int)ARRAY_SIZE(tokens));
+	tcase_add_test(tc, test_lock_holder);
 	tcase_add_test(tc, test_lease_hex);
 	suite_add_tcase(s, tc);
 	return s;
