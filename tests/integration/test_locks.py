@@ -403,7 +403,7 @@ def contend(stack, token, name, clients, rounds, flaky=False, during=None):
     for t in threads:
         t.start()
     if during is not None:
-        during()
+        during(shared)
     for t in threads:
         t.join(150)
     seconds = time.monotonic() - started
@@ -431,14 +431,19 @@ def test_eight_clients_never_hold_at_once(stack):
 def test_eight_clients_through_an_etcd_leader_loss():
     from test_cluster import cluster_stack
     with cluster_stack() as (stack, cluster):
-        def kill_the_leader():
+        held_before = []
+
+        def kill_the_leader(shared):
             time.sleep(3)
             leader = cluster.leader()
+            held_before.append(len(shared["log"]))
             cluster.kill(leader)
             time.sleep(4)
             cluster.start(leader)
         contend(stack, None, "failover", clients=8, rounds=60, flaky=True,
                 during=kill_the_leader)
+        # The leader went in the middle: holdings before it and after it.
+        assert 0 < held_before[0] < 8 * 60, held_before
 
 
 # -- etcd out of reach
