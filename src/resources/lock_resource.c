@@ -171,6 +171,12 @@ acquire(struct exchange *ex, enum form form, const char *name,
 	}
 	resource_store_ctx(ex, &ctx);
 	rc = lock_try_acquire(&ctx, name, holder, ttl, &got, &held);
+	/*
+	 * Held, with wait > 0: this is where the request is to go to the
+	 * waiting place, to be woken when locks/NAME is deleted after
+	 * held.revision (or when wait seconds pass) and to call
+	 * lock_try_acquire again there. Until then it answers as wait 0.
+	 */
 	if (rc == STORE_OK)
 		respond_acquired(ex, form, &got);
 	else if (rc == STORE_EXISTS)
