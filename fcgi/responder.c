@@ -101,6 +101,7 @@ enum param {
 	PARAM_IF_MATCH,
 	PARAM_IF_NONE_MATCH,
 	PARAM_REQUEST_ID,
+	PARAM_LOCK_TOKEN,
 	PARAM_REMOTE_ADDR,
 	PARAM_COUNT
 };
@@ -123,6 +124,7 @@ static const struct {
 	[PARAM_IF_MATCH] = PARAM_NAME("HTTP_IF_MATCH"),
 	[PARAM_IF_NONE_MATCH] = PARAM_NAME("HTTP_IF_NONE_MATCH"),
 	[PARAM_REQUEST_ID] = PARAM_NAME("HTTP_X_REQUEST_ID"),
+	[PARAM_LOCK_TOKEN] = PARAM_NAME("HTTP_X_LOCK_TOKEN"),
 	[PARAM_REMOTE_ADDR] = PARAM_NAME("REMOTE_ADDR"),
 #undef PARAM_NAME
 };
@@ -197,6 +199,7 @@ fill_request(struct exchange *ex, FCGX_Request *fr)
 	req->if_match = value[PARAM_IF_MATCH];
 	req->if_none_match = value[PARAM_IF_NONE_MATCH];
 	req->request_id = value[PARAM_REQUEST_ID];
+	req->lock_token = value[PARAM_LOCK_TOKEN];
 	req->remote_addr = value[PARAM_REMOTE_ADDR];
 	req->read_body = read_fcgi_body;
 	req->body_ctx = fr->in;

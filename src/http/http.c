@@ -185,6 +185,24 @@ respond_problem(struct exchange *ex, int status, const char *code,
 }
 
 void
+problem_add_member(struct exchange *ex, const char *name,
+    struct json_object *value)
+{
+	struct buf *body = &ex->res.body;
+
+	/* The document ends in its closing brace: the member goes before it. */
+	if (body->len == 0 || body->data[body->len - 1] != '}')
+		return;
+	body->len--;
+	buf_putc(body, ',');
+	buf_json_string(body, name);
+	buf_putc(body, ':');
+	buf_puts(body, json_object_to_json_string_ext(value,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_putc(body, '}');
+}
+
+void
 respond_invalid(struct exchange *ex, const char *code, const char *detail,
     const struct field_error *errors, size_t nerrors)
 {

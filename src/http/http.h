@@ -55,6 +55,7 @@ struct request {
 	const char	*if_match;
 	const char	*if_none_match;
 	const char	*request_id;	/* X-Request-Id as sent */
+	const char	*lock_token;	/* X-Lock-Token (API.md §9) */
 	const char	*remote_addr;
 	body_reader	 read_body;
 	void		*body_ctx;
@@ -144,6 +145,13 @@ struct field_error {
 	const char	*field;
 	const char	*message;
 };
+/*
+ * After respond_problem: one more member of the problem document (RFC 9457
+ * extension members, such as a lock's "holder"); value is not consumed.
+ */
+void	problem_add_member(struct exchange *ex, const char *name,
+	    struct json_object *value);
+
 /* A 400 problem with an "errors" array naming each field. */
 void	respond_invalid(struct exchange *ex, const char *code, const char *detail,
 	    const struct field_error *errors, size_t nerrors);

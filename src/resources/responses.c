@@ -72,6 +72,24 @@
 #define SEED_MESSAGE "{\"type\":\"object\",\"properties\":{\"mensagem\":" \
 	STR ",\"id\":" STR ",\"chave\":" STR "},\"required\":[\"mensagem\"]}"
 
+#define INSTANCE "{\"type\":\"object\",\"properties\":{\"id\":" STR \
+	",\"service\":" STR ",\"endpoint\":" STR ",\"metadata\":" \
+	"{\"type\":[\"object\",\"null\"]},\"ttl\":" INT ",\"registered_at\":" \
+	TIME ",\"expires_at\":" TIME ",\"revision\":" INT "},\"required\":" \
+	"[\"id\",\"service\",\"endpoint\",\"ttl\",\"expires_at\"]}"
+
+#define SEED_INSTANCE "{\"type\":\"object\",\"properties\":{\"id\":" STR \
+	",\"endpoint\":" STR ",\"status\":{\"enum\":[\"active\"]},\"timestamp\":" \
+	TIME ",\"expires_at\":" TIME "},\"required\":[\"id\",\"endpoint\"," \
+	"\"status\"]}"
+
+#define LOCK "{\"type\":\"object\",\"properties\":{\"name\":" STR \
+	",\"holder\":" STR ",\"token\":{\"type\":\"string\",\"description\":" \
+	"\"Shown once, to the holder that acquired it\"},\"fencing_token\":" INT \
+	",\"ttl\":" INT ",\"acquired_at\":" TIME ",\"expires_at\":" TIME \
+	",\"revision\":" INT "},\"required\":[\"name\",\"holder\"," \
+	"\"fencing_token\",\"expires_at\"]}"
+
 #define FLAG_STATE "{\"type\":\"object\",\"properties\":{\"id\":" INT \
 	",\"feature\":{\"type\":\"object\",\"properties\":{\"id\":" INT \
 	",\"name\":" STR ",\"type\":{\"enum\":[\"STANDARD\",\"MULTIVARIATE\"]}}," \
@@ -172,3 +190,31 @@ const struct response_spec response_seed_created = { 201, 0, SEED_MESSAGE,
 const struct response_spec response_seed_config = { 200, 0,
     "{\"type\":\"object\",\"description\":\"{K: value}\"}",
     "The entry as the seed answers it", 0, NULL };
+const struct response_spec response_instance_created = { 201, 0, INSTANCE,
+    "The registered instance", 0, NULL };
+const struct response_spec response_instance = { 200, 0, INSTANCE,
+    "The instance, with its new expires_at", 0, NULL };
+const struct response_spec response_service = { 200, 0,
+    "{\"type\":\"object\",\"properties\":{\"name\":" STR ",\"instances\":"
+    "{\"type\":\"array\",\"items\":" INSTANCE "}},\"required\":[\"name\","
+    "\"instances\"]}", "The service's live instances", 0, NULL };
+const struct response_spec response_service_list = { 200, 0,
+    "{\"type\":\"object\",\"properties\":{\"name\":" STR ",\"instances\":"
+    INT "},\"required\":[\"name\",\"instances\"]}",
+    "A page of services with live instances", RESPONSE_LIST, NULL };
+const struct response_spec response_seed_instance_list = { 200, 0,
+    "{\"type\":\"array\",\"items\":" SEED_INSTANCE "}",
+    "The live instances, in the seed's form", 0, NULL };
+const struct response_spec response_seed_registered = { 200, 0,
+    "{\"type\":\"object\",\"properties\":{\"mensagem\":" STR ",\"chave\":"
+    STR ",\"id\":" STR ",\"expires_at\":" TIME "},\"required\":"
+    "[\"mensagem\",\"id\"]}", "The seed's confirmation", 0, NULL };
+const struct response_spec response_lock_acquired = { 201, 0, LOCK,
+    "The lock, with its token (shown this once)", 0, NULL };
+const struct response_spec response_lock = { 200, 0, LOCK,
+    "The lock (never its token)", 0, NULL };
+const struct response_spec response_seed_lock = { 200, 0,
+    "{\"type\":\"object\",\"properties\":{\"mensagem\":" STR ",\"recurso\":"
+    STR ",\"holder\":" STR ",\"token\":" STR ",\"fencing_token\":" INT
+    ",\"expires_at\":" TIME "},\"required\":[\"mensagem\"]}",
+    "The seed's confirmation (with the token when acquired)", 0, NULL };

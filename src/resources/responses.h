@@ -19,6 +19,9 @@ extern const struct response_spec response_health, response_ready,
     response_flagsmith_analytics, response_ofrep_evaluation, response_ofrep_bulk,
     response_user, response_user_new, response_user_created, response_user_list,
     response_seed_user, response_seed_user_list, response_seed_message,
-    response_seed_created, response_seed_config;
+    response_seed_created, response_seed_config,
+    response_instance_created, response_instance, response_service,
+    response_service_list, response_seed_instance_list, response_seed_registered,
+    response_lock_acquired, response_lock, response_seed_lock;
 
 #endif

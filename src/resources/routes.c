@@ -11,17 +11,21 @@
 #include "http/wait.h"
 #include "model/flag.h"
 #include "model/keys.h"
+#include "model/lock.h"
+#include "model/service.h"
 #include "model/token.h"
 #include "resources/config_resource.h"
 #include "resources/environment_resource.h"
 #include "resources/evaluate_resource.h"
 #include "resources/flag_resource.h"
 #include "resources/flagsmith_resource.h"
+#include "resources/lock_resource.h"
 #include "resources/ofrep_resource.h"
 #include "resources/ops.h"
 #include "resources/responses.h"
 #include "resources/segment_resource.h"
 #include "resources/seed_resource.h"
+#include "resources/service_resource.h"
 #include "resources/token_resource.h"
 #include "resources/user_resource.h"
 #include "resources/watch_resource.h"
@@ -234,6 +238,46 @@ static const struct param_spec seed_config_body[] = {
 	SPEC_END
 };
 
+#define SPEC_SERVICE_TTL { "ttl", SPEC_INT, 0, SERVICE_TTL_MIN, SERVICE_TTL_MAX, \
+	"Seconds it lives without a heartbeat, 5 to 3600 (default 30)" }
+#define SPEC_ENDPOINT { "endpoint", SPEC_STRING, SPEC_REQUIRED, 1, \
+	SERVICE_ENDPOINT_MAX, "An http:// or https:// URL with a host, or host:port" }
+
+static const struct param_spec instance_body[] = {
+	SPEC_ENDPOINT, SPEC_SERVICE_TTL,
+	{ "metadata", SPEC_OBJECT, SPEC_NULLABLE, 0, 0,
+	  "Anything the clients want to know, at most 4096 bytes of JSON" },
+	SPEC_END
+};
+
+static const struct param_spec seed_instance_body[] = {
+	{ "nome", SPEC_NAME, SPEC_REQUIRED, 0, 0, "The service's name" },
+	SPEC_ENDPOINT, SPEC_SERVICE_TTL, SPEC_END
+};
+
+#define SPEC_HOLDER { "holder", SPEC_STRING, SPEC_REQUIRED, 1, LOCK_HOLDER_MAX, \
+	"Who holds it (shown to others)" }
+#define SPEC_LOCK_TTL { "ttl", SPEC_INT, 0, LOCK_TTL_MIN, LOCK_TTL_MAX, \
+	"Seconds it is held without a refresh, 5 to 3600 (default 30)" }
+
+static const struct param_spec lock_body[] = {
+	SPEC_HOLDER, SPEC_LOCK_TTL,
+	{ "wait", SPEC_INT, 0, 0, LOCK_WAIT_MAX,
+	  "Seconds to wait for a held lock, 0 to 60 (default 0; waiting is "
+	  "not built yet: a held lock answers 409 at once)" },
+	SPEC_END
+};
+
+static const struct param_spec seed_lock_body[] = {
+	SPEC_HOLDER, SPEC_LOCK_TTL, SPEC_END
+};
+
+static const struct param_spec lock_token_body[] = {
+	{ "token", SPEC_STRING, 0, 0, 0,
+	  "The lock's token (or send it as X-Lock-Token)" },
+	SPEC_END
+};
+
 const struct route route_table[] = {
 	{ .method = HTTP_GET, .pattern = "/v1/health", .scope = SCOPE_PUBLIC,
 	  .handler = handle_health, .response = &response_health, .summary = "Liveness, version and storage state" },
@@ -439,6 +483,55 @@ const struct route route_table[] = {
 	  .handler = handle_seed_config_put, .flags = ROUTE_JSON_BODY | ROUTE_SEED,
 	  .body = seed_config_body,
 	  .summary = "Seed form: set the config entry app/K to {\"valor\": value}" },
+	{ .method = HTTP_GET, .pattern = "/v1/services", .response = &response_service_list, .scope = SCOPE_SERVICES_READ,
+	  .handler = handle_service_list, .query = page_query,
+	  .summary = "Services with live instances, and how many" },
+	{ .method = HTTP_GET, .pattern = "/v1/services/{name}", .response = &response_service,
+	  .scope = SCOPE_SERVICES_READ, .handler = handle_service_get,
+	  .summary = "A service's live instances" },
+	{ .method = HTTP_POST, .pattern = "/v1/services/{name}/instances", .response = &response_instance_created,
+	  .scope = SCOPE_SERVICES_WRITE, .handler = handle_service_register,
+	  .flags = ROUTE_JSON_BODY, .body = instance_body,
+	  .summary = "Register an instance on a lease of ttl seconds" },
+	{ .method = HTTP_POST,
+	  .pattern = "/v1/services/{name}/instances/{id}/heartbeat", .response = &response_instance,
+	  .scope = SCOPE_SERVICES_WRITE, .handler = handle_service_heartbeat,
+	  .summary = "Renew an instance for its ttl (404 once expired)" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/services/{name}/instances/{id}", .response = &response_no_content,
+	  .scope = SCOPE_SERVICES_WRITE, .handler = handle_service_deregister,
+	  .summary = "Deregister an instance" },
+
+	{ .method = HTTP_POST, .pattern = "/v1/locks/{name}", .response = &response_lock_acquired, .scope = SCOPE_LOCKS_WRITE,
+	  .handler = handle_lock_acquire, .flags = ROUTE_JSON_BODY, .body = lock_body,
+	  .summary = "Acquire a lock: its token once, and a fencing token" },
+	{ .method = HTTP_GET, .pattern = "/v1/locks/{name}", .response = &response_lock, .scope = SCOPE_LOCKS_WRITE,
+	  .handler = handle_lock_get,
+	  .summary = "Who holds a lock, and until when (never its token)" },
+	{ .method = HTTP_POST, .pattern = "/v1/locks/{name}/refresh", .response = &response_lock,
+	  .scope = SCOPE_LOCKS_WRITE, .handler = handle_lock_refresh,
+	  .flags = ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL, .body = lock_token_body,
+	  .summary = "Keep a lock for another ttl, with its token" },
+	{ .method = HTTP_DELETE, .pattern = "/v1/locks/{name}", .response = &response_no_content,
+	  .scope = SCOPE_LOCKS_WRITE, .handler = handle_lock_release,
+	  .flags = ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL, .body = lock_token_body,
+	  .summary = "Release a lock, with its token" },
+
+	/* The seed's service registry and locks. */
+	{ .method = HTTP_POST, .pattern = "/servicos/registrar", .response = &response_seed_registered,
+	  .scope = SCOPE_SERVICES_WRITE, .handler = handle_seed_service_register,
+	  .flags = ROUTE_JSON_BODY | ROUTE_SEED, .body = seed_instance_body,
+	  .summary = "Seed form: register an instance of nome" },
+	{ .method = HTTP_GET, .pattern = "/servicos/{nome}", .response = &response_seed_instance_list,
+	  .scope = SCOPE_SERVICES_READ, .handler = handle_seed_service_get,
+	  .flags = ROUTE_SEED,
+	  .summary = "Seed form: the live instances of a service, as an array" },
+	{ .method = HTTP_POST, .pattern = "/lock/{name}", .response = &response_seed_lock, .scope = SCOPE_LOCKS_WRITE,
+	  .handler = handle_seed_lock_acquire, .flags = ROUTE_JSON_BODY | ROUTE_SEED,
+	  .body = seed_lock_body, .summary = "Seed form: acquire a lock" },
+	{ .method = HTTP_DELETE, .pattern = "/lock/{name}", .response = &response_seed_lock, .scope = SCOPE_LOCKS_WRITE,
+	  .handler = handle_seed_lock_release,
+	  .flags = ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL | ROUTE_SEED, .body = lock_token_body,
+	  .summary = "Seed form: release a lock (without its token: admin only)" },
 
 	/* config:read, or flags:read / services:read for those folders. */
 	{ .method = HTTP_GET, .pattern = "/v1/watch", .scope = SCOPE_CONFIG_READ,

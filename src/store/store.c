@@ -20,6 +20,7 @@
 #include "store/store_cache.h"
 #include "store/user_doc.h"
 #include "store/user_index.h"
+#include "store/store_impl.h"
 
 /* Transactions again at another revision of an If-Match list, at most. */
 #define STORE_RETARGETS 2
@@ -189,8 +190,17 @@ call_deadline(const struct store_ctx *ctx)
 	return ctx->deadline_us > 0 && ctx->deadline_us < own ? ctx->deadline_us : own;
 }
 
-static enum store_result
-from_etcd_error(const struct etcd_error *error, const char *what)
+struct etcd_client *
+store_etcd_for(const struct store_ctx *ctx)
+{
+	if (store_open() == -1)
+		return NULL;
+	etcd_set_deadline(store.etcd, call_deadline(ctx));
+	return store.etcd;
+}
+
+enum store_result
+store_etcd_failure(const struct etcd_error *error, const char *what)
 {
 	switch (error->status) {
 	case ETCD_UNAVAILABLE:
@@ -301,7 +311,7 @@ get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
 	memset(&result, 0, sizeof(result));
 	etcd_set_deadline(store.etcd, call_deadline(ctx));
 	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK)
-		return from_etcd_error(&error, "range");
+		return store_etcd_failure(&error, "range");
 	ctx->cache = CACHE_BYPASS;
 	if (result.count == 0) {
 		struct store_item gone;
@@ -311,11 +321,13 @@ get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
 		gone.value = "";
 		gone.mod_revision = result.revision;
 		gone.updated_at = clock_realtime_us();
-		write_through(&gone, 1);
+		if (!ctx->no_write_through)
+			write_through(&gone, 1);
 		rc = STORE_NOT_FOUND;
 	} else {
 		item_from_kv(ctx, &result.kvs[0], item);
-		write_through(item, 0);
+		if (!ctx->no_write_through)
+			write_through(item, 0);
 		first_seen(ctx, item);
 		rc = STORE_OK;
 	}
@@ -384,7 +396,7 @@ list_from_etcd(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	etcd_set_deadline(store.etcd, call_deadline(ctx));
 	if (etcd_range(store.etcd, k, len, &options, &result, &error) != ETCD_OK) {
 		free((char *)options.range_end);
-		return from_etcd_error(&error, "range");
+		return store_etcd_failure(&error, "range");
 	}
 	free((char *)options.range_end);
 	*total = result.total;
@@ -584,9 +596,11 @@ check_compare(struct store_ctx *ctx, const struct store_check *check,
 	memset(cmp, 0, sizeof(*cmp));
 	cmp->key = full_key(ctx, check->key, &len);
 	cmp->key_len = len;
-	cmp->target = check->kind == STORE_CHECK_REVISION ? ETCD_CMP_MOD : ETCD_CMP_CREATE;
+	cmp->target = check->kind == STORE_CHECK_REVISION ? ETCD_CMP_MOD :
+	    check->kind == STORE_CHECK_LEASE ? ETCD_CMP_LEASE : ETCD_CMP_CREATE;
 	cmp->result = check->kind == STORE_CHECK_PRESENT ? ETCD_CMP_GREATER : ETCD_CMP_EQUAL;
-	cmp->number = check->kind == STORE_CHECK_REVISION ? check->revision : 0;
+	cmp->number = check->kind == STORE_CHECK_REVISION ? check->revision :
+	    check->kind == STORE_CHECK_LEASE ? check->lease : 0;
 	if (check->kind == STORE_CHECK_PREFIX_UNCHANGED) {
 		/* Every key in the range was last written before revision + 1. */
 		cmp->target = ETCD_CMP_MOD;
@@ -634,8 +648,8 @@ op_for(struct store_ctx *ctx, const struct store_op *op, struct etcd_op *eop)
 
 /* Which check failed, from the failure branch's reads (one per check). */
 static size_t
-first_failed_check(struct store_check *checks, size_t nchecks,
-    const struct etcd_txn_result *result)
+first_failed_check(struct store_ctx *ctx, struct store_check *checks,
+    size_t nchecks, const struct etcd_txn_result *result)
 {
 	size_t i;
 
@@ -643,6 +657,9 @@ first_failed_check(struct store_check *checks, size_t nchecks,
 		checks[i].found = result->results[i].range.count > 0;
 		checks[i].current = checks[i].found ?
 		    result->results[i].range.kvs[0].mod_revision : 0;
+		if (checks[i].found)
+			item_from_kv(ctx, &result->results[i].range.kvs[0],
+			    &checks[i].seen);
 	}
 	for (i = 0; i < nchecks && i < result->count; i++) {
 		const struct etcd_range_result *r = &result->results[i].range;
@@ -670,6 +687,10 @@ first_failed_check(struct store_check *checks, size_t nchecks,
 					return i;
 			break;
 		}
+		case STORE_CHECK_LEASE:
+			if (!present || r->kvs[0].lease != checks[i].lease)
+				return i;
+			break;
 		}
 	}
 	return 0;
@@ -708,6 +729,8 @@ commit_write_through(struct store_ctx *ctx, struct store_op *ops,
 	size_t room = nops, n = 0, i;
 	int64_t now = clock_realtime_us();
 
+	if (ctx->no_write_through)
+		return;
 	events = arena_alloc(ctx->arena, sizeof(*events) * (room ? room : 1));
 	for (i = 0; i < nops; i++) {
 		const struct etcd_kv *prev = NULL;
@@ -792,10 +815,10 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
 		memset(&result, 0, sizeof(result));
 		etcd_set_deadline(store.etcd, call_deadline(ctx));
 		if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
-			return from_etcd_error(&error, "txn");
+			return store_etcd_failure(&error, "txn");
 		if (result.succeeded)
 			break;
-		*failed = first_failed_check(checks, nchecks, &result);
+		*failed = first_failed_check(ctx, checks, nchecks, &result);
 		etcd_txn_result_free(&result);
 		/* Bounded: the key may move on between the rounds. */
 		if (round == STORE_RETARGETS || !retarget(&checks[*failed], &cmps[*failed]))

@@ -39,6 +39,13 @@ struct store_ctx {
 	struct arena	*arena;
 	int64_t		 deadline_us;	/* monotonic; bounds every etcd call */
 	enum cache_state cache;		/* set by reads */
+	/*
+	 * Writes and forced reads leave the replica to the watcher, for keys
+	 * nothing answers from it (locks): no responder then queues for
+	 * SQLite's write lock behind the watcher applying the same change.
+	 * (store_commit then leaves its ops' create_revision and version unset.)
+	 */
+	int		 no_write_through;
 };
 
 struct store_item {
@@ -102,6 +109,7 @@ enum store_check_kind {
 	STORE_CHECK_REVISION,		/* key exists at this mod_revision */
 	STORE_CHECK_PREFIX_EMPTY,	/* no key starts with key */
 	STORE_CHECK_PREFIX_UNCHANGED,	/* no key under key changed after revision */
+	STORE_CHECK_LEASE,		/* key exists on this lease */
 };
 
 struct store_check {
@@ -110,8 +118,10 @@ struct store_check {
 	int64_t			 revision;
 	const int64_t		*also;		/* REVISION: these will do too */
 	size_t			 nalso;
+	int64_t			 lease;		/* LEASE: the lease it must be on */
 	int			 found;		/* out, on STORE_STALE: key exists */
 	int64_t			 current;	/* out, on STORE_STALE: its mod_revision */
+	struct store_item	 seen;		/* out, on STORE_STALE when found: the key */
 };
 
 enum store_op_kind { STORE_OP_PUT, STORE_OP_DELETE, STORE_OP_DELETE_PREFIX };

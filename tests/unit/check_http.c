@@ -397,6 +397,26 @@ START_TEST(test_exchange_init)
 	ck_assert_ptr_null(ex.json);
 }
 END_TEST
+START_TEST(test_problem_add_member)
+{
+	struct exchange ex;
+	struct json_object *body, *holder = json_object_new_string("w\"1");
+	struct json_object *value;
+
+	exchange_init(&ex);
+	respond_problem(&ex, 409, "lock_held", "held");
+	problem_add_member(&ex, "holder", holder);
+	problem_add_member(&ex, "expires_at", NULL);
+	body = check_problem(&ex, 409, "lock_held");
+	ck_assert_pstr_eq(test_json_string(body, "holder"), "w\"1");
+	ck_assert(json_object_object_get_ex(body, "expires_at", &value));
+	ck_assert_ptr_null(value);
+	ck_assert_int_eq(json_object_object_length(body), 8);
+	json_object_put(body);
+	json_object_put(holder);
+	exchange_free(&ex);
+}
+END_TEST
 
 Suite *
 http_suite(void)
@@ -417,6 +437,7 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_respond_problem, 0, (int)ARRAY_SIZE(problems));
 	tcase_add_test(tc, test_respond_problem_empty_detail);
 	tcase_add_test(tc, test_respond_invalid);
+	tcase_add_test(tc, test_problem_add_member);
 	tcase_add_test(tc, test_respond_json);
 	tcase_add_test(tc, test_response_headers);
 	tcase_add_test(tc, test_methods);

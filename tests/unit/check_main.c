@@ -170,7 +170,7 @@ main(void)
 		router_suite, route_table_suite, api_suite, metrics_suite,
 		openapi_suite, replica_suite, flag_suite, eval_suite, auth_suite,
 		store_cache_suite, log_suite, validate_suite, users_suite,
-		wait_suite,
+		wait_suite, discovery_suite,
 	};
 	SRunner *sr;
 	size_t i;

@@ -39,6 +39,7 @@ Suite	*auth_suite(void);
 Suite	*validate_suite(void);
 Suite	*users_suite(void);
 Suite	*wait_suite(void);
+Suite	*discovery_suite(void);
 
 /* Unset every DYNCONF_* environment variable (the tests set their own). */
 void	 test_clear_dynconf_env(void);
