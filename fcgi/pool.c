@@ -45,8 +45,11 @@
 #define BACKOFF_FIRST_US 100000
 #define BACKOFF_MAX_US 10000000
 #define TERM_REPEAT_US 200000
-/* The longest the master sleeps when nothing is due. */
-#define IDLE_POLL_US 1000000
+/*
+ * The longest the master sleeps when nothing is due; also how stale the
+ * copy of the pool's state that dynconfctl status reads may be.
+ */
+#define IDLE_POLL_US 250000
 
 struct responder {
 	pid_t	 pid;		/* 0: empty slot */
@@ -558,6 +561,7 @@ pool_run(int read_fd, int write_fd, const char *config_path)
 	log_info("dynconf %s: %d responders, %d writers", PACKAGE_VERSION,
 	    pool.groups[GROUP_READ].size, pool.groups[GROUP_WRITE].size);
 	fill_slots(&pool);
+	shared_mirror();
 	while (!pool.stopping || live_children(&pool) > 0 || pool.nretiring > 0) {
 		pfd.fd = signal_pipe[0];
 		pfd.events = POLLIN;

@@ -293,6 +293,14 @@ render_waiting(struct buf *out)
 	render_counter(out, "dynconf_watches_refused_total",
 	    "Watches refused (429) because server.max_watches were waiting.", "",
 	    __atomic_load_n(&w->refused[WAIT_WATCH], __ATOMIC_RELAXED));
+	buf_printf(out, "# HELP dynconf_lock_waits_waiting Lock acquisitions "
+	    "(POST /v1/locks/{name} with wait) waiting for their lock.\n"
+	    "# TYPE dynconf_lock_waits_waiting gauge\n"
+	    "dynconf_lock_waits_waiting %lld\n",
+	    (long long)__atomic_load_n(&w->waiting[WAIT_LOCK], __ATOMIC_RELAXED));
+	render_counter(out, "dynconf_lock_waits_refused_total",
+	    "Lock waits refused (429) because server.max_watches requests were "
+	    "waiting.", "", __atomic_load_n(&w->refused[WAIT_LOCK], __ATOMIC_RELAXED));
 	render_counter(out, "dynconf_wait_handoffs_total",
 	    "Waiting requests responders handed to the waiting process.", "",
 	    __atomic_load_n(&w->handoffs, __ATOMIC_RELAXED));

@@ -25,6 +25,7 @@ struct store_event;
 /* The kinds of waits; wait_kinds[] (resources/routes.c) says how each ends. */
 enum wait_kind_id {
 	WAIT_WATCH = 1,		/* GET /v1/watch (resources/watch_resource.c) */
+	WAIT_LOCK = 2,		/* POST /v1/locks/{name} with wait (lock_resource.c) */
 	WAIT_KIND_MAX = SHARED_WAIT_KINDS
 };
 

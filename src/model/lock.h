@@ -1,7 +1,7 @@
 /*
  * Distributed locks (API.md §9) as data and etcd operations, with no HTTP
- * in them, so that whatever answers a request (a responder now, the
- * node's waiting place later) acquires the same way. A holding is one key
+ * in them, so that whatever answers a request (a responder, or the
+ * waiting process for an acquisition that waits) acquires the same way. A holding is one key
  * on one lease:
  *
  *	locks/<name>	{"name", "holder", "sha256", "ttl", "acquired_at"}

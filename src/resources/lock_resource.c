@@ -3,15 +3,13 @@
  * lock.h for how a holding lives in etcd. Every answer here is etcd's:
  * with etcd out of reach, each call is a 503 and nothing is held.
  *
- * wait: an acquisition may ask to wait up to 60 s for a held lock. The
- * wait belongs in the node's waiting place (issue 13), which holds
- * waiting requests without a responder each and wakes them on the
- * watch's events. Until that place exists, "wait" is accepted and checked
- * but a held lock answers 409 at once, as with wait 0. acquire() below is
- * shaped for it: lock_try_acquire tries once and, when the lock is held,
- * returns the revision of the holder's key; a waiter parks until the key
- * is deleted after that revision (the watch's delete event) or its
- * deadline passes, then calls lock_try_acquire again.
+ * wait: an acquisition may wait up to 60 s for a held lock. It waits in
+ * the node's waiting process (http/wait.h), not in a responder: the first
+ * try found the lock held, so the request waits there for the delete of
+ * locks/NAME (a release, or its lease lapsing) that the watcher brings into
+ * the replica, and then tries again, once. Nothing polls etcd meanwhile.
+ * The oldest waiter of a lock tries first; a waiter that loses to another
+ * caller waits on for that holder's delete.
  */
 #include "config.h"
 
@@ -20,9 +18,11 @@
 
 #include <json-c/json.h>
 
+#include "base/conf.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "http/auth.h"
+#include "http/wait.h"
 #include "http/resource.h"
 #include "model/keys.h"
 #include "model/lock.h"
@@ -152,21 +152,61 @@ lock_store_error(struct exchange *ex, enum store_result rc)
 }
 
 /*
- * Acquire name for holder, once. wait (0 to 60 s) is to make a held lock
- * wait in the node's waiting place: see the top of this file. Until then
- * a held lock answers 409 whatever wait says.
+ * The last locks this process took, with the etcd revision of each: until
+ * the replica reaches that revision it still shows them free, and every
+ * other waiter of the lock would ask etcd in vain.
+ */
+#define TAKEN_SLOTS 64
+static struct {
+	char	 key[WAIT_KEY_MAX];
+	int64_t	 revision;
+} taken[TAKEN_SLOTS];
+
+static size_t
+taken_slot(const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
+	return (size_t)(h % TAKEN_SLOTS);
+}
+
+static void
+lock_taken_here(const char *name, int64_t revision)
+{
+	size_t i = taken_slot(name);
+
+	snprintf(taken[i].key, sizeof(taken[i].key), "%s", name);
+	taken[i].revision = revision;
+}
+
+static int
+lock_taken_unseen(const char *name)
+{
+	size_t i = taken_slot(name);
+
+	return strcmp(taken[i].key, name) == 0 &&
+	    store_replica_revision() < taken[i].revision;
+}
+
+/*
+ * Acquire name for holder, once; when it is held and wait (0 to 60 s) is
+ * not 0, the request waits for it in the waiting process (see the top of
+ * this file and lock_wait_kind below).
  */
 static void
 acquire(struct exchange *ex, enum form form, const char *name,
     const char *holder, int64_t ttl, int64_t wait)
 {
 	struct field_error error = { "holder", lock_holder_problem(holder) };
+	int64_t seen = store_replica_revision();
 	struct lock_acquired got;
 	struct lock_state held;
 	struct store_ctx ctx;
 	enum store_result rc;
+	char arg[WAIT_ARG_MAX];
 
-	(void)wait;
 	if (error.message != NULL) {
 		respond_invalid(ex, "validation_failed", "the body is not valid: "
 		    "holder must not hold control characters", &error, 1);
@@ -174,18 +214,19 @@ acquire(struct exchange *ex, enum form form, const char *name,
 	}
 	resource_store_ctx(ex, &ctx);
 	rc = lock_try_acquire(&ctx, name, holder, ttl, &got, &held);
-	/*
-	 * Held, with wait > 0: this is where the request is to go to the
-	 * waiting place, to be woken when locks/NAME is deleted after
-	 * held.revision (or when wait seconds pass) and to call
-	 * lock_try_acquire again there. Until then it answers as wait 0.
-	 */
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
 		respond_acquired(ex, form, &got);
-	else if (rc == STORE_EXISTS)
+		lock_taken_here(got.state.name, got.state.revision);
+	} else if (rc == STORE_EXISTS && wait > 0) {
+		/* seen was taken before the try: the holder's delete comes after. */
+		snprintf(arg, sizeof(arg), "%lld %s", (long long)ttl, holder);
+		respond_wait(ex, WAIT_LOCK, lock_key(&ex->arena, name),
+		    held.revision, seen, wait * 1000000, arg);
+	} else if (rc == STORE_EXISTS) {
 		respond_held(ex, form, &held);
-	else
+	} else {
 		resource_store_error(ex, rc, "lock_not_found", "the lock");
+	}
 	explicit_bzero(&got, sizeof(got));
 }
 
@@ -403,3 +444,125 @@ handle_seed_lock_release(struct exchange *ex)
 	else
 		respond_seed_released(ex);
 }
+
+/* -- in the waiting process */
+
+/* The name, ttl and holder a waiting acquisition keeps (acquire()). */
+struct lock_wait_args {
+	const char	*name;
+	int64_t		 ttl;
+	const char	*holder;
+};
+
+static int
+wait_args(const struct wait_request *req, struct lock_wait_args *a)
+{
+	const char *space = strchr(req->arg, ' '), *error = NULL;
+	char ttl[16];
+
+	if (strncmp(req->key, "locks/", 6) != 0 || space == NULL ||
+	    (size_t)(space - req->arg) >= sizeof(ttl))
+		return -1;
+	memcpy(ttl, req->arg, (size_t)(space - req->arg));
+	ttl[space - req->arg] = '\0';
+	a->ttl = strtonum(ttl, LOCK_TTL_MIN, LOCK_TTL_MAX, &error);
+	if (error != NULL)
+		return -1;
+	a->name = req->key + 6;
+	a->holder = space + 1;
+	return 0;
+}
+
+/* Only the lock's own delete (a release, or its lease lapsing) wakes it. */
+static int
+lock_wakes(const struct wait_request *req, const struct store_event *event)
+{
+	return event->deleted && strcmp(event->item.key, req->key) == 0;
+}
+
+/*
+ * Try once more. WAIT_GOES_ON while someone holds it: the replica shows a
+ * holder (whose delete will wake this), or this process just gave it to
+ * an older waiter, or etcd says another caller was faster.
+ */
+static enum wait_outcome
+lock_wait_look(struct exchange *ex, struct wait_request *req)
+{
+	struct lock_wait_args a;
+	struct lock_acquired got;
+	struct lock_state held;
+	struct store_item item;
+	struct store_ctx ctx;
+	enum store_result rc;
+
+	if (wait_args(req, &a) == -1) {
+		respond_problem(ex, 500, "internal_error", "a lock wait lost its lock");
+		return WAIT_ANSWERED;
+	}
+	resource_store_ctx(ex, &ctx);
+	req->seen = store_replica_revision();
+	if (lock_taken_unseen(a.name) ||
+	    store_get(&ctx, req->key, 0, &item) == STORE_OK)
+		return WAIT_GOES_ON;
+	rc = lock_try_acquire(&ctx, a.name, a.holder, a.ttl, &got, &held);
+	if (rc == STORE_EXISTS)
+		return WAIT_GOES_ON;
+	if (rc == STORE_OK) {
+		respond_acquired(ex, FORM_V1, &got);
+		lock_taken_here(a.name, got.state.revision);
+	} else {
+		resource_store_error(ex, rc, "lock_not_found", "the lock");
+	}
+	explicit_bzero(&got, sizeof(got));
+	return WAIT_ANSWERED;
+}
+
+/*
+ * The wait is over: one last try at its deadline (a delete the replica
+ * missed still counts), else 409 as without wait. Before its deadline the
+ * waiting process is stopping or reloading: 503, to retry at once.
+ */
+static void
+lock_expire(struct exchange *ex, const struct wait_request *req, int64_t clean)
+{
+	struct lock_wait_args a;
+	struct lock_acquired got;
+	struct lock_state held;
+	struct store_ctx ctx;
+	enum store_result rc;
+
+	(void)clean;
+	if (clock_monotonic_us() < req->deadline_us || wait_args(req, &a) == -1) {
+		respond_wait_unavailable(ex);
+		return;
+	}
+	resource_store_ctx(ex, &ctx);
+	rc = lock_try_acquire(&ctx, a.name, a.holder, a.ttl, &got, &held);
+	if (rc == STORE_OK) {
+		respond_acquired(ex, FORM_V1, &got);
+		lock_taken_here(a.name, got.state.revision);
+	} else if (rc == STORE_EXISTS) {
+		respond_held(ex, FORM_V1, &held);
+	} else {
+		resource_store_error(ex, rc, "lock_not_found", "the lock");
+	}
+	explicit_bzero(&got, sizeof(got));
+}
+
+static void
+lock_refuse(struct exchange *ex, const struct wait_request *req)
+{
+	(void)req;
+	respond_problem(ex, 429, "too_many_watches", "as many requests as this "
+	    "node lets wait (server.max_watches = %d) are waiting already; retry",
+	    conf.server.max_watches);
+	response_header(ex, "Retry-After", "1");
+}
+
+const struct wait_kind lock_wait_kind = {
+	.name = "lock",
+	.wakes = lock_wakes,
+	.look = lock_wait_look,
+	.expire = lock_expire,
+	.refuse = lock_refuse,
+};

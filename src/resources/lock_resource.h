@@ -7,6 +7,7 @@
 #define DYNCONF_LOCK_RESOURCE_H
 
 #include "http/router.h"
+#include "http/wait.h"
 
 route_handler	handle_lock_acquire;
 route_handler	handle_lock_get;
@@ -14,5 +15,8 @@ route_handler	handle_lock_refresh;
 route_handler	handle_lock_release;
 route_handler	handle_seed_lock_acquire;
 route_handler	handle_seed_lock_release;
+
+/* How a waiting acquisition ends (WAIT_LOCK). */
+extern const struct wait_kind lock_wait_kind;
 
 #endif

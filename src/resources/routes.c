@@ -263,8 +263,8 @@ static const struct param_spec seed_instance_body[] = {
 static const struct param_spec lock_body[] = {
 	SPEC_HOLDER, SPEC_LOCK_TTL,
 	{ "wait", SPEC_INT, 0, 0, LOCK_WAIT_MAX,
-	  "Seconds to wait for a held lock, 0 to 60 (default 0; waiting is "
-	  "not built yet: a held lock answers 409 at once)" },
+	  "Seconds to wait for a held lock, 0 to 60 (default 0: a held lock "
+	  "answers 409 at once)" },
 	SPEC_END
 };
 
@@ -545,4 +545,5 @@ const size_t route_count = ARRAY_SIZE(route_table);
 /* The waits the routes may hand to the waiting process (http/wait.h). */
 const struct wait_kind *const wait_kinds[WAIT_KIND_MAX] = {
 	[WAIT_WATCH] = &watch_wait_kind,
+	[WAIT_LOCK] = &lock_wait_kind,
 };

@@ -51,6 +51,7 @@
 #include "http/api.h"
 #include "http/http.h"
 #include "http/router.h"
+#include "http/wait.h"
 #include "model/environment.h"
 #include "model/flag.h"
 #include "model/keys.h"
@@ -470,6 +471,16 @@ serve(const uint8_t *data, size_t size, struct buf *text)
 	exchange_init(&ex);
 	parse_request(&ex, data, size, &body);
 	api_handle(&ex);
+	/*
+	 * A request that waits has no answer yet: what it hands over must be
+	 * well formed; then it is answered as a front end without a waiting
+	 * process answers it.
+	 */
+	if (ex.wait != NULL) {
+		if (wait_request_check(ex.wait) == -1)
+			fail(&ex, "a malformed wait request");
+		respond_wait_unavailable(&ex);
+	}
 	if (getenv("FUZZ_VERBOSE") != NULL)
 		fprintf(stderr, "fuzz_api: %s %s: %d %.300s\n", ex.req.method,
 		    ex.req.path, ex.res.status, ex.res.status >= 300 &&

@@ -62,7 +62,7 @@ def test_changed_restart_settings_warn_and_the_pool_keeps_serving(stack):
         text = reload_and_wait(pool, r"configuration reloaded: 3 responders \(were 2\)")
         # Once each, and for nothing else.
         assert sorted(WARNING.findall(text)) == sorted([
-            ("server.backlog", "1024", "64"),
+            ("server.backlog", "4096", "64"),
             ("server.listen", old_listen, new_listen),
         ]), text
         # The setting a reload applies did apply: three new responders.

@@ -274,6 +274,10 @@ def test_backup_restore_into_an_empty_etcd(stack):
 
 
 def test_status(stack):
+    # The master publishes the pool's state for it every 250 ms.
+    wait_until(lambda: "watcher" in ok(stack, "status").stdout and
+               " running, etcd up" in ok(stack, "status").stdout, timeout=3,
+               what="the pool's state published")
     done = ok(stack, "status")
     out = done.stdout
     assert re.search(r"member [0-9a-f]+ default http://127\.0\.0\.1:\d+: healthy, leader", out), out

@@ -10,9 +10,10 @@ contending for one lock (never two holders, fencing tokens in acquisition
 order, no acquisition lost), also on a 3-member etcd cluster whose leader
 is killed meanwhile; and 503 with nothing half-done while etcd is down.
 
-wait: the waiting itself comes with the node's waiting place (issue 13);
-until then wait is checked (0 to 60) and a held lock answers 409 at once.
-The contention tests retry on 409 on the client side meanwhile.
+wait: a held lock waited for in the node's waiting process, not in a
+responder: woken by a release or a lapse, oldest waiter first, 409 at its
+deadline, 503 when the pool reloads, counted against server.max_watches
+with the watches; contention with wait as well as with retries on 409.
 """
 
 import base64
@@ -199,13 +200,119 @@ def test_bad_input_is_refused_field_by_field(stack):
         assert release(stack, f"bounds-{ttl}", got.json()["token"]).status == 204
 
 
-def test_wait_is_checked_and_answers_at_once_until_the_waiting_place(stack):
+def acquire_later(stack, name, holder, wait, results, token=None):
+    """Acquire with wait in a thread; results gets (holder, response, seconds)."""
+    def run():
+        started = time.monotonic()
+        resp = acquire(stack, name, holder=holder, wait=wait, token=token)
+        results.append((holder, resp, time.monotonic() - started))
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+def metric(stack, name):
+    text = call(stack, "GET", "/v1/metrics", stack.admin).body.decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /v1/metrics")
+
+
+def test_a_waiter_gets_the_lock_when_it_is_released(stack):
     first = acquire(stack, "waited").json()
+    results = []
+    t = acquire_later(stack, "waited", "w2", 10, results)
+    wait_until(lambda: metric(stack, "dynconf_lock_waits_waiting") == 1, timeout=5,
+               what="the waiter to wait")
+    time.sleep(0.3)
+    assert not results, "a held lock was given to a waiter"
+    released = time.monotonic()
+    assert release(stack, "waited", first["token"]).status == 204
+    t.join(15)
+    holder, resp, _ = results[0]
+    woke = time.monotonic() - released
+    assert resp.status == 201, resp
+    doc = resp.json()
+    assert doc["holder"] == "w2" and TOKEN.fullmatch(doc["token"])
+    assert doc["fencing_token"] > first["fencing_token"]
+    assert woke < 1.0, f"the waiter got the lock {woke:.2f} s after the release"
+    assert release(stack, "waited", doc["token"]).status == 204
+
+
+def test_a_waiter_gets_the_lock_when_it_lapses(stack):
+    first = acquire(stack, "waited-lapse", ttl=5).json()
+    results = []
+    t = acquire_later(stack, "waited-lapse", "w2", 15, results)
+    t.join(20)
+    holder, resp, seconds = results[0]
+    assert resp.status == 201, resp
+    assert resp.json()["fencing_token"] > first["fencing_token"]
+    assert 3 <= seconds <= 8, seconds
+    assert release(stack, "waited-lapse", resp.json()["token"]).status == 204
+
+
+def test_a_wait_that_runs_out_is_409(stack):
+    first = acquire(stack, "waited-out", ttl=30).json()
     started = time.monotonic()
-    resp = acquire(stack, "waited", holder="w2", wait=5)
-    assert_problem(resp, 409, "lock_held")
-    assert time.monotonic() - started < 2, "wait > 0 is to answer as wait 0 for now"
-    release(stack, "waited", first["token"])
+    resp = acquire(stack, "waited-out", holder="w2", wait=1)
+    took = time.monotonic() - started
+    doc = assert_problem(resp, 409, "lock_held")
+    assert doc["holder"] == "w1" and int(resp.headers["retry-after"]) >= 1
+    assert 0.9 <= took < 3, took
+    assert release(stack, "waited-out", first["token"]).status == 204
+
+
+def test_waiters_get_the_lock_oldest_first(stack):
+    held = acquire(stack, "queue").json()
+    results, threads = [], []
+    for holder in ("q1", "q2", "q3", "q4"):
+        threads.append(acquire_later(stack, "queue", holder, 20, results))
+        n = len(threads)
+        wait_until(lambda: metric(stack, "dynconf_lock_waits_waiting") >= n, timeout=5,
+                   what=f"{holder} to wait")
+    order, token = [], held["token"]
+    for _ in range(4):
+        got = len(results)
+        assert release(stack, "queue", token).status == 204
+        wait_until(lambda: len(results) > got, timeout=5, what="the next waiter")
+        holder, resp, _ = results[-1]
+        assert resp.status == 201, resp
+        order.append(holder)
+        token = resp.json()["token"]
+    for t in threads:
+        t.join(5)
+    assert order == ["q1", "q2", "q3", "q4"], order
+    assert release(stack, "queue", token).status == 204
+
+
+def test_waiters_hold_no_responder(stack):
+    held = acquire(stack, "crowded").json()
+    results, threads = [], []
+    for i in range(20):
+        threads.append(acquire_later(stack, "crowded", f"c{i}", 30, results))
+    wait_until(lambda: metric(stack, "dynconf_lock_waits_waiting") == 20, timeout=10,
+               what="20 waiters")
+    # Two read and the write responders of this stack are free for the rest.
+    started = time.monotonic()
+    for _ in range(20):
+        assert call(stack, "GET", "/v1/health").status == 200
+        other = acquire(stack, "not-crowded")
+        assert other.status == 201, other
+        assert release(stack, "not-crowded", other.json()["token"]).status == 204
+    assert time.monotonic() - started < 10
+    # Released one by one, each waiter gets it once.
+    token = held["token"]
+    for _ in range(20):
+        got = len(results)
+        assert release(stack, "crowded", token).status == 204
+        wait_until(lambda: len(results) > got, timeout=5, what="the next waiter")
+        token = results[-1][1].json()["token"]
+    for t in threads:
+        t.join(5)
+    assert sorted(h for h, r, _ in results) == sorted(f"c{i}" for i in range(20))
+    assert all(r.status == 201 for _, r, _ in results)
+    assert release(stack, "crowded", token).status == 204
 
 
 def test_the_token_is_stored_only_as_its_hash_on_a_lease(stack):
@@ -337,10 +444,10 @@ class Contender(threading.Thread):
     find the file there. The shared log records the fencing tokens in the
     order the holdings happened."""
 
-    def __init__(self, stack, token, lock, rounds, shared, flaky=False):
+    def __init__(self, stack, token, lock, rounds, shared, flaky=False, wait=0):
         super().__init__(daemon=True)
         self.stack, self.token, self.lock, self.rounds = stack, token, lock, rounds
-        self.shared, self.flaky = shared, flaky
+        self.shared, self.flaky, self.wait = shared, flaky, wait
         self.held = self.conflicts = self.errors = 0
         self.failure = None
 
@@ -377,8 +484,10 @@ class Contender(threading.Thread):
     def run(self):
         try:
             while self.held < self.rounds:
-                resp = self.request("POST", f"/v1/locks/{self.lock}",
-                                    {"holder": self.name, "ttl": 5})
+                doc = {"holder": self.name, "ttl": 5}
+                if self.wait:
+                    doc["wait"] = self.wait
+                resp = self.request("POST", f"/v1/locks/{self.lock}", doc)
                 if resp is not None and resp.status == 201:
                     self.hold(resp.json())
                     self.held += 1
@@ -395,10 +504,11 @@ class Contender(threading.Thread):
             self.failure = e
 
 
-def contend(stack, token, name, clients, rounds, flaky=False, during=None):
+def contend(stack, token, name, clients, rounds, flaky=False, during=None, wait=0):
     workdir = tempfile.mkdtemp(prefix="dynconf-lock.")
     shared = {"marker": os.path.join(workdir, "held"), "log": []}
-    threads = [Contender(stack, token, name, rounds, shared, flaky) for _ in range(clients)]
+    threads = [Contender(stack, token, name, rounds, shared, flaky, wait)
+               for _ in range(clients)]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -426,6 +536,14 @@ def contend(stack, token, name, clients, rounds, flaky=False, during=None):
 
 def test_eight_clients_never_hold_at_once(stack):
     contend(stack, stack.locker, "contended", clients=8, rounds=200)
+
+
+def test_eight_waiting_clients_never_hold_at_once(stack):
+    """With wait, a client is given the lock rather than retrying: none
+    starves (each waits at most 10 s, and every acquisition comes)."""
+    threads = contend(stack, stack.locker, "contended-wait", clients=8, rounds=100, wait=10)
+    # Woken waiters, not retries, hand the lock on: few 409s at all.
+    assert sum(t.conflicts for t in threads) < 8 * 100 / 4
 
 
 def test_eight_clients_through_an_etcd_leader_loss():
@@ -502,3 +620,72 @@ def test_the_token_reaches_dynconf_through_apache_too():
             else:
                 resp = lock_call("DELETE", "/v1/locks/apache", {"token": token})
             assert resp.status == 204, (how, resp)
+
+
+# -- waits and the waiting process
+
+def test_lock_waits_share_the_cap_with_watches():
+    with harness.Stack(processes=2, overrides={"server.max_watches": 3}) as stack:
+        def lock_call(doc):
+            return call(stack, "POST", "/v1/locks/capped", None, doc)
+        held = lock_call({"holder": "h"}).json()
+        since = stack.request("GET", "/v1/watch?prefix=config/").json()["revision"]
+        results, threads = [], []
+
+        def watch():
+            results.append(stack.request(
+                "GET", f"/v1/watch?prefix=config/cap/&since={since}&timeout=20"))
+        for _ in range(2):
+            threads.append(threading.Thread(target=watch))
+            threads[-1].start()
+        waiter = []
+        threads.append(threading.Thread(
+            target=lambda: waiter.append(lock_call({"holder": "w", "wait": 20}))))
+        threads[-1].start()
+        wait_until(lambda: "dynconf_lock_waits_waiting 1" in
+                   stack.request("GET", "/v1/metrics").body.decode() and
+                   "dynconf_watches_waiting 2" in
+                   stack.request("GET", "/v1/metrics").body.decode(),
+                   timeout=5, what="two watches and a lock wait")
+        resp = lock_call({"holder": "x", "wait": 5})
+        assert_problem(resp, 429, "too_many_watches")
+        assert resp.headers["retry-after"] == "1"
+        assert "dynconf_lock_waits_refused_total 1" in \
+            stack.request("GET", "/v1/metrics").body.decode()
+        # Without wait a held lock is still 409 at once: nothing waits.
+        assert_problem(lock_call({"holder": "x"}), 409, "lock_held")
+        assert call(stack, "DELETE", "/v1/locks/capped", None,
+                    headers={"X-Lock-Token": held["token"]}).status == 204
+        threads[-1].join(10)
+        assert waiter[0].status == 201, waiter[0]
+        assert call(stack, "PUT", "/v1/config/cap/x", None, {"value": 1}).status == 201
+        for t in threads:
+            t.join(10)
+        assert all(r.status == 200 for r in results), results
+
+
+def test_a_reload_answers_lock_waits_with_503():
+    import signal
+    with harness.Stack(processes=2) as stack:
+        held = call(stack, "POST", "/v1/locks/reloaded", None, {"holder": "h"}).json()
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(call(
+            stack, "POST", "/v1/locks/reloaded", None, {"holder": "w", "wait": 30})))
+            for _ in range(5)]
+        for t in threads:
+            t.start()
+        wait_until(lambda: "dynconf_lock_waits_waiting 5" in
+                   stack.request("GET", "/v1/metrics").body.decode(),
+                   timeout=5, what="five lock waits")
+        started = time.monotonic()
+        stack.pool.signal(signal.SIGHUP)
+        for t in threads:
+            t.join(10)
+        assert time.monotonic() - started < 5
+        for resp in results:
+            assert_problem(resp, 503, "wait_unavailable")
+            assert resp.headers["retry-after"] == "1"
+        # Nobody got it meanwhile: the holder holds it still.
+        assert call(stack, "GET", "/v1/locks/reloaded").json()["holder"] == "h"
+        assert call(stack, "DELETE", "/v1/locks/reloaded", None,
+                    headers={"X-Lock-Token": held["token"]}).status == 204
