@@ -177,6 +177,58 @@ put_if_absent(struct store_ctx *ctx, struct lock_acquired *got,
 	return rc;
 }
 
+/*
+ * Leases this process keeps in reserve, each holding no key: one whose
+ * lock it released, or whose acquisition failed, waits here for the next
+ * acquisition of the same ttl. Taking it is a keep-alive, which etcd's
+ * leader answers without a raft write, where a revoke now and a grant then
+ * would be two: a lock pair costs etcd one write less. A spare that lapsed
+ * meanwhile (nobody acquired for ttl seconds) is replaced by a grant; one
+ * left when the process ends lapses by itself, holding nothing.
+ */
+#define SPARE_LEASES 4
+static struct {
+	int64_t	 id;
+	int64_t	 asked;		/* the ttl it was granted for */
+} spare[SPARE_LEASES];
+
+/* A lease of ttl seconds, renewed in full: a spare one, else a fresh one. */
+static enum store_result
+lease_take(struct store_ctx *ctx, int64_t ttl, struct store_lease *lease)
+{
+	enum store_result rc;
+	int64_t id;
+	size_t i;
+
+	for (i = 0; i < SPARE_LEASES; i++) {
+		if (spare[i].id == 0 || spare[i].asked != ttl)
+			continue;
+		id = spare[i].id;
+		spare[i].id = 0;
+		rc = store_lease_keepalive(ctx, id, lease);
+		if (rc != STORE_NOT_FOUND)
+			return rc;
+	}
+	return store_lease_grant(ctx, ttl, lease);
+}
+
+/* A lease that holds no key any more: kept in reserve, or revoked. */
+static void
+lease_give_back(struct store_ctx *ctx, int64_t id, int64_t ttl)
+{
+	size_t i;
+
+	for (i = 0; i < SPARE_LEASES; i++)
+		if (spare[i].id == 0) {
+			spare[i].id = id;
+			spare[i].asked = ttl;
+			return;
+		}
+	if (store_lease_revoke(ctx, id) != STORE_OK)
+		log_info("lock: a lease holding nothing is left to lapse in %lld s",
+		    (long long)ttl);
+}
+
 /* A fresh token and the holding it names, on a fresh lease. */
 static enum store_result
 new_holding(struct store_ctx *ctx, const char *name, const char *holder,
@@ -195,7 +247,7 @@ new_holding(struct store_ctx *ctx, const char *name, const char *holder,
 	snprintf(got->token, sizeof(got->token), LOCK_TOKEN_PREFIX "%s", hex);
 	explicit_bzero(hex, sizeof(hex));
 	digest_sha256_hex(got->token, strlen(got->token), s->sha256);
-	if ((rc = store_lease_grant(ctx, ttl, &lease)) != STORE_OK)
+	if ((rc = lease_take(ctx, ttl, &lease)) != STORE_OK)
 		return rc;
 	s->name = name;
 	s->holder = holder;
@@ -219,8 +271,14 @@ lock_try_acquire(struct store_ctx *ctx, const char *name, const char *holder,
 	rc = put_if_absent(ctx, got, lock_key(ctx->arena, name), held);
 	if (rc == STORE_OK)
 		return STORE_OK;
-	/* The lease holds nothing of ours (or nothing anyone can use). */
-	if (store_lease_revoke(ctx, got->state.lease) != STORE_OK)
+	/*
+	 * Held by another: the lease holds nothing, and is kept for the next
+	 * try. Otherwise the transaction's fate may be unknown, and the lease
+	 * may hold the key: revoked, or, if etcd cannot be told, left to lapse.
+	 */
+	if (rc == STORE_EXISTS)
+		lease_give_back(ctx, got->state.lease, ttl);
+	else if (store_lease_revoke(ctx, got->state.lease) != STORE_OK)
 		log_info("lock %s: the lease of a failed acquisition is left to "
 		    "lapse in %lld s", name, (long long)got->state.ttl);
 	explicit_bzero(got->token, sizeof(got->token));
@@ -301,9 +359,23 @@ lock_release(struct store_ctx *ctx, const char *name, const char *token,
 {
 	enum store_result rc;
 
+	struct store_condition at = { .kind = STORE_IF_REVISION };
+	int64_t revision;
+
 	if ((rc = find_holding(ctx, name, token, state)) != STORE_OK)
 		return rc;
-	return store_lease_revoke(ctx, state->lease);
+	if (state->lease == 0)
+		return STORE_CORRUPT;
+	/*
+	 * The holding's key goes, as it was found (a lapse and a new holder
+	 * meanwhile: not ours to delete); its lease, now empty, is kept for
+	 * the next acquisition here.
+	 */
+	at.revision = state->revision;
+	rc = store_delete(ctx, lock_key(ctx->arena, name), &at, &revision);
+	if (rc == STORE_OK)
+		lease_give_back(ctx, state->lease, state->ttl);
+	return rc == STORE_STALE ? STORE_NOT_FOUND : rc;
 }
 
 enum store_result

@@ -135,6 +135,26 @@ def own_cpu(before, after):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_process(before, after, sequences):
+    """Microseconds of CPU per sequence by process name (etcd, nginx,
+    dynconf-fcgi, wrk...), for where a sequence's CPU goes (BENCH_CPU_DETAIL)."""
+    start, _ = before
+    end, ours = after
+    by = {}
+    for pid, t in end.items():
+        if pid not in ours:
+            continue
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                name = f.read().strip()
+        except OSError:
+            name = "?"
+        by[name] = by.get(name, 0) + max(0, t - start.get(pid, 0))
+    tick = 1e6 / os.sysconf("SC_CLK_TCK") / max(sequences, 1)
+    return ", ".join("%s %.0f" % (n, t * tick) for n, t in
+                     sorted(by.items(), key=lambda kv: -kv[1]) if t)
+
+
 def measure(args, sides, clients, label):
     """sides: [(name, url, script)], the baseline first; script is a path, or
     a function of a run number that writes one (a run cut short may leave
@@ -159,6 +179,9 @@ def measure(args, sides, clients, label):
                             r["other_cpu"] * 100,
                             "  (%d errors)" % r["errors"] if r["errors"] else "",
                             "  disturbed" if disturbed else ""))
+                if os.environ.get("BENCH_CPU_DETAIL"):
+                    run.log("bench:   CPU us per sequence: " +
+                            cpu_by_process(before, after, r["sequences"]))
                 if not disturbed:
                     break
             r["disturbed"] = disturbed
