@@ -55,6 +55,9 @@ REPO = Path(__file__).resolve().parents[2]
 CONTRIB = REPO / "contrib"
 TIMEOUT = 10.0          # seconds, for any single network operation
 START_TIMEOUT = 20.0    # seconds for a process to become ready
+# Where the shipped web server sites find the admin UI (make install puts
+# the tree's ui/ there); the stacks here serve the tree's ui/ itself.
+UI_DIR = "/usr/share/dynconf/ui"
 
 
 class SkipTest(Exception):
@@ -858,6 +861,7 @@ class Nginx:
             "listen 8080;": f"listen {host}:{self.port};",
             "unix:/run/dynconf/dynconf.sock": f"unix:{stack.socket_path}",
             "unix:/run/dynconf/dynconf-write.sock": f"unix:{stack.write_socket_path}",
+            UI_DIR: REPO / "ui",
         }, "contrib/nginx/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(server)
         d = self.dir
@@ -898,7 +902,8 @@ http {{
         self.proc.stop()
 
 
-APACHE_MODULES = ["mpm_event", "authz_core", "proxy", "proxy_fcgi", "headers", "unique_id"]
+APACHE_MODULES = ["mpm_event", "authz_core", "proxy", "proxy_fcgi", "headers", "unique_id",
+                  "alias"]
 
 
 class Apache:
@@ -913,6 +918,7 @@ class Apache:
             "<VirtualHost *:8080>": f"<VirtualHost *:{self.port}>",
             "unix:/run/dynconf/dynconf.sock": f"unix:{stack.socket_path}",
             "unix:/run/dynconf/dynconf-write.sock": f"unix:{stack.write_socket_path}",
+            UI_DIR: REPO / "ui",
         }, "contrib/apache/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(site)
         d = self.dir

@@ -129,3 +129,136 @@ def test_whoami_in_openapi(stack):
     assert op["security"] == [{"bearer": []}], op
     assert set(op["responses"]["200"]["content"]["application/json"]["schema"]
                ["required"]) == {"actor", "kind", "scopes"}
+
+
+# -- the UI's files and /v1/docs, as the shipped sites serve them
+
+TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript",
+         ".svg": "image/svg+xml", ".txt": "text/plain", "": "text/plain"}
+
+
+def ui_files():
+    return sorted(p.relative_to(UI).as_posix() for p in UI.rglob("*") if p.is_file())
+
+
+def csp(resp):
+    """The Content-Security-Policy's directives: {name: [values]}."""
+    header = resp.headers.get("content-security-policy", "")
+    out = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            out[words[0]] = words[1:]
+    return out
+
+
+def assert_locked_down(resp, what):
+    policy = csp(resp)
+    assert policy.get("default-src") == ["'none'"], (what, policy)
+    assert policy.get("script-src") == ["'self'"], (what, policy)
+    assert policy.get("frame-ancestors") == ["'none'"], (what, policy)
+    assert policy.get("base-uri") == ["'none'"], (what, policy)
+    for values in policy.values():
+        assert not {"'unsafe-inline'", "'unsafe-eval'", "*"} & set(values), (what, policy)
+    assert resp.headers.get("x-content-type-options") == "nosniff", what
+    assert resp.headers.get("x-frame-options") == "DENY", what
+
+
+def test_ui_served_by_both_web_servers(stack):
+    files = ui_files()
+    assert "index.html" in files and "vendor/swagger-ui/swagger-ui-bundle.js" in files
+    for via in ("nginx", "apache"):
+        for rel in files:
+            resp = stack.request("GET", f"/ui/{rel}", via=via)
+            what = f"{via} /ui/{rel}"
+            assert resp.status == 200, (what, resp)
+            assert resp.body == (UI / rel).read_bytes(), what
+            ctype = resp.headers["content-type"].split(";")[0].strip()
+            suffix = Path(rel).suffix if Path(rel).suffix != ".txt" else ".txt"
+            assert ctype == TYPES[suffix], (what, ctype)
+            assert_locked_down(resp, what)
+        index = stack.request("GET", "/ui/", via=via)
+        assert index.status == 200 and index.body == (UI / "index.html").read_bytes(), via
+        assert index.headers["content-type"].startswith("text/html"), index
+        assert_locked_down(index, f"{via} /ui/")
+        moved = stack.request("GET", "/ui", via=via)
+        assert moved.status == 301 and moved.headers["location"].endswith("/ui/"), (via, moved)
+        docs = stack.request("GET", "/v1/docs", via=via)
+        assert docs.status == 200 and docs.body == (UI / "docs.html").read_bytes(), (via, docs)
+        assert docs.headers["content-type"].startswith("text/html"), (via, docs)
+        assert_locked_down(docs, f"{via} /v1/docs")
+        assert stack.request("GET", "/ui/no-such-file.js", via=via).status == 404
+        # The API beside it is the pool's, as before.
+        health = stack.request("GET", "/v1/health", via=via)
+        assert health.status == 200 and health.headers["content-type"] == "application/json"
+        openapi = stack.request("GET", "/v1/openapi.json", via=via)
+        assert openapi.status == 200 and "/v1/docs" not in openapi.json()["paths"]
+    # None of it reached the pool.
+    log = (stack.state_dir / "dynconf.log").read_text()
+    assert "path=/v1/health" in log
+    assert "path=/ui" not in log and "path=/v1/docs" not in log
+
+
+class Page(HTMLParser):
+    """What an HTML page loads and what it holds inline."""
+
+    def __init__(self):
+        super().__init__()
+        self.refs, self.inline = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in attrs:
+            if name.startswith("on") or name == "style":
+                self.inline.append(f"<{tag} {name}>")
+        if tag == "script":
+            if "src" not in attrs:
+                self.inline.append("<script> without src")
+            else:
+                self.refs.append(attrs["src"])
+        if tag == "style":
+            self.inline.append("<style>")
+        if tag == "link":
+            self.refs.append(attrs["href"])
+
+
+def test_pages_load_only_their_own_files():
+    """No inline script, style or handler (the CSP would block them), and
+    every file a page names is one of ui/'s."""
+    for name in ("index.html", "docs.html"):
+        page = Page()
+        page.feed((UI / name).read_text())
+        assert not page.inline, (name, page.inline)
+        for ref in page.refs:
+            path = ref.removeprefix("/ui/") if ref.startswith("/ui/") else ref
+            assert not re.match(r"^[a-z]+:|^//", path), (name, ref)
+            assert (UI / path).is_file(), (name, ref)
+
+
+def test_ui_code_never_parses_data_as_markup():
+    """The UI builds the page with text nodes only (dom.js): nothing that
+    parses a string as HTML or runs one as code."""
+    banned = re.compile(r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|"
+                        r"\beval\(|new Function|setTimeout\(\s*['\"`]|createContextualFragment|"
+                        r"DOMParser")
+    for path in (UI / "js").rglob("*.js"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if line.lstrip().startswith("//"):
+                continue
+            assert not banned.search(line.replace("'innerHTML'", "").replace("'outerHTML'", "")), \
+                f"{path.relative_to(UI)}:{n}: {line.strip()}"
+
+
+def test_make_install_ships_every_ui_file():
+    if not (harness.REPO / "Makefile").exists():
+        raise harness.SkipTest("the tree is not configured (no Makefile)")
+    with tempfile.TemporaryDirectory() as dest:
+        done = subprocess.run(["make", "-s", "install", f"DESTDIR={dest}"], cwd=harness.REPO,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        found = [p for p in Path(dest).rglob("ui") if p.is_dir() and p.parent.name == "dynconf"]
+        assert len(found) == 1, found
+        installed = sorted(p.relative_to(found[0]).as_posix()
+                           for p in found[0].rglob("*") if p.is_file())
+    assert installed == ui_files(), \
+        f"not installed: {set(ui_files()) - set(installed)}; extra: {set(installed) - set(ui_files())}"
