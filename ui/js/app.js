@@ -28,6 +28,7 @@ const HIDDEN = [
 const state = {
   me: null, // GET /v1/whoami
   stale: false,
+  flash: null, // {kind, text}: for the next page
   leave: [], // the current page's clean-ups
 };
 
@@ -36,6 +37,18 @@ const $ = (id) => document.getElementById(id);
 export function can(scope) {
   const scopes = state.me?.scopes ?? [];
   return scopes.includes(scope) || scopes.includes('admin');
+}
+
+// A message for the next page shown (after a save that moves to another
+// page, say), in place of the one it would have shown on this one.
+export function flash(kind, text) {
+  state.flash = { kind, text };
+}
+
+// Go to a page; the same page again is rendered again (after a save).
+export function navigate(hash) {
+  if (location.hash === hash) route(true);
+  else location.hash = hash;
 }
 
 export function isStale() {
@@ -71,7 +84,10 @@ on('cache', (value) => {
   else if (value === 'hit' || value === 'bypass') setStale(false);
 });
 
-on('unauthorized', () => signOut('The token was refused (expired or revoked?). Sign in again.'));
+on('unauthorized', () => {
+  // While signing in, the form says it; once in, the token stopped working.
+  if (state.me) signOut('The token was refused (expired or revoked?). Sign in again.');
+});
 
 async function pollHealth() {
   try {
@@ -217,6 +233,13 @@ async function route(focus = false) {
     fill(main, h('h1', { tabindex: '-1' }, def.title), notice('error', e.message));
   }
   if (mine !== rendering) return;
+  if (state.flash) {
+    const { kind, text } = state.flash;
+    state.flash = null;
+    const first = main.querySelector('h1');
+    const note = notice(kind, text);
+    if (first) first.after(note); else main.prepend(note);
+  }
   applyEditable();
   if (focus) main.querySelector('h1')?.focus();
 }
@@ -224,6 +247,11 @@ async function route(focus = false) {
 // -- start
 
 function start() {
+  // The skip link's #main would be a route: move the focus instead.
+  document.querySelector('.skip-link').addEventListener('click', (event) => {
+    event.preventDefault();
+    $('main').focus();
+  });
   $('menu-toggle').addEventListener('click', () => {
     const open = !$('nav').classList.contains('open');
     $('nav').classList.toggle('open', open);

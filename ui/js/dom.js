@@ -66,12 +66,15 @@ export function notice(kind, ...text) {
 // A table; columns: [{label, cell(row) -> node or text}], rows: objects.
 export function table(caption, columns, rows, empty = 'Nothing here yet.') {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
+  // Explicit roles: at phone width the cells are laid out as blocks
+  // (app.css), which would cost the table its semantics otherwise.
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
-    h('table', null,
+    h('table', { role: 'table' },
       h('caption', { class: 'visually-hidden' }, caption),
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c.label)))),
-      h('tbody', null, rows.map((row) => h('tr', null,
-        columns.map((c) => h('td', { 'data-label': c.label }, c.cell(row))))))));
+      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' },
+        columns.map((c) => h('th', { scope: 'col', role: 'columnheader' }, c.label)))),
+      h('tbody', { role: 'rowgroup' }, rows.map((row) => h('tr', { role: 'row' },
+        columns.map((c) => h('td', { 'data-label': c.label, role: 'cell' }, c.cell(row))))))));
 }
 
 // JSON as text, compact when short.

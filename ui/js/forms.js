@@ -18,10 +18,11 @@ const LISTS = new Set(['in', 'not_in']);
 // A textarea that must hold JSON (or nothing, when optional). read():
 // {ok, value, empty}. onInput is called after each change.
 export function jsonField(label, value, { optional = false, small = false, hint, onInput } = {}) {
-  const input = h('textarea', {
-    class: `json${small ? ' small' : ''}`, spellcheck: 'false', rows: small ? 1 : 6,
-  });
+  const input = h('textarea', { class: `json${small ? ' small' : ''}`, spellcheck: 'false' });
   input.value = value === undefined ? '' : jsonText(value);
+  // As tall as the value, within bounds.
+  const lines = input.value.split('\n').length;
+  input.rows = small ? Math.min(lines, 4) : Math.max(2, Math.min(lines + 1, 14));
   const message = h('p', { class: 'hint', id: uid('msg'), 'aria-live': 'polite' });
   const wrap = field(label, input, hint);
   wrap.append(message);
@@ -122,11 +123,11 @@ export function criteriaEditor(legend, criteria, { onInput, emptyText = 'No cond
   const rows = h('div', { class: 'conds' });
   const empty = h('p', { class: 'hint' }, emptyText);
   const box = h('fieldset', { class: 'criteria' }, h('legend', null, legend), empty, rows);
-  const update = () => {
+  const update = (changed = true) => {
     empty.hidden = rows.children.length > 0;
-    onInput?.();
+    if (changed) onInput?.();
   };
-  const addRow = (row = { attr: '', op: 'eq', value: '' }) => {
+  const addRow = (row = { attr: '', op: 'eq', value: '' }, changed = true) => {
     const attr = h('input', { type: 'text', class: 'mono', value: row.attr, spellcheck: 'false', 'data-role': 'attr' });
     const op = h('select', { 'data-role': 'op' },
       OPERATORS.map(([value, text]) => h('option', { value }, text)));
@@ -138,15 +139,15 @@ export function criteriaEditor(legend, criteria, { onInput, emptyText = 'No cond
         { kind: 'small', 'aria-label': 'Remove this condition' }));
     for (const el of [attr, op, value]) el.addEventListener('input', () => onInput?.());
     rows.append(line);
-    update();
+    update(changed);
     return line;
   };
   box.append(h('p', { class: 'hint' },
     'Values are JSON when they read as JSON (18, true, "18"), text otherwise; ' +
     '"is one of" takes a comma-separated list.'),
   button('Add condition', () => addRow().querySelector('input').focus(), { kind: 'small' }));
-  for (const row of criteriaRows(criteria) ?? []) addRow(row);
-  update();
+  for (const row of criteriaRows(criteria) ?? []) addRow(row, false);
+  update(false);
   const read = () => rowsCriteria([...rows.children].map((line) => ({
     attr: line.querySelector('[data-role=attr]').value,
     op: line.querySelector('[data-role=op]').value,

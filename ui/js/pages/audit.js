@@ -3,6 +3,7 @@
 // seconds while the first page shows.
 
 import { ApiError, get } from '../api.js';
+import { navigate } from '../app.js';
 import { fill, field, h, link, notice, table, when } from '../dom.js';
 import { Poller } from '../live.js';
 
@@ -41,9 +42,9 @@ export default async function auditPage(ctx) {
     h('button', { type: 'submit', class: 'btn' }, 'Filter'));
   filters.addEventListener('submit', (e) => {
     e.preventDefault();
-    location.hash = link('audit', {
+    navigate(link('audit', {
       resource: resource.value.trim(), key: key.value.trim(), actor: actor.value.trim(), since: rfc3339(since.value),
-    });
+    }));
   });
   const listBox = h('div');
   fill(main, h('h1', { tabindex: '-1' }, 'Audit'),

@@ -4,7 +4,7 @@
 
 import { ApiError, get, ifMatch, ifNone, listAll, request } from '../api.js';
 import { button, fill, field, h, jsonText, link, notice, when } from '../dom.js';
-import { setBlocked } from '../app.js';
+import { navigate, setBlocked } from '../app.js';
 import { jsonField } from '../forms.js';
 import { Watch } from '../live.js';
 
@@ -49,7 +49,7 @@ export default async function configPage(ctx) {
     h('button', { type: 'submit', class: 'btn' }, 'Show'));
   filter.addEventListener('submit', (e) => {
     e.preventDefault();
-    location.hash = link('config', { prefix: prefixInput.value.trim() });
+    navigate(link('config', { prefix: prefixInput.value.trim() }));
   });
   fill(main,
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Config'),
@@ -99,7 +99,6 @@ export default async function configPage(ctx) {
       },
       hint: 'Any JSON: an object, an array, a string in quotes, a number, true, false or null.',
     });
-    value.input.rows = 12;
     const form = h('form', { class: 'card', 'aria-labelledby': 'entry-title' },
       h('h2', { id: 'entry-title', class: 'flag-key' }, entry.key),
       h('p', { class: 'hint' }, `Revision ${entry.revision} · updated `, when(entry.updated_at)),
@@ -130,7 +129,7 @@ export default async function configPage(ctx) {
     try {
       await request('DELETE', entryPath(entry.key), { headers: ifMatch(entry.revision) });
       say('ok', `Deleted ${entry.key}.`);
-      location.hash = link('config', { prefix });
+      navigate(link('config', { prefix }));
     } catch (e) {
       say('error', e.message);
     }
@@ -154,7 +153,7 @@ export default async function configPage(ctx) {
       if (!v.ok) return say('error', v.error);
       try {
         await request('PUT', entryPath(k), { body: { value: v.value }, headers: ifNone });
-        location.hash = link('config', { prefix, key: k });
+        navigate(link('config', { prefix, key: k }));
       } catch (err) {
         say('error', err.code === 'already_exists' ? `${k} already exists.` : err.message);
       }

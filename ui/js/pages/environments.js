@@ -41,7 +41,7 @@ export default async function environmentsPage(ctx) {
     if (writable) {
       columns.push({
         label: 'Actions', cell: (e) => h('div', { class: 'row' },
-          button('Rotate SDK key', () => rotate(e.name), { kind: 'small', edit: true, 'aria-label': `Rotate the SDK key of ${e.name}` }),
+          button('Rotate SDK key', () => rotate(e.name), { kind: 'small', edit: true, 'aria-label': `Rotate SDK key of ${e.name}` }),
           e.name === 'default' ? null : button('Delete', () => remove(e.name), { kind: 'small danger', edit: true, 'aria-label': `Delete ${e.name}` })),
       });
     }
@@ -83,7 +83,7 @@ export default async function environmentsPage(ctx) {
   let create = null;
   if (writable) {
     const name = h('input', { type: 'text', class: 'mono', required: true, spellcheck: 'false', pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}' });
-    create = h('form', { class: 'card toolbar', 'aria-label': 'New environment' },
+    create = h('form', { class: 'card toolbar', 'aria-label': 'Create an environment' },
       field('New environment', name, 'Letters, digits, . _ -'),
       h('button', { type: 'submit', class: 'btn primary', 'data-edit': true }, 'Create'));
     create.addEventListener('submit', async (e) => {

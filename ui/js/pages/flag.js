@@ -10,6 +10,7 @@ import { button, code, fill, field, h, link, notice, when } from '../dom.js';
 import { flagBody, flagPath, readFlag, setEnabled, updateFlag } from '../flagdoc.js';
 import { flagForm, flagJson, formCanShow } from '../flagform.js';
 import { Watch } from '../live.js';
+import { flash, navigate } from '../app.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -36,7 +37,8 @@ export default async function flagPage(ctx) {
   const meta = h('p', { class: 'hint' });
   fill(main,
     h('p', null, h('a', { href: link('flags', { env }) }, `← Flags of ${env}`)),
-    heading, meta, status, conflictBox, stateBox, defBox, evalBox);
+    heading, meta, status, conflictBox,
+    h('div', { class: 'flag-layout' }, h('div', null, stateBox, defBox), h('div', { class: 'side' }, evalBox)));
   ctx.setTitle(creating ? 'New flag' : `Flag ${key}`);
 
   const say = (kind, text) => fill(status, notice(kind, text));
@@ -113,7 +115,7 @@ export default async function flagPage(ctx) {
       keyInput ? field('Key', keyInput, 'Letters, digits, . _ -; up to 128.') : null,
       creating ? h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'new-enabled', checked: true }), 'Enabled') : null,
       s.editor.el,
-      h('div', { class: 'row' },
+      h('div', { class: 'row actions' },
         h('button', { type: 'submit', class: 'btn primary', 'data-edit': true }, creating ? 'Create flag' : 'Save'),
         creating ? null : button('Delete flag', remove, { kind: 'danger', edit: true })));
     form.addEventListener('submit', (e) => {
@@ -152,7 +154,8 @@ export default async function flagPage(ctx) {
         if (!NAME.test(flagKey)) return say('error', 'The key: letters, digits, . _ - (up to 128), starting with a letter or digit.');
         const { path, query } = flagPath(flagKey, env);
         await request('PUT', path, { query, body, headers: ifNone });
-        location.hash = link('flag', { key: flagKey, env });
+        flash('ok', `Created ${flagKey} in ${env}.`);
+        navigate(link('flag', { key: flagKey, env }));
         return undefined;
       }
       s.doc = await updateFlag(key, env, body, over ?? s.doc.revision);
@@ -215,7 +218,8 @@ export default async function flagPage(ctx) {
     try {
       const { path, query } = flagPath(key, env);
       await request('DELETE', path, { query, headers: ifMatch(s.doc.revision) });
-      location.hash = link('flags', { env });
+      flash('ok', `Deleted ${key} from ${env}.`);
+      navigate(link('flags', { env }));
     } catch (e) {
       say('error', e instanceof ApiError && e.status === 412 ? 'The flag changed meanwhile: look again before deleting it.' : e.message);
     }

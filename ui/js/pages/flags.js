@@ -1,6 +1,7 @@
 // Flags of an environment: search by key prefix, filter by state, order,
 // page; switch a flag on or off in place; live through /v1/watch.
 
+import { navigate } from '../app.js';
 import { ApiError, get } from '../api.js';
 import { code, fill, h, link, notice, table, when, field } from '../dom.js';
 import { environmentNames, setEnabled } from '../flagdoc.js';
@@ -16,10 +17,10 @@ export default async function flagsPage(ctx) {
     ordering: params.get('ordering') ?? 'key', offset: Number(params.get('offset') ?? 0) || 0,
   };
   const go = (changes) => {
-    location.hash = link('flags', { env, ...q, offset: 0, ...changes });
+    navigate(link('flags', { env, ...q, offset: 0, ...changes }));
   };
 
-  const envSelect = h('select', { onchange: () => { location.hash = link('flags', { env: envSelect.value }); } });
+  const envSelect = h('select', { onchange: () => { navigate(link('flags', { env: envSelect.value })); } });
   for (const name of await environmentNames()) envSelect.append(h('option', { value: name }, name));
   envSelect.value = env;
   const search = h('input', { type: 'search', value: q.prefix, spellcheck: 'false' });

@@ -67,12 +67,12 @@ export default async function locksPage(ctx) {
       {
         label: 'Actions', cell: (r) => h('div', { class: 'row' },
           admin && r.lock ? button('Force release', () => release(r), {
-            kind: 'small danger', edit: true, 'aria-label': `Force the release of ${r.name}`,
+            kind: 'small danger', edit: true, 'aria-label': `Force release ${r.name}`,
           }) : null,
           button('Forget', () => {
             remember(known().filter((n) => n !== r.name));
             load();
-          }, { kind: 'small', 'aria-label': `Stop following ${r.name}` })),
+          }, { kind: 'small', 'aria-label': `Forget ${r.name}` })),
       },
     ];
     fill(listBox, table('Locks followed', columns, rows, 'Look a lock up by its name to follow it here.'));

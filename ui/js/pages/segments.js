@@ -6,6 +6,7 @@ import { ApiError, get, ifMatch, ifNone, listAll, request } from '../api.js';
 import { button, fill, field, h, link, notice, parseJson, seg, table, when } from '../dom.js';
 import { criteriaEditor, criteriaRows } from '../forms.js';
 import { Poller } from '../live.js';
+import { flash, navigate } from '../app.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -66,9 +67,8 @@ export default async function segmentsPage(ctx) {
           body: { description: description.value, criteria: c.value },
           headers: doc ? ifMatch(doc.revision) : ifNone,
         });
-        say('ok', `Saved ${segName}: revision ${r.body.revision}.`);
-        location.hash = link('segments', { name: segName });
-        await load();
+        flash('ok', `Saved ${segName}: revision ${r.body.revision}.`);
+        navigate(link('segments', { name: segName }));
       } catch (err) {
         if (err instanceof ApiError && err.status === 412) {
           say('error', doc ? 'The segment changed meanwhile: open it again to see the current version.' : `A segment ${segName} already exists.`);
@@ -85,8 +85,8 @@ export default async function segmentsPage(ctx) {
     if (!window.confirm(`Delete the segment ${doc.name}?`)) return;
     try {
       await request('DELETE', `/v1/segments/${seg(doc.name)}`);
-      say('ok', `Deleted ${doc.name}.`);
-      location.hash = link('segments');
+      flash('ok', `Deleted ${doc.name}.`);
+      navigate(link('segments'));
     } catch (e) {
       if (e.code === 'segment_in_use') {
         say('error', `Flags use ${doc.name}: ${(e.problem.flags ?? []).join(', ')}. Take it out of their rules first.`);

@@ -2,6 +2,7 @@
 // edit (name, email, age, and the user's other fields as JSON, saved at the
 // revision read), delete.
 
+import { navigate } from '../app.js';
 import { ApiError, get, ifMatch, request } from '../api.js';
 import { button, fill, field, h, link, notice, parseJson, seg, table, when } from '../dom.js';
 import { Poller } from '../live.js';
@@ -33,7 +34,7 @@ export default async function usersPage(ctx) {
     h('button', { type: 'submit', class: 'btn' }, 'Search'));
   filters.addEventListener('submit', (e) => {
     e.preventDefault();
-    location.hash = link('users', { search: search.value.trim(), ordering: order.value });
+    navigate(link('users', { search: search.value.trim(), ordering: order.value }));
   });
   order.addEventListener('change', () => filters.requestSubmit());
   fill(main,
@@ -94,7 +95,7 @@ export default async function usersPage(ctx) {
           fill(editBox, editor(r.body));
         } else {
           const r = await request('POST', '/v1/users', { body });
-          location.hash = link('users', { ...q, id: r.body.id });
+          navigate(link('users', { ...q, id: r.body.id }));
         }
         seen = '';
         await load();
@@ -112,7 +113,7 @@ export default async function usersPage(ctx) {
     try {
       await request('DELETE', `/v1/users/${seg(user.id)}`, { headers: ifMatch(user.revision) });
       say('ok', `Deleted ${user.name}.`);
-      location.hash = link('users', q);
+      navigate(link('users', q));
     } catch (e) {
       say('error', e.message);
     }
