@@ -68,12 +68,15 @@ export default async function tokensPage(ctx) {
     const sig = JSON.stringify(items);
     if (sig === seen) return;
     seen = sig;
+    // Makers by name where this token sees them (else their id, or jwt:sub).
+    const names = new Map(items.map((t) => [t.id, t.name]));
+    const maker = (by) => (by && names.has(by) ? `${names.get(by)} (${by})` : by ?? '');
     fill(listBox, table('Tokens', [
       { label: 'Name', cell: (t) => h('span', null, t.name, t.id === me.token_id ? ' (this one)' : '') },
       { label: 'Scopes', cell: (t) => t.scopes.join(' ') },
       { label: 'Created', cell: (t) => when(t.created_at) },
       { label: 'Expires', cell: (t) => (t.expired ? h('span', { class: 'badge down' }, 'expired') : (t.expires_at ? when(t.expires_at) : 'never')) },
-      { label: 'Made by', cell: (t) => t.created_by ?? '' },
+      { label: 'Made by', cell: (t) => maker(t.created_by) },
       {
         label: 'Actions', cell: (t) => button('Revoke', () => revoke(t), {
           kind: 'small danger', edit: true, 'aria-label': `Revoke ${t.name}`,
