@@ -55,6 +55,8 @@ test('a revoked token is sent back to the sign-in form', async () => {
   const page = await newPage(browser);
   await signIn(page, made.token);
   assert.equal((await api('DELETE', `/v1/tokens/${made.id}`)).status, 204);
+  const answers = [];
+  page.on('response', (r) => answers.push(`${r.status()} ${new URL(r.url()).pathname}`));
   // Revocation reaches every node within a second or so: the next page
   // read after it is refused, and the page goes back to the sign-in form.
   const login = page.getByLabel('API token');
@@ -63,7 +65,9 @@ test('a revoked token is sent back to the sign-in form', async () => {
     await page.goto(`${BASE}/ui/#/segments?t=${Date.now()}`);
     await page.waitForTimeout(300);
     return login.isVisible();
-  }, 15000, 'the sign-in form');
+  }, 15000, 'the sign-in form').catch((e) => {
+    throw new Error(`${e.message}; answers since the revocation: ${answers.join(', ')}`);
+  });
   await page.getByText('The token was refused').waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await page.context().close();

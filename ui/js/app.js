@@ -33,6 +33,7 @@ const state = {
 };
 
 const $ = (id) => document.getElementById(id);
+let rendering = 0; // which route() call draws the page now
 
 export function can(scope) {
   const scopes = state.me?.scopes ?? [];
@@ -103,6 +104,7 @@ async function pollHealth() {
 function signOut(message) {
   session.forget();
   state.me = null;
+  rendering += 1; // a page still drawing draws no more
   leavePage();
   showLogin(message);
 }
@@ -190,8 +192,6 @@ function parseHash() {
   return { page: parts[0] ?? '', rest: parts.slice(1), params: new URLSearchParams(queryPart) };
 }
 
-let rendering = 0;
-
 async function route(focus = false) {
   if (!state.me) return;
   const { page, rest, params } = parseHash();
@@ -209,7 +209,11 @@ async function route(focus = false) {
   }
   $('nav').classList.remove('open');
   $('menu-toggle').setAttribute('aria-expanded', 'false');
-  const main = $('main');
+  // Each page draws into a container of its own: a page still loading
+  // when the person moves on (or is signed out) draws into one that is
+  // no longer shown, never over the next page.
+  const main = h('div', { class: 'page' });
+  fill($('main'), main);
   document.title = `${def.title} · dynconf`;
   if (def.needs.length > 0 && !def.needs.some(can)) {
     fill(main, h('h1', { tabindex: '-1' }, def.title),
@@ -223,7 +227,8 @@ async function route(focus = false) {
     fill(main);
     await module.default({
       main, rest, params, me: state.me, can, isStale,
-      onLeave: (fn) => state.leave.push(fn),
+      // A page left before it finished drawing stops what it starts at once.
+      onLeave: (fn) => (mine === rendering ? state.leave.push(fn) : fn()),
       setTitle: (title) => {
         document.title = `${title} · dynconf`;
       },
