@@ -1337,6 +1337,8 @@ def run_dev(args):
         (dev / "stack.env").write_text(env)
         print(f"dev-server: dynconf at http://127.0.0.1:{stack.nginx.port} "
               f"(etcd {stack.etcd.url}, admin token in {dev}/admin.token)\n"
+              f"dev-server: the admin UI: http://127.0.0.1:{stack.nginx.port}/ui/ "
+              f"(sign in with the token in {dev}/admin.token)\n"
               f"dev-server: . .dev/stack.env; curl -i $DYNCONF_URL/v1/health\n"
               f"dev-server: curl -H \"Authorization: Bearer $(cat $DYNCONF_TOKEN_FILE)\" "
               f"$DYNCONF_URL/v1/flags\n"

@@ -4,9 +4,10 @@ addition) for every kind of credential, and the UI's static files and
 by the harness with only ports and paths rewritten): their types, the
 security headers (a Content-Security-Policy without inline script, no
 sniffing, no framing), nothing of it handed to the pool, the API beside
-it unchanged; every file of ui/ installed by make install, and no inline
-script or handler in any page. The UI itself runs in a browser in
-tests/ui (tests/run runs both).
+it unchanged, the development stack alike; every file of ui/ installed by
+make install, no inline script or handler in any page, and no code that
+parses data as markup. The UI itself runs in a browser in tests/ui
+(tests/run runs both).
 """
 
 import base64
@@ -15,7 +16,10 @@ import hmac
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from html.parser import HTMLParser
@@ -262,3 +266,35 @@ def test_make_install_ships_every_ui_file():
                            for p in found[0].rglob("*") if p.is_file())
     assert installed == ui_files(), \
         f"not installed: {set(ui_files()) - set(installed)}; extra: {set(installed) - set(ui_files())}"
+
+
+def test_dev_stack_serves_the_ui():
+    """contrib/dev-server's stack (harness.py --dev): the UI at /ui/ and
+    /v1/docs, as the README says, and it names the address on start."""
+    dev = Path(tempfile.mkdtemp(prefix="dynconf-dev-ui."))
+    port = harness.free_port()
+    proc = subprocess.Popen([sys.executable, str(harness.REPO / "tests/integration/harness.py"),
+                             "--dev", "--port", str(port), "--processes", "1"],
+                            env=dict(os.environ, DYNCONF_DEV_DIR=str(dev)),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        harness.wait_until(lambda: (dev / "stack.env").exists() and proc.poll() is None,
+                           timeout=60, what="the dev stack")
+        token = (dev / "admin.token").read_text().strip()
+        for path in ("/ui/", "/ui/js/app.js", "/v1/docs"):
+            resp = harness.http_request(port, "GET", path)
+            assert resp.status == 200, (path, resp)
+            assert_locked_down(resp, f"dev {path}")
+        who = harness.http_request(port, "GET", "/v1/whoami",
+                                   headers={"Authorization": f"Bearer {token}"})
+        assert who.status == 200 and who.json()["scopes"][-1] == "admin", who
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out = proc.communicate(timeout=30)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        shutil.rmtree(dev, ignore_errors=True)
+    assert f"the admin UI: http://127.0.0.1:{port}/ui/" in out, out[-2000:]
