@@ -4,12 +4,13 @@
 #   dynconf_install_deps        install what building and testing need
 #   dynconf_build [--sanitizers] configure (when needed) and build in-tree
 
-# The Debian packages a build and a full test run need (the last line:
-# building the Debian package and checking it, tests/package).
+# The Debian packages a build and a full test run need (chromium: the
+# admin UI's browser tests, tests/ui; the last line: building the Debian
+# package and checking it, tests/package).
 DYNCONF_DEPS="build-essential autoconf automake pkg-config libfcgi-dev
 libjson-c-dev libcurl4-openssl-dev libsqlite3-dev libssl-dev check
 etcd-server etcd-client nginx apache2 spawn-fcgi curl python3 wrk mandoc
-libfcgi-bin clang libclang-rt-14-dev
+libfcgi-bin clang libclang-rt-14-dev chromium
 dpkg-dev debhelper fakeroot lintian"
 
 dynconf_log() {

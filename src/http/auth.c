@@ -335,6 +335,8 @@ authorize(struct exchange *ex)
 	enum scope needed = ex->route->scope_by_request != NULL ?
 	    ex->route->scope_by_request(ex) : ex->route->scope;
 
+	if (ex->route->flags & ROUTE_ANY_CREDENTIAL)
+		return 0;
 	if (ex->principal.kind == PRINCIPAL_SDK_KEY) {
 		if (ex->route->flags & ROUTE_SDK_KEY)
 			return 0;
@@ -406,7 +408,8 @@ auth_check(struct exchange *ex)
 {
 	const char *token, *header;
 
-	if (ex->route->scope == SCOPE_PUBLIC)
+	if (ex->route->scope == SCOPE_PUBLIC &&
+	    !(ex->route->flags & ROUTE_ANY_CREDENTIAL))
 		return 0;
 	if (ex->route->flags & ROUTE_FLAGSMITH)
 		return flagsmith_check(ex);

@@ -287,7 +287,8 @@ security_of(const struct route *r)
 		add_requirement(security, "environmentKey", NULL);
 		return security;
 	}
-	add_requirement(security, "bearer", scope_name(r->scope));
+	add_requirement(security, "bearer", (r->flags & ROUTE_ANY_CREDENTIAL) ?
+	    NULL : scope_name(r->scope));
 	if (r->flags & ROUTE_OFREP)
 		add_requirement(security, "apiKey", NULL);
 	return security;
@@ -302,8 +303,8 @@ operation(const struct route *r)
 	struct json_object *params = path_parameters(r->pattern);
 
 	json_object_object_add(op, "summary", json_object_new_string(r->summary));
-	json_object_object_add(op, "x-dynconf-scope",
-	    json_object_new_string(scope_name(r->scope)));
+	json_object_object_add(op, "x-dynconf-scope", json_object_new_string(
+	    (r->flags & ROUTE_ANY_CREDENTIAL) ? "any" : scope_name(r->scope)));
 	if (r->scope_by_request != NULL)
 		json_object_object_add(op, "x-dynconf-scope-by-request",
 		    json_object_new_boolean(1));
@@ -315,7 +316,7 @@ operation(const struct route *r)
 		json_object_object_add(op, "parameters", params);
 	else
 		json_object_put(params);
-	if (r->scope != SCOPE_PUBLIC) {
+	if (r->scope != SCOPE_PUBLIC || (r->flags & ROUTE_ANY_CREDENTIAL)) {
 		json_object_object_add(op, "security", security_of(r));
 	} else {
 		json_object_object_add(op, "security", json_object_new_array());

@@ -55,6 +55,11 @@ typedef enum scope route_scope_fn(const struct exchange *ex);
 #define ROUTE_OFREP		0x80
 /* A route of the Flask seed's API: its errors also carry "erro" (API.md §7). */
 #define ROUTE_SEED		0x100
+/*
+ * Any valid credential may call it, whatever its scopes, an SDK key too
+ * (GET /v1/whoami); its .scope is SCOPE_PUBLIC, as it needs none.
+ */
+#define ROUTE_ANY_CREDENTIAL	0x200
 
 struct route {
 	enum http_method	 method;

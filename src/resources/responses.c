@@ -218,3 +218,10 @@ const struct response_spec response_seed_lock = { 200, 0,
     STR ",\"holder\":" STR ",\"token\":" STR ",\"fencing_token\":" INT
     ",\"expires_at\":" TIME "},\"required\":[\"mensagem\"]}",
     "The seed's confirmation (with the token when acquired)", 0, NULL };
+const struct response_spec response_whoami = { 200, 0, "{\"type\":\"object\","
+    "\"properties\":{\"actor\":" STR ",\"kind\":{\"enum\":[\"token\","
+    "\"jwt\",\"sdk_key\",\"anonymous\"]},\"scopes\":{\"type\":\"array\","
+    "\"items\":" STR "},\"token_id\":" STR ",\"environment\":" STR
+    ",\"expires_at\":" TIME "},\"required\":[\"actor\",\"kind\","
+    "\"scopes\"]}", "The credential's actor, kind and scopes (implied ones "
+    "included)", 0, NULL };

@@ -29,6 +29,7 @@
 #include "resources/token_resource.h"
 #include "resources/user_resource.h"
 #include "resources/watch_resource.h"
+#include "resources/whoami_resource.h"
 #include "store/user_doc.h"
 
 /* -- query parameters */
@@ -288,6 +289,9 @@ const struct route route_table[] = {
 	  .handler = handle_openapi, .response = &response_openapi, .summary = "This OpenAPI document" },
 	{ .method = HTTP_GET, .pattern = "/v1/metrics", .scope = SCOPE_METRICS_READ,
 	  .handler = handle_metrics, .response = &response_metrics, .summary = "Prometheus metrics for the whole pool" },
+	{ .method = HTTP_GET, .pattern = "/v1/whoami", .scope = SCOPE_PUBLIC,
+	  .flags = ROUTE_ANY_CREDENTIAL, .handler = handle_whoami, .response = &response_whoami,
+	  .summary = "Who the credential names, and its scopes (any valid credential)" },
 
 	{ .method = HTTP_GET, .pattern = "/v1/config", .scope = SCOPE_CONFIG_READ,
 	  .handler = handle_config_list, .response = &response_config_list, .query = config_list_query,

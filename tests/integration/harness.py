@@ -55,6 +55,9 @@ REPO = Path(__file__).resolve().parents[2]
 CONTRIB = REPO / "contrib"
 TIMEOUT = 10.0          # seconds, for any single network operation
 START_TIMEOUT = 20.0    # seconds for a process to become ready
+# Where the shipped web server sites find the admin UI (make install puts
+# the tree's ui/ there); the stacks here serve the tree's ui/ itself.
+UI_DIR = "/usr/share/dynconf/ui"
 
 
 class SkipTest(Exception):
@@ -858,6 +861,7 @@ class Nginx:
             "listen 8080;": f"listen {host}:{self.port};",
             "unix:/run/dynconf/dynconf.sock": f"unix:{stack.socket_path}",
             "unix:/run/dynconf/dynconf-write.sock": f"unix:{stack.write_socket_path}",
+            UI_DIR: REPO / "ui",
         }, "contrib/nginx/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(server)
         d = self.dir
@@ -898,7 +902,8 @@ http {{
         self.proc.stop()
 
 
-APACHE_MODULES = ["mpm_event", "authz_core", "proxy", "proxy_fcgi", "headers", "unique_id"]
+APACHE_MODULES = ["mpm_event", "authz_core", "proxy", "proxy_fcgi", "headers", "unique_id",
+                  "alias"]
 
 
 class Apache:
@@ -913,6 +918,7 @@ class Apache:
             "<VirtualHost *:8080>": f"<VirtualHost *:{self.port}>",
             "unix:/run/dynconf/dynconf.sock": f"unix:{stack.socket_path}",
             "unix:/run/dynconf/dynconf-write.sock": f"unix:{stack.write_socket_path}",
+            UI_DIR: REPO / "ui",
         }, "contrib/apache/dynconf.conf")
         (self.dir / "dynconf.conf").write_text(site)
         d = self.dir
@@ -1331,6 +1337,8 @@ def run_dev(args):
         (dev / "stack.env").write_text(env)
         print(f"dev-server: dynconf at http://127.0.0.1:{stack.nginx.port} "
               f"(etcd {stack.etcd.url}, admin token in {dev}/admin.token)\n"
+              f"dev-server: the admin UI: http://127.0.0.1:{stack.nginx.port}/ui/ "
+              f"(sign in with the token in {dev}/admin.token)\n"
               f"dev-server: . .dev/stack.env; curl -i $DYNCONF_URL/v1/health\n"
               f"dev-server: curl -H \"Authorization: Bearer $(cat $DYNCONF_TOKEN_FILE)\" "
               f"$DYNCONF_URL/v1/flags\n"

@@ -320,6 +320,11 @@ def test_authorization_matrix(stack):
         assert scope != "public"
         for name, auth in refused.items():
             check(name, method, path, auth, lambda s: s == 401)
+        if scope == "any":  # GET /v1/whoami: any valid credential, no scope
+            check("SDK key", method, path, f"Bearer {sdk_this}", served)
+            check("JWT without scopes", method, path,
+                  f"Bearer {stack.keys.jwt(claims('openid'), alg='RS256')}", served)
+            continue
         if scope not in tokens:
             tokens[scope] = make_token(stack, [scope])["token"]
         other = "metrics:read" if scope != "metrics:read" else "flags:read"

@@ -50,6 +50,8 @@ static const struct route routes[] = {
 	    .handler = ok, .summary = "read" },
 	{ .method = HTTP_PUT, .pattern = "/write", .scope = SCOPE_FLAGS_WRITE,
 	    .handler = ok, .flags = ROUTE_JSON_BODY, .summary = "write" },
+	{ .method = HTTP_GET, .pattern = "/any", .scope = SCOPE_PUBLIC,
+	    .handler = ok, .flags = ROUTE_ANY_CREDENTIAL, .summary = "whoami" },
 };
 
 /* The public half of key as a PEM file in dir; the malloc'ed path. */
@@ -288,6 +290,34 @@ START_TEST(test_refused)
 	t = make_jwt("HS256", text, SECRET);
 	ck_assert_int_eq(call_jwt("/read", t), 401);
 	free(t);
+}
+END_TEST
+
+/*
+ * ROUTE_ANY_CREDENTIAL (GET /v1/whoami): a valid credential is needed, but
+ * no scope, not even one dynconf knows; without one it is 401 as anywhere.
+ */
+START_TEST(test_any_credential)
+{
+	char *none = make_jwt("HS256", claims("\"scope\":\"openid\""), SECRET);
+	char *read = make_jwt("HS256", claims("\"scope\":\"flags:read\""), SECRET);
+	char *forged = make_jwt("HS256", claims("\"scope\":\"admin\""),
+	    "another secret of 32 bytes......");
+	char www[256];
+
+	ck_assert_int_eq(call("GET", "/any", NULL, www, sizeof(www)), 401);
+	ck_assert_str_eq(www, "Bearer");
+	ck_assert_int_eq(call("GET", "/any", "Bearer nothing-known", www,
+	    sizeof(www)), 401);
+	ck_assert_int_eq(call_jwt("/any", forged), 401);
+	ck_assert_int_eq(calls, 0);
+	ck_assert_int_eq(call_jwt("/any", none), 204);
+	ck_assert_int_eq(call_jwt("/any", read), 204);
+	ck_assert_int_eq(call_jwt("/read", none), 403);
+	ck_assert_int_eq(calls, 2);
+	free(none);
+	free(read);
+	free(forged);
 }
 END_TEST
 
@@ -644,6 +674,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_headers);
 	tcase_add_test(tc, test_hs256_scopes);
 	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_any_credential);
 	tcase_add_test(tc, test_claims_strict);
 	tcase_add_test(tc, test_exp_saturated);
 	tcase_add_test(tc, test_es256_and_confusion);

@@ -53,6 +53,8 @@ static const struct route table[] = {
 	    .summary = "Heartbeat" },
 	{ .method = HTTP_GET, .pattern = "/v1/metrics",
 	    .scope = SCOPE_METRICS_READ, .handler = noop, .summary = "Metrics" },
+	{ .method = HTTP_GET, .pattern = "/v1/whoami", .scope = SCOPE_PUBLIC,
+	    .flags = ROUTE_ANY_CREDENTIAL, .handler = noop, .summary = "Whoami" },
 };
 
 /* The distinct paths of the table, in OpenAPI form. */
@@ -60,6 +62,7 @@ static const char *const paths[] = {
 	"/v1/health", "/v1/flags/{key}", "/v1/flags/{key}/evaluate",
 	"/v1/config/{key}", "/v1/users/{id}", "/api/v1/flags/",
 	"/v1/services/{name}/instances/{id}/heartbeat", "/v1/metrics",
+	"/v1/whoami",
 };
 
 static struct json_object *doc;
@@ -147,15 +150,24 @@ START_TEST(test_operation)
 	size_t nparams = 0, k;
 
 	ck_assert_pstr_eq(test_json_string(op, "summary"), r->summary);
-	ck_assert_pstr_eq(test_json_string(op, "x-dynconf-scope"), scope_name(r->scope));
 
-	/* Public routes need no token; the others name their scope. */
-	if (r->scope == SCOPE_PUBLIC) {
+	/* Public routes need no token; the others name their scope, those
+	 * that any credential may call a bearer token with none. */
+	if (r->flags & ROUTE_ANY_CREDENTIAL) {
+		ck_assert_pstr_eq(test_json_string(op, "x-dynconf-scope"), "any");
+		security = get(op, "security");
+		ck_assert_uint_eq(json_object_array_length(security), 1);
+		ck_assert_uint_eq(json_object_array_length(get(
+		    json_object_array_get_idx(security, 0), "bearer")), 0);
+	} else if (r->scope == SCOPE_PUBLIC) {
+		ck_assert_pstr_eq(test_json_string(op, "x-dynconf-scope"), "public");
 		if (json_object_object_get_ex(op, "security", &security))
 			ck_assert_uint_eq(json_object_array_length(security), 0);
 	} else {
 		struct json_object *req, *scopes;
 
+		ck_assert_pstr_eq(test_json_string(op, "x-dynconf-scope"),
+		    scope_name(r->scope));
 		security = get(op, "security");
 		ck_assert(json_object_is_type(security, json_type_array));
 		ck_assert_uint_eq(json_object_array_length(security), 1);

@@ -344,7 +344,8 @@ START_TEST(test_route_table_sane)
 		    http_method_name(r->method), r->pattern);
 		ck_assert_msg((r->flags & ~(unsigned)(ROUTE_JSON_BODY |
 		    ROUTE_SDK_KEY | ROUTE_OPEN_QUERY | ROUTE_OPEN_BODY |
-		    ROUTE_BODY_OPTIONAL | ROUTE_FLAGSMITH | ROUTE_OFREP | ROUTE_SEED)) == 0,
+		    ROUTE_BODY_OPTIONAL | ROUTE_FLAGSMITH | ROUTE_OFREP | ROUTE_SEED |
+		    ROUTE_ANY_CREDENTIAL)) == 0,
 		    "%s: unknown flags", r->pattern);
 		/* The SDK APIs are evaluation: an SDK key may call them. */
 		ck_assert_msg(!(r->flags & (ROUTE_FLAGSMITH | ROUTE_OFREP)) ||
@@ -407,9 +408,10 @@ START_TEST(test_route_table_sane)
 END_TEST
 
 /*
- * API.md §2: exactly these routes are public, and an SDK key reaches
- * exactly the evaluation routes. A route added without a scope (or with
- * SCOPE_PUBLIC by mistake) fails here.
+ * API.md §2: exactly these routes are public, an SDK key reaches exactly
+ * the evaluation routes (and GET /v1/whoami, which any credential may
+ * call). A route added without a scope (or with SCOPE_PUBLIC by mistake)
+ * fails here.
  */
 START_TEST(test_route_table_auth)
 {
@@ -420,7 +422,8 @@ START_TEST(test_route_table_auth)
 	    "GET /api/v1/flags/", "POST /api/v1/identities/",
 	    "GET /api/v1/identities/", "POST /api/v1/analytics/flags/",
 	    "POST /ofrep/v1/evaluate/flags/{key}", "POST /ofrep/v1/evaluate/flags" };
-	size_t i, j, npublic = 0, nsdk = 0;
+	static const char *const any[] = { "GET /v1/whoami" };
+	size_t i, j, npublic = 0, nsdk = 0, nany = 0;
 
 	for (i = 0; i < route_count; i++) {
 		const struct route *r = &route_table[i];
@@ -429,9 +432,16 @@ START_TEST(test_route_table_auth)
 
 		snprintf(name, sizeof(name), "%s %s", http_method_name(r->method),
 		    r->pattern);
+		for (j = 0; j < ARRAY_SIZE(any); j++)
+			listed |= strcmp(name, any[j]) == 0;
+		ck_assert_msg(((r->flags & ROUTE_ANY_CREDENTIAL) != 0) == listed,
+		    "%s: any credential", name);
+		nany += listed;
+		listed = 0;
 		for (j = 0; j < ARRAY_SIZE(public); j++)
 			listed |= strcmp(name, public[j]) == 0;
-		ck_assert_msg((r->scope == SCOPE_PUBLIC) == listed,
+		ck_assert_msg((r->scope == SCOPE_PUBLIC &&
+		    !(r->flags & ROUTE_ANY_CREDENTIAL)) == listed,
 		    "%s: scope %s", name, scope_name(r->scope));
 		npublic += listed;
 		listed = 0;
@@ -443,6 +453,7 @@ START_TEST(test_route_table_auth)
 	}
 	ck_assert_uint_eq(npublic, ARRAY_SIZE(public));
 	ck_assert_uint_eq(nsdk, ARRAY_SIZE(sdk));
+	ck_assert_uint_eq(nany, ARRAY_SIZE(any));
 }
 END_TEST
 
