@@ -218,3 +218,15 @@ const struct response_spec response_seed_lock = { 200, 0,
     STR ",\"holder\":" STR ",\"token\":" STR ",\"fencing_token\":" INT
     ",\"expires_at\":" TIME "},\"required\":[\"mensagem\"]}",
     "The seed's confirmation (with the token when acquired)", 0, NULL };
+
+#define NULLABLE_INT "{\"type\":[\"integer\",\"null\"]}"
+#define NULLABLE_STR "{\"type\":[\"string\",\"null\"]}"
+#define AUDIT_ROW "{\"type\":\"object\",\"properties\":{\"new_revision\":" \
+	INT ",\"old_revision\":" NULLABLE_INT ",\"resource\":" STR ",\"key\":" \
+	STR ",\"action\":" STR ",\"actor\":" STR ",\"actor_kind\":" STR \
+	",\"token_id\":" NULLABLE_STR ",\"request_id\":" NULLABLE_STR \
+	",\"time\":" TIME "},\"required\":[\"new_revision\",\"old_revision\"," \
+	"\"resource\",\"key\",\"action\",\"actor\",\"actor_kind\",\"time\"]}"
+
+const struct response_spec response_audit_list = { 200, 0, AUDIT_ROW,
+    "A page of the audit trail, newest first", RESPONSE_LIST, NULL };

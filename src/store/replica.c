@@ -13,6 +13,7 @@
 #include "base/arena.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "store/audit_index.h"
 #include "store/replica.h"
 #include "store/user_index.h"
 
@@ -45,6 +46,7 @@ static const char *const migrations[] = {
 	"INSERT INTO meta VALUES ('applied_revision', 0), ('snapshot_complete', 0),"
 	"  ('history_floor', 0);",
 	user_index_schema,
+	audit_index_schema,
 };
 
 enum statement {
@@ -118,6 +120,7 @@ struct replica {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[ST_COUNT_ALL];
 	struct user_index *users;	/* tables derived from users/ rows */
+	struct audit_index *audit;	/* the audit trail's rows */
 	char		 path[4096];
 };
 
@@ -305,6 +308,7 @@ replica_open(const char *path, char *err, size_t errlen)
 	if (migrate(r, err, errlen) == -1)
 		goto fail;
 	r->users = user_index_open(r->db);
+	r->audit = audit_index_open(r->db);
 	if (users_index_ready(r, err, errlen) == -1)
 		goto fail;
 	return r;
@@ -321,6 +325,7 @@ replica_close(struct replica *r)
 	if (r == NULL)
 		return;
 	user_index_close(r->users);
+	audit_index_close(r->audit);
 	for (i = 0; i < ST_COUNT_ALL; i++)
 		sqlite3_finalize(r->stmt[i]);
 	sqlite3_close(r->db);
@@ -491,6 +496,10 @@ replica_write_through_all(struct replica *r, const struct replica_event *events,
 		if (events[i].row.mod_revision > applied &&
 		    apply_row(r, &events[i]) == -1)
 			goto fail;
+	/* One transaction's events: the watcher derives them if it got there first. */
+	if (count > 0 && events[0].row.mod_revision > applied &&
+	    audit_index_apply(r->audit, events, count) == -1)
+		goto fail;
 	return commit(r);
 fail:
 	rollback(r);
@@ -599,7 +608,7 @@ replica_snapshot_replace(struct replica *r, int64_t revision, int force)
 		replica_log_error(r, "snapshot swap");
 		goto fail;
 	}
-	if (user_index_rebuild(r->users) == -1)
+	if (user_index_rebuild(r->users) == -1 || audit_index_rebuild(r->audit) == -1)
 		goto fail;
 	if (meta_set(r, "applied_revision", revision) == -1 ||
 	    meta_set(r, "history_floor", revision) == -1 ||
@@ -674,6 +683,8 @@ replica_apply_events(struct replica *r, int64_t revision,
 	for (i = 0; i < count; i++)
 		if (apply_row(r, &events[i]) == -1 || log_event(r, &events[i]) == -1)
 			goto fail;
+	if (audit_index_apply(r->audit, events, count) == -1)
+		goto fail;
 	if (revision > applied) {
 		if (meta_set(r, "applied_revision", revision) == -1)
 			goto fail;
@@ -794,6 +805,32 @@ replica_user_search(struct replica *r, const struct user_query *q,
 	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
 		return -1;
 	n = user_index_search(r->users, q, arena, hits, total);
+	commit(r);
+	return n;
+}
+
+int
+replica_audit_prune(struct replica *r, int64_t before_us)
+{
+	if (begin(r) == -1)
+		return -1;
+	if (audit_index_prune(r->audit, before_us) == -1 || commit(r) == -1) {
+		rollback(r);
+		return -1;
+	}
+	return 0;
+}
+
+long
+replica_audit_list(struct replica *r, const struct audit_query *q,
+    struct arena *arena, struct audit_row **rows, int64_t *total)
+{
+	long n;
+
+	/* One read transaction: the count and the page from one state. */
+	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+		return -1;
+	n = audit_index_list(r->audit, q, arena, rows, total);
 	commit(r);
 	return n;
 }

@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "etcd/breaker.h"
 #include "etcd/etcd.h"
+#include "store/audit.h"
 #include "store/replica.h"
 #include "store/store.h"
 #include "store/store_cache.h"
@@ -624,7 +625,8 @@ op_for(struct store_ctx *ctx, const struct store_op *op, struct etcd_op *eop)
 	memset(eop, 0, sizeof(*eop));
 	eop->key = full_key(ctx, op->key, &len);
 	eop->key_len = len;
-	eop->prev_kv = op->kind == STORE_OP_PUT;
+	/* Puts' and deletes' previous kvs: write-through and audit rows. */
+	eop->prev_kv = op->kind != STORE_OP_DELETE_PREFIX;
 	switch (op->kind) {
 	case STORE_OP_PUT:
 		eop->type = ETCD_OP_PUT;
@@ -717,6 +719,56 @@ retarget(struct store_check *check, struct etcd_compare *cmp)
 	return 0;
 }
 
+/* What etcd said ops[i]'s key was before the transaction (its prev_kv). */
+static void
+event_prev(const struct store_op *op, size_t i,
+    const struct etcd_txn_result *result, struct replica_event *event)
+{
+	const struct etcd_range_result *prev = i < result->count ?
+	    &result->results[i].range : NULL;
+
+	event->prev_known = op->kind != STORE_OP_DELETE_PREFIX;
+	if (event->prev_known && prev != NULL && prev->count > 0) {
+		event->prev_revision = prev->kvs[0].mod_revision;
+		event->prev_lease = prev->kvs[0].lease;
+	}
+}
+
+/*
+ * A prefix delete's events: the keys the replica holds under it (etcd
+ * was not asked for their values), added to *events; the new count.
+ */
+static size_t
+prefix_events(struct store_ctx *ctx, const struct store_op *op,
+    struct store_item *item, struct replica_event **events, size_t n,
+    size_t *room)
+{
+	struct replica_row *rows;
+	struct replica_event *more;
+	int64_t total;
+	long found, j;
+
+	if (store.replica == NULL)
+		return n;
+	found = replica_list(store.replica, op->key, 10000, 0, ctx->arena, &rows,
+	    &total);
+	if (found <= 0)
+		return n;
+	more = arena_alloc(ctx->arena, sizeof(*more) * (*room + (size_t)found));
+	memcpy(more, *events, sizeof(**events) * n);
+	*events = more;
+	*room += (size_t)found;
+	for (j = 0; j < found; j++) {
+		item->key = rows[j].key;
+		event_of(item, 1, &more[n]);
+		more[n].prev_known = 1;
+		more[n].prev_revision = rows[j].mod_revision;
+		more[n].prev_lease = rows[j].lease;
+		n++;
+	}
+	return n;
+}
+
 /*
  * Bring the replica up to the committed ops at once (read your own write),
  * all of them in one SQLite transaction.
@@ -751,31 +803,63 @@ commit_write_through(struct store_ctx *ctx, struct store_op *ops,
 		item.lease = ops[i].lease;
 		item.updated_at = now;
 		if (ops[i].kind == STORE_OP_DELETE_PREFIX) {
-			struct replica_row *rows;
-			struct replica_event *more;
-			int64_t total;
-			long found, j;
-
-			if (store.replica == NULL)
-				continue;
-			found = replica_list(store.replica, ops[i].key, 10000, 0,
-			    ctx->arena, &rows, &total);
-			if (found <= 0)
-				continue;
-			more = arena_alloc(ctx->arena, sizeof(*more) *
-			    (room + (size_t)found));
-			memcpy(more, events, sizeof(*events) * n);
-			events = more;
-			room += (size_t)found;
-			for (j = 0; j < found; j++) {
-				item.key = rows[j].key;
-				event_of(&item, 1, &events[n++]);
-			}
+			n = prefix_events(ctx, &ops[i], &item, &events, n, &room);
 			continue;
 		}
-		event_of(&item, ops[i].kind != STORE_OP_PUT, &events[n++]);
+		event_of(&item, ops[i].kind != STORE_OP_PUT, &events[n]);
+		event_prev(&ops[i], i, result, &events[n++]);
 	}
 	write_through_events(events, n);
+}
+
+/*
+ * Run the transaction, again at another revision of an If-Match list when
+ * that is what failed (bounded: the key may move on between the rounds).
+ * STORE_OK with *result, or why not.
+ */
+static enum store_result
+txn_rounds(struct store_ctx *ctx, struct etcd_txn *txn, struct etcd_compare *cmps,
+    struct store_check *checks, size_t nchecks, size_t *failed,
+    struct etcd_txn_result *result, struct etcd_error *error)
+{
+	int round;
+
+	for (round = 0; ; round++) {
+		memset(result, 0, sizeof(*result));
+		etcd_set_deadline(store.etcd, call_deadline(ctx));
+		if (etcd_txn(store.etcd, txn, result, error) != ETCD_OK)
+			return STORE_FAILED;
+		if (result->succeeded)
+			return STORE_OK;
+		*failed = first_failed_check(ctx, checks, nchecks, result);
+		etcd_txn_result_free(result);
+		if (round == STORE_RETARGETS || !retarget(&checks[*failed], &cmps[*failed]))
+			return STORE_STALE;
+	}
+}
+
+/*
+ * The caller's ops and, when the write is audited, its record (audit.h)
+ * after them: *all, *nall.
+ */
+static enum store_result
+with_record(struct store_ctx *ctx, const struct store_check *checks,
+    size_t nchecks, struct store_op *ops, size_t nops, struct store_op **all,
+    size_t *nall)
+{
+	struct store_op record;
+	enum store_result rc;
+
+	*all = ops;
+	*nall = nops;
+	if ((rc = audit_record_op(ctx, checks, nchecks, ops, nops, &record)) != STORE_OK ||
+	    record.key == NULL)
+		return rc;
+	*all = arena_alloc(ctx->arena, sizeof(**all) * (nops + 1));
+	memcpy(*all, ops, sizeof(*ops) * nops);
+	(*all)[nops] = record;
+	*nall = nops + 1;
+	return STORE_OK;
 }
 
 enum store_result
@@ -784,16 +868,19 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
     size_t *failed)
 {
 	struct etcd_compare *cmps = arena_alloc(ctx->arena, sizeof(*cmps) * (nchecks + 1));
-	struct etcd_op *eops = arena_alloc(ctx->arena, sizeof(*eops) * (nops + 1));
 	struct etcd_op *reads = arena_alloc(ctx->arena, sizeof(*reads) * (nchecks + 1));
+	struct etcd_op *eops;
+	struct store_op *all;
 	struct etcd_txn txn;
 	struct etcd_txn_result result;
 	struct etcd_error error;
-	size_t i;
-	int round;
+	enum store_result rc;
+	size_t i, nall;
 
 	if (store_open() == -1)
 		return STORE_FAILED;
+	if ((rc = with_record(ctx, checks, nchecks, ops, nops, &all, &nall)) != STORE_OK)
+		return rc;
 	for (i = 0; i < nchecks; i++) {
 		check_compare(ctx, &checks[i], &cmps[i]);
 		reads[i].type = ETCD_OP_RANGE;
@@ -802,33 +889,56 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
 		reads[i].range_end = cmps[i].range_end;
 		reads[i].range_end_len = cmps[i].range_end_len;
 	}
-	for (i = 0; i < nops; i++)
-		op_for(ctx, &ops[i], &eops[i]);
+	eops = arena_alloc(ctx->arena, sizeof(*eops) * (nall + 1));
+	for (i = 0; i < nall; i++)
+		op_for(ctx, &all[i], &eops[i]);
 	memset(&txn, 0, sizeof(txn));
 	txn.compare = cmps;
 	txn.ncompare = nchecks;
 	txn.success = eops;
-	txn.nsuccess = nops;
+	txn.nsuccess = nall;
 	txn.failure = reads;
 	txn.nfailure = nchecks;
-	for (round = 0; ; round++) {
-		memset(&result, 0, sizeof(result));
-		etcd_set_deadline(store.etcd, call_deadline(ctx));
-		if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
-			return store_etcd_failure(&error, "txn");
-		if (result.succeeded)
-			break;
-		*failed = first_failed_check(ctx, checks, nchecks, &result);
-		etcd_txn_result_free(&result);
-		/* Bounded: the key may move on between the rounds. */
-		if (round == STORE_RETARGETS || !retarget(&checks[*failed], &cmps[*failed]))
-			return STORE_STALE;
+	rc = txn_rounds(ctx, &txn, cmps, checks, nchecks, failed, &result, &error);
+	/* The record's lease is gone (revoked by hand?): once more on a new one. */
+	if (rc == STORE_FAILED && error.status == ETCD_NOT_FOUND && nall > nops &&
+	    all[nops].lease != 0) {
+		audit_lease_lost(all[nops].lease);
+		if ((rc = with_record(ctx, checks, nchecks, ops, nops, &all, &nall)) != STORE_OK)
+			return rc;
+		op_for(ctx, &all[nops], &eops[nops]);
+		rc = txn_rounds(ctx, &txn, cmps, checks, nchecks, failed, &result, &error);
 	}
+	if (rc == STORE_FAILED)
+		return store_etcd_failure(&error, "txn");
+	if (rc != STORE_OK)
+		return rc;
 	*revision = result.revision;
-	for (i = 0; i < nops && i < result.count; i++)
-		ops[i].existed = ops[i].kind == STORE_OP_PUT ?
+	for (i = 0; i < nall && i < result.count; i++)
+		all[i].existed = all[i].kind == STORE_OP_PUT ?
 		    result.results[i].range.count > 0 : result.results[i].deleted > 0;
-	commit_write_through(ctx, ops, nops, &result);
+	commit_write_through(ctx, all, nall, &result);
 	etcd_txn_result_free(&result);
+	if (all != ops)
+		for (i = 0; i < nops; i++)
+			ops[i] = all[i];
+	return STORE_OK;
+}
+
+enum store_result
+store_audit_list(struct store_ctx *ctx, const struct audit_query *q,
+    struct audit_row **rows, size_t *count, int64_t *total)
+{
+	long n;
+
+	if (store_open() == -1)
+		return STORE_FAILED;
+	/* A node without its snapshot yet has no trail to show (503). */
+	if (!store_ready())
+		return STORE_UNAVAILABLE;
+	if ((n = replica_audit_list(store.replica, q, ctx->arena, rows, total)) < 0)
+		return STORE_FAILED;
+	*count = (size_t)n;
+	store_count_cached_read(ctx);
 	return STORE_OK;
 }

@@ -43,6 +43,7 @@ struct watcher {
 	size_t			 prefix_end_len;
 	int64_t			 applied;
 	int			 watching;	/* inside etcd_watch: the stream is up */
+	int64_t			 pruned_at_us;	/* monotonic: audit rows last pruned */
 };
 
 static void
@@ -168,6 +169,26 @@ done:
 }
 
 /*
+ * The audit rows this node derived without a record (changes made by
+ * hand, lapsed leases) have no etcd key whose lease ends them: they go
+ * after audit.retention, looked for every quarter of it (a minute at most).
+ */
+static void
+prune_audit(struct watcher *w)
+{
+	int64_t retention = conf.audit.retention, every, now = clock_monotonic_us();
+
+	if (retention <= 0)
+		return;
+	every = retention / 4 > 60 ? 60 : retention / 4 < 1 ? 1 : retention / 4;
+	if (now - w->pruned_at_us < every * 1000000)
+		return;
+	w->pruned_at_us = now;
+	if (replica_audit_prune(w->replica, clock_realtime_us() - retention * 1000000) == -1)
+		log_warn("replica: could not drop old audit rows; trying again later");
+}
+
+/*
  * Work the replica leaves for quiet moments (the users index's merges),
  * a bounded amount each time: changes that arrive meanwhile wait for it.
  */
@@ -178,6 +199,7 @@ tidy(struct watcher *w)
 {
 	if (replica_compact(w->replica, TIDY_BUDGET_US) == -1)
 		log_warn("replica: could not tidy the users index; trying again later");
+	prune_audit(w);
 }
 
 static int
@@ -195,6 +217,11 @@ apply_batch(void *ctx, int64_t revision, const struct etcd_event *events,
 		if (!row_from_kv(w, &events[i].kv, &batch[n].row))
 			continue;
 		batch[n].deleted = events[i].type == ETCD_EVENT_DELETE;
+		batch[n].prev_known = 1;
+		if (events[i].has_prev) {
+			batch[n].prev_revision = events[i].prev.mod_revision;
+			batch[n].prev_lease = events[i].prev.lease;
+		}
 		n++;
 	}
 	if (upto < w->applied)
@@ -408,6 +435,8 @@ watcher_run(void)
 	 * heartbeat.
 	 */
 	options.use_breaker = 0;
+	/* The audit trail's old revisions, and leases that lapsed. */
+	options.watch_prev_kv = 1;
 	w.etcd = etcd_client_new(&options);
 	explicit_bzero(password, sizeof(password));
 	w.prefix = conf.etcd.prefix;
