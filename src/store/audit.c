@@ -136,6 +136,43 @@ add_string(struct json_object *obj, const char *name, const char *value)
 		json_object_object_add(obj, name, json_object_new_string(value));
 }
 
+static void
+add_op(struct json_object *list, const char *key, const char *action, int prefix)
+{
+	struct json_object *entry = json_object_new_object();
+
+	add_string(entry, "key", key);
+	add_string(entry, "action", action);
+	if (prefix)
+		json_object_object_add(entry, "prefix", json_object_new_boolean(1));
+	json_object_array_add(list, entry);
+}
+
+/*
+ * A prefix delete (an environment's flags, with cascade) names the keys
+ * it deletes as this node's replica holds them just before: a node that
+ * rebuilds its table from the records then lists them too. A key written
+ * elsewhere in that instant goes unnamed (the nodes that see the delete
+ * live still list it).
+ */
+#define PREFIX_KEYS_NAMED 10000
+
+static void
+name_prefix_keys(struct store_ctx *ctx, const char *prefix, const char *action,
+    struct json_object *list)
+{
+	enum cache_state cache = ctx->cache;
+	struct store_item *items;
+	int64_t total;
+	size_t n, i;
+
+	if (store_list(ctx, prefix, PREFIX_KEYS_NAMED, 0, &items, &n, &total) == STORE_OK)
+		for (i = 0; i < n; i++)
+			if (!audit_key_internal(items[i].key))
+				add_op(list, items[i].key, action, 0);
+	ctx->cache = cache;
+}
+
 /* The record's key: its time, never the same twice in this process. */
 static const char *
 record_key(struct store_ctx *ctx, char *when, size_t whenlen)
@@ -170,16 +207,14 @@ audit_record_op(struct store_ctx *ctx, const struct store_check *checks,
 		return STORE_OK;
 	list = json_object_new_array();
 	for (i = 0; i < nops; i++) {
-		struct json_object *entry;
+		const char *action;
 
 		if (audit_key_internal(ops[i].key))
 			continue;
-		entry = json_object_new_object();
-		add_string(entry, "key", ops[i].key);
-		add_string(entry, "action", op_action(ctx, checks, nchecks, &ops[i]));
+		action = op_action(ctx, checks, nchecks, &ops[i]);
+		add_op(list, ops[i].key, action, ops[i].kind == STORE_OP_DELETE_PREFIX);
 		if (ops[i].kind == STORE_OP_DELETE_PREFIX)
-			json_object_object_add(entry, "prefix", json_object_new_boolean(1));
-		json_object_array_add(list, entry);
+			name_prefix_keys(ctx, ops[i].key, action, list);
 	}
 	if (json_object_array_length(list) == 0) {
 		json_object_put(list);

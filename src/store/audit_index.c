@@ -391,7 +391,8 @@ rebuild_record(struct audit_index *ai, const char *key, const char *value,
 	if (audit_record_parse(key, value, len, arena, &rec) == -1)
 		return 0;
 	for (i = 0; i < rec.nops; i++) {
-		if (audit_key_internal(rec.ops[i].key))
+		/* A prefix's keys are named one by one beside it (audit.c). */
+		if (audit_key_internal(rec.ops[i].key) || rec.ops[i].prefix)
 			continue;
 		memset(&p, 0, sizeof(p));
 		p.revision = revision;
