@@ -200,7 +200,6 @@ etcd_client_new(const struct etcd_options *o)
 		goto fail;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->use_breaker = o->use_breaker;
-	c->watch_prev_kv = o->watch_prev_kv;
 	c->username = dup_or_null(o->username);
 	c->password = xstrdup(o->password != NULL ? o->password : "");
 	c->ca_file = dup_or_null(o->ca_file);

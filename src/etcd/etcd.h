@@ -51,7 +51,6 @@ struct etcd_options {
 	const char	*cert_file;
 	const char	*key_file;
 	int		 use_breaker;	/* consult the shared circuit breaker */
-	int		 watch_prev_kv;	/* watches ask for each event's prev_kv */
 };
 
 struct etcd_kv {
@@ -147,12 +146,6 @@ enum etcd_event_type { ETCD_EVENT_PUT, ETCD_EVENT_DELETE };
 struct etcd_event {
 	enum etcd_event_type	 type;
 	struct etcd_kv		 kv;	/* DELETE: key and mod_revision only */
-	/*
-	 * With watch_prev_kv: the key as it was before the event; has_prev 0
-	 * when it did not exist (or etcd no longer had it).
-	 */
-	int			 has_prev;
-	struct etcd_kv		 prev;
 };
 
 /*

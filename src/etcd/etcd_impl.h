@@ -37,7 +37,6 @@ struct etcd_client {
 	size_t		  current;	/* the one that last answered */
 	int		  timeout_ms;
 	int		  use_breaker;
-	int		  watch_prev_kv;
 	int64_t		  deadline_us;	/* 0: timeout_ms per call */
 	char		 *username;
 	char		 *password;

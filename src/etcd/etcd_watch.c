@@ -58,7 +58,7 @@ struct watch {
 
 static struct json_object *
 create_request(const char *key, size_t key_len, const char *range_end,
-    size_t range_end_len, int64_t start_revision, int prev_kv)
+    size_t range_end_len, int64_t start_revision)
 {
 	struct json_object *req, *create;
 
@@ -70,8 +70,6 @@ create_request(const char *key, size_t key_len, const char *range_end,
 		etcd_json_add_int64(create, "start_revision", start_revision);
 	json_object_object_add(create, "progress_notify",
 	    json_object_new_boolean(1));
-	if (prev_kv)
-		json_object_object_add(create, "prev_kv", json_object_new_boolean(1));
 	req = json_object_new_object();
 	json_object_object_add(req, "create_request", create);
 	return req;
@@ -125,11 +123,6 @@ events_parse(struct json_object *array, struct etcd_event **events,
 		    etcd_kv_parse(kv, &(*events)[i].kv) == -1)
 			return -1;
 		*count = i + 1;
-		if (json_object_object_get_ex(ev, "prev_kv", &kv)) {
-			if (etcd_kv_parse(kv, &(*events)[i].prev) == -1)
-				return -1;
-			(*events)[i].has_prev = 1;
-		}
 	}
 	return 0;
 }
@@ -139,10 +132,8 @@ events_free(struct etcd_event *events, size_t count)
 {
 	size_t i;
 
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count; i++)
 		etcd_kv_clear(&events[i].kv);
-		etcd_kv_clear(&events[i].prev);
-	}
 	free(events);
 }
 
@@ -403,7 +394,7 @@ etcd_watch(struct etcd_client *c, const char *key, size_t key_len,
 	w.fn = fn;
 	w.ctx = ctx;
 	req = create_request(key, key_len, range_end, range_end_len,
-	    start_revision, c->watch_prev_kv);
+	    start_revision);
 	run(&w, json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
 	    idle_timeout_ms);
 	json_object_put(req);
