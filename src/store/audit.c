@@ -10,15 +10,21 @@
 #include <json-c/json.h>
 
 #include "base/arena.h"
+#include "base/buf.h"
 #include "base/conf.h"
+#include "base/log.h"
 #include "base/shared.h"
 #include "base/util.h"
 #include "store/audit.h"
 #include "store/lease.h"
-#include "store/stored_doc.h"
 
-/* One lease takes the node's records for this long at most. */
+/*
+ * One lease takes the node's records for this long, and this many, at
+ * most: when it ends, etcd deletes its keys in one revision, which every
+ * watcher then applies in one batch (Kubernetes caps its event leases so).
+ */
 #define AUDIT_LEASE_USE_MAX 3600
+#define AUDIT_LEASE_KEYS_MAX 10000
 
 int
 audit_key_internal(const char *key)
@@ -52,7 +58,8 @@ lease_shared(int64_t ttl, int64_t use_us, int64_t now)
 	id = __atomic_load_n(&sa->lease, __ATOMIC_SEQ_CST);
 	asked = __atomic_load_n(&sa->ttl, __ATOMIC_SEQ_CST);
 	after = __atomic_load_n(&sa->granted_at_us, __ATOMIC_SEQ_CST);
-	if (before == 0 || before != after || asked != ttl || now - before >= use_us)
+	if (before == 0 || before != after || asked != ttl || now - before >= use_us ||
+	    __atomic_fetch_add(&sa->keys, 1, __ATOMIC_RELAXED) >= AUDIT_LEASE_KEYS_MAX)
 		return 0;
 	return id;
 }
@@ -65,6 +72,7 @@ lease_publish(int64_t id, int64_t ttl, int64_t granted_at)
 	__atomic_store_n(&sa->granted_at_us, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&sa->lease, id, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&sa->ttl, ttl, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&sa->keys, 1, __ATOMIC_SEQ_CST);	/* the granter's */
 	__atomic_store_n(&sa->granted_at_us, granted_at, __ATOMIC_SEQ_CST);
 }
 
@@ -129,23 +137,15 @@ op_action(const struct store_ctx *ctx, const struct store_check *checks,
 	return "put";
 }
 
+/* One op of the record: {"key","action"[,"prefix":true]}, after a comma if not the first. */
 static void
-add_string(struct json_object *obj, const char *name, const char *value)
+add_op(struct buf *out, const char *key, const char *action, int prefix)
 {
-	if (value != NULL)
-		json_object_object_add(obj, name, json_object_new_string(value));
-}
-
-static void
-add_op(struct json_object *list, const char *key, const char *action, int prefix)
-{
-	struct json_object *entry = json_object_new_object();
-
-	add_string(entry, "key", key);
-	add_string(entry, "action", action);
-	if (prefix)
-		json_object_object_add(entry, "prefix", json_object_new_boolean(1));
-	json_object_array_add(list, entry);
+	buf_puts(out, out->data[out->len - 1] == '[' ? "{\"key\":" : ",{\"key\":");
+	buf_json_string(out, key);
+	buf_puts(out, ",\"action\":");
+	buf_json_string(out, action);
+	buf_puts(out, prefix ? ",\"prefix\":true}" : "}");
 }
 
 /*
@@ -159,7 +159,7 @@ add_op(struct json_object *list, const char *key, const char *action, int prefix
 
 static void
 name_prefix_keys(struct store_ctx *ctx, const char *prefix, const char *action,
-    struct json_object *list)
+    struct buf *out)
 {
 	enum cache_state cache = ctx->cache;
 	struct store_item *items;
@@ -169,7 +169,7 @@ name_prefix_keys(struct store_ctx *ctx, const char *prefix, const char *action,
 	if (store_list(ctx, prefix, PREFIX_KEYS_NAMED, 0, &items, &n, &total) == STORE_OK)
 		for (i = 0; i < n; i++)
 			if (!audit_key_internal(items[i].key))
-				add_op(list, items[i].key, action, 0);
+				add_op(out, items[i].key, action, 0);
 	ctx->cache = cache;
 }
 
@@ -192,52 +192,75 @@ record_key(struct store_ctx *ctx, char *when, size_t whenlen)
 	return arena_concat(ctx->arena, AUDIT_FOLDER, when, "-", pid, (char *)NULL);
 }
 
-enum store_result
-audit_record_op(struct store_ctx *ctx, const struct store_check *checks,
-    size_t nchecks, const struct store_op *ops, size_t nops, struct store_op *op)
+/* A member "name":"value", after a comma; none when value is NULL. */
+static void
+add_member(struct buf *out, const char *name, const char *value)
 {
-	struct json_object *doc, *list;
-	enum store_result rc;
-	const char *text;
-	char when[40];
-	size_t i;
+	if (value == NULL)
+		return;
+	buf_printf(out, ",\"%s\":", name);
+	buf_json_string(out, value);
+}
 
-	memset(op, 0, sizeof(*op));
-	if (ctx->actor.name == NULL)
-		return STORE_OK;
-	list = json_object_new_array();
+/* The ops' part of the record into out: "[...]", and how many ops. */
+static size_t
+record_ops(struct store_ctx *ctx, const struct store_check *checks,
+    size_t nchecks, const struct store_op *ops, size_t nops, struct buf *out)
+{
+	size_t i, n = 0;
+
+	buf_putc(out, '[');
 	for (i = 0; i < nops; i++) {
 		const char *action;
 
 		if (audit_key_internal(ops[i].key))
 			continue;
 		action = op_action(ctx, checks, nchecks, &ops[i]);
-		add_op(list, ops[i].key, action, ops[i].kind == STORE_OP_DELETE_PREFIX);
+		add_op(out, ops[i].key, action, ops[i].kind == STORE_OP_DELETE_PREFIX);
 		if (ops[i].kind == STORE_OP_DELETE_PREFIX)
-			name_prefix_keys(ctx, ops[i].key, action, list);
+			name_prefix_keys(ctx, ops[i].key, action, out);
+		n++;
 	}
-	if (json_object_array_length(list) == 0) {
-		json_object_put(list);
+	buf_putc(out, ']');
+	return n;
+}
+
+enum store_result
+audit_record_op(struct store_ctx *ctx, const struct store_check *checks,
+    size_t nchecks, const struct store_op *ops, size_t nops, struct store_op *op)
+{
+	struct buf list, doc;
+	enum store_result rc;
+	char when[40];
+
+	memset(op, 0, sizeof(*op));
+	if (ctx->actor.name == NULL)
+		return STORE_OK;
+	buf_init(&list);
+	if (record_ops(ctx, checks, nchecks, ops, nops, &list) == 0) {
+		buf_free(&list);
 		return STORE_OK;
 	}
 	if ((rc = audit_lease(ctx, &op->lease)) != STORE_OK) {
-		json_object_put(list);
+		buf_free(&list);
 		return rc;
 	}
 	op->kind = STORE_OP_PUT;
 	op->key = record_key(ctx, when, sizeof(when));
-	doc = json_object_new_object();
-	add_string(doc, "actor", ctx->actor.name);
-	add_string(doc, "actor_kind", ctx->actor.kind != NULL ? ctx->actor.kind : "unknown");
-	add_string(doc, "token_id", ctx->actor.token_id);
-	add_string(doc, "request_id", ctx->actor.request_id);
-	add_string(doc, "time", when);
-	json_object_object_add(doc, "ops", list);
-	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	op->value = arena_strdup(ctx->arena, text);
-	op->value_len = strlen(op->value);
-	json_object_put(doc);
+	buf_init(&doc);
+	buf_puts(&doc, "{\"actor\":");
+	buf_json_string(&doc, ctx->actor.name);
+	add_member(&doc, "actor_kind", ctx->actor.kind != NULL ? ctx->actor.kind : "unknown");
+	add_member(&doc, "token_id", ctx->actor.token_id);
+	add_member(&doc, "request_id", ctx->actor.request_id);
+	add_member(&doc, "time", when);
+	buf_puts(&doc, ",\"ops\":");
+	buf_append(&doc, list.data, list.len);
+	buf_putc(&doc, '}');
+	op->value = arena_strndup(ctx->arena, doc.data, doc.len);
+	op->value_len = doc.len;
+	buf_free(&doc);
+	buf_free(&list);
 	return STORE_OK;
 }
 
@@ -286,21 +309,36 @@ int
 audit_record_parse(const char *key, const char *text, size_t len,
     struct arena *arena, struct audit_record *record)
 {
-	struct json_object *doc = stored_doc_parse(key, text, len), *ops;
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *doc, *ops;
 	const char *time;
 	int rc = -1;
 
+	/*
+	 * json-c alone: a record's members are strings dynconf wrote, and one
+	 * written by hand is only believed as far as it reads as one.
+	 */
 	memset(record, 0, sizeof(*record));
-	if (doc == NULL)
+	doc = len <= INT32_MAX ? json_tokener_parse_ex(tok, text, (int)len) : NULL;
+	if (doc != NULL && tok->char_offset != (int)len) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	json_tokener_free(tok);
+	if (doc == NULL) {
+		log_warn("audit record %.200s is not JSON: its change is shown as etcd's", key);
 		return -1;
+	}
 	if (!json_object_is_type(doc, json_type_object) ||
 	    (record->actor = member(doc, "actor", arena)) == NULL ||
 	    record->actor[0] == '\0' ||
 	    (time = member(doc, "time", arena)) == NULL ||
 	    parse_rfc3339(time, &record->time_us) == -1 ||
 	    !json_object_object_get_ex(doc, "ops", &ops) ||
-	    parse_ops(ops, arena, record) == -1)
+	    parse_ops(ops, arena, record) == -1) {
+		log_warn("audit record %.200s is not one: its change is shown as etcd's", key);
 		goto done;
+	}
 	record->actor_kind = member(doc, "actor_kind", arena);
 	if (record->actor_kind == NULL)
 		record->actor_kind = "unknown";

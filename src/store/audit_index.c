@@ -40,7 +40,6 @@ const char audit_index_schema[] =
 	"CREATE INDEX audit_by_name ON audit(name, revision);"
 	"CREATE INDEX audit_by_actor ON audit(actor, revision);"
 	"CREATE INDEX audit_by_time ON audit(time);"
-	"CREATE INDEX audit_by_record ON audit(record) WHERE record IS NOT NULL;"
 	"INSERT INTO meta VALUES ('audit_rows', 0);";
 
 enum ai_statement {
@@ -60,7 +59,8 @@ static const char *const ai_sql[AI_STATEMENTS] = {
 	[AI_INSERT] = "INSERT OR IGNORE INTO audit (revision, resource, name, action,"
 	    " actor, actor_kind, token_id, request_id, old_revision, time, record)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[AI_DROP_RECORD] = "DELETE FROM audit WHERE record = ?1",
+	/* A record's rows are at its own revision. */
+	[AI_DROP_RECORD] = "DELETE FROM audit WHERE revision = ?1 AND record = ?2",
 	[AI_PRUNE] = "DELETE FROM audit WHERE record IS NULL AND time < ?1",
 	[AI_COUNT_ADD] = "UPDATE meta SET value = value + ?1 WHERE name = 'audit_rows'",
 	[AI_COUNT_GET] = "SELECT value FROM meta WHERE name = 'audit_rows'",
@@ -313,9 +313,12 @@ apply_revision(struct audit_index *ai, const struct replica_event *events,
 		const struct replica_event *e = &events[i];
 
 		if (is_record_key(e->row.key) && e->deleted) {
+			if (!e->prev_known || e->prev_revision == 0)
+				continue;	/* a record this replica never had */
 			if ((s = ai_stmt(ai, AI_DROP_RECORD)) == NULL)
 				return -1;
-			sqlite3_bind_text(s, 1, e->row.key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 1, e->prev_revision);
+			sqlite3_bind_text(s, 2, e->row.key, -1, SQLITE_STATIC);
 			if (ai_exec(ai, s, -1) == -1)
 				return -1;
 		} else if (!audit_key_internal(e->row.key) &&

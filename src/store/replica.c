@@ -48,10 +48,17 @@ static const char *const migrations[] = {
 	"  ('history_floor', 0);",
 	user_index_schema,
 	audit_index_schema,
+	/*
+	 * What etcd said the key was before the change at mod_revision, as
+	 * its writer knew it (the audit trail's old revision): NULL, unknown.
+	 */
+	"ALTER TABLE kv ADD COLUMN prev_revision INTEGER;"
+	"ALTER TABLE kv ADD COLUMN prev_lease INTEGER;",
 };
 
 enum statement {
 	ST_GET,
+	ST_PREV,
 	ST_LIST,
 	ST_COUNT,
 	ST_UPSERT,
@@ -75,22 +82,28 @@ enum statement {
 static const char *const statement_sql[ST_COUNT_ALL] = {
 	[ST_GET] = "SELECT value, create_revision, mod_revision, version, lease,"
 	    " updated_at FROM kv WHERE key = ?1 AND deleted = 0",
+	[ST_PREV] = "SELECT mod_revision, lease, deleted, prev_revision, prev_lease"
+	    " FROM kv WHERE key = ?1",
 	[ST_LIST] = "SELECT key, value, create_revision, mod_revision, version,"
 	    " lease, updated_at FROM kv WHERE key >= ?1 AND key < ?2 AND deleted = 0"
 	    " ORDER BY key LIMIT ?3 OFFSET ?4",
 	[ST_COUNT] = "SELECT count(*) FROM kv WHERE key >= ?1 AND key < ?2"
 	    " AND deleted = 0",
 	[ST_UPSERT] = "INSERT INTO kv (key, value, create_revision, mod_revision,"
-	    " version, lease, deleted, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
+	    " version, lease, deleted, updated_at, prev_revision, prev_lease)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
 	    " create_revision = excluded.create_revision,"
 	    " mod_revision = excluded.mod_revision, version = excluded.version,"
-	    " lease = excluded.lease, deleted = 0, updated_at = excluded.updated_at"
+	    " lease = excluded.lease, deleted = 0, updated_at = excluded.updated_at,"
+	    " prev_revision = excluded.prev_revision, prev_lease = excluded.prev_lease"
 	    " WHERE excluded.mod_revision > kv.mod_revision",
 	[ST_TOMBSTONE] = "INSERT INTO kv (key, value, create_revision, mod_revision,"
-	    " version, lease, deleted, updated_at) VALUES (?1, x'', 0, ?2, 0, 0, 1, ?3)"
+	    " version, lease, deleted, updated_at, prev_revision, prev_lease)"
+	    " VALUES (?1, x'', 0, ?2, 0, 0, 1, ?3, ?4, ?5)"
 	    " ON CONFLICT (key) DO UPDATE SET value = x'', deleted = 1,"
-	    " mod_revision = excluded.mod_revision, updated_at = excluded.updated_at"
+	    " mod_revision = excluded.mod_revision, updated_at = excluded.updated_at,"
+	    " prev_revision = excluded.prev_revision, prev_lease = excluded.prev_lease"
 	    " WHERE excluded.mod_revision > kv.mod_revision",
 	[ST_PURGE] = "DELETE FROM kv WHERE deleted = 1 AND mod_revision <= ?1",
 	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
@@ -449,6 +462,16 @@ derive(struct replica *r, const struct replica_event *event)
 	    row->updated_at);
 }
 
+/* The event's prev_revision and prev_lease into s at i and i + 1 (NULL: unknown). */
+static void
+bind_prev(sqlite3_stmt *s, int i, const struct replica_event *event)
+{
+	if (!event->prev_known)
+		return;		/* cleared bindings are NULL */
+	sqlite3_bind_int64(s, i, event->prev_revision);
+	sqlite3_bind_int64(s, i + 1, event->prev_lease);
+}
+
 /* Upsert or tombstone one row, keeping mod_revision monotonic. */
 static int
 apply_row(struct replica *r, const struct replica_event *event)
@@ -462,6 +485,7 @@ apply_row(struct replica *r, const struct replica_event *event)
 		sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, row->mod_revision);
 		sqlite3_bind_int64(s, 3, row->updated_at);
+		bind_prev(s, 4, event);
 		return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
 	}
 	if ((s = stmt(r, ST_UPSERT)) == NULL)
@@ -473,6 +497,7 @@ apply_row(struct replica *r, const struct replica_event *event)
 	sqlite3_bind_int64(s, 5, row->version);
 	sqlite3_bind_int64(s, 6, row->lease);
 	sqlite3_bind_int64(s, 7, row->updated_at);
+	bind_prev(s, 8, event);
 	return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
 }
 
@@ -497,10 +522,6 @@ replica_write_through_all(struct replica *r, const struct replica_event *events,
 		if (events[i].row.mod_revision > applied &&
 		    apply_row(r, &events[i]) == -1)
 			goto fail;
-	/* One transaction's events: the watcher derives them if it got there first. */
-	if (count > 0 && events[0].row.mod_revision > applied &&
-	    audit_index_apply(r->audit, events, count) == -1)
-		goto fail;
 	return commit(r);
 fail:
 	rollback(r);
@@ -669,25 +690,75 @@ trim_events(struct replica *r, int64_t history)
 	return revision > floor ? meta_set(r, "history_floor", revision) : 0;
 }
 
+/*
+ * What the replica held for e's key just before e, for the audit trail
+ * (its old revision, the lease it was on), unless e says already: known
+ * while the row is older than e, or is e's own revision written through
+ * with what the writer knew; a write-through of a later change may have
+ * got there first, and then it is unknown.
+ */
+static int
+event_prev(struct replica *r, struct replica_event *e)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	/* Records are only ever put anew, and taken by their lease. */
+	if (e->prev_known || strncmp(e->row.key, "index/", 6) == 0 ||
+	    (!e->deleted && strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0))
+		return 0;
+	if ((s = stmt(r, ST_PREV)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, e->row.key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) < e->row.mod_revision) {
+		e->prev_known = 1;
+		if (!sqlite3_column_int(s, 2)) {
+			e->prev_revision = sqlite3_column_int64(s, 0);
+			e->prev_lease = sqlite3_column_int64(s, 1);
+		}
+	} else if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) == e->row.mod_revision &&
+	    sqlite3_column_type(s, 3) != SQLITE_NULL) {
+		/* Written through already, with what its writer knew. */
+		e->prev_known = 1;
+		e->prev_revision = sqlite3_column_int64(s, 3);
+		e->prev_lease = sqlite3_column_int64(s, 4);
+	} else if (rc == SQLITE_DONE) {
+		e->prev_known = 1;	/* no row: the key did not exist */
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Audit records are nobody's to watch: the log keeps its history for changes. */
+static int
+apply_logged(struct replica *r, struct replica_event *e)
+{
+	if (event_prev(r, e) == -1 || apply_row(r, e) == -1)
+		return -1;
+	if (strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0)
+		return 0;
+	return log_event(r, e);
+}
+
 int
 replica_apply_events(struct replica *r, int64_t revision,
     const struct replica_event *events, size_t count, int64_t history)
 {
+	struct replica_event *seen = xcalloc(count ? count : 1, sizeof(*seen));
 	sqlite3_stmt *s;
 	int64_t applied;
 	size_t i;
 
+	memcpy(seen, events, sizeof(*events) * count);
 	if (begin(r) == -1)
-		return -1;
+		goto fail;
 	if (meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
-	/* Audit records are nobody's to watch: the log keeps its history for changes. */
 	for (i = 0; i < count; i++)
-		if (apply_row(r, &events[i]) == -1 ||
-		    (strncmp(events[i].row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) != 0 &&
-		    log_event(r, &events[i]) == -1))
+		if (apply_logged(r, &seen[i]) == -1)
 			goto fail;
-	if (audit_index_apply(r->audit, events, count) == -1)
+	if (audit_index_apply(r->audit, seen, count) == -1)
 		goto fail;
 	if (revision > applied) {
 		if (meta_set(r, "applied_revision", revision) == -1)
@@ -700,8 +771,10 @@ replica_apply_events(struct replica *r, int64_t revision,
 	}
 	if (count > 0 && trim_events(r, history) == -1)
 		goto fail;
+	free(seen);
 	return commit(r);
 fail:
+	free(seen);
 	rollback(r);
 	return -1;
 }

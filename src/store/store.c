@@ -892,6 +892,9 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
 	eops = arena_alloc(ctx->arena, sizeof(*eops) * (nall + 1));
 	for (i = 0; i < nall; i++)
 		op_for(ctx, &all[i], &eops[i]);
+	/* A record's key is new: nothing before it to send back. */
+	if (nall > nops)
+		eops[nops].prev_kv = 0;
 	memset(&txn, 0, sizeof(txn));
 	txn.compare = cmps;
 	txn.ncompare = nchecks;
@@ -907,6 +910,7 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
 		if ((rc = with_record(ctx, checks, nchecks, ops, nops, &all, &nall)) != STORE_OK)
 			return rc;
 		op_for(ctx, &all[nops], &eops[nops]);
+		eops[nops].prev_kv = 0;
 		rc = txn_rounds(ctx, &txn, cmps, checks, nchecks, failed, &result, &error);
 	}
 	if (rc == STORE_FAILED)
@@ -917,7 +921,8 @@ store_commit(struct store_ctx *ctx, struct store_check *checks,
 	for (i = 0; i < nall && i < result.count; i++)
 		all[i].existed = all[i].kind == STORE_OP_PUT ?
 		    result.results[i].range.count > 0 : result.results[i].deleted > 0;
-	commit_write_through(ctx, all, nall, &result);
+	/* The record reaches the replica through the watcher, which derives its rows. */
+	commit_write_through(ctx, all, nops, &result);
 	etcd_txn_result_free(&result);
 	if (all != ops)
 		for (i = 0; i < nops; i++)

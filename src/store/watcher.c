@@ -217,11 +217,6 @@ apply_batch(void *ctx, int64_t revision, const struct etcd_event *events,
 		if (!row_from_kv(w, &events[i].kv, &batch[n].row))
 			continue;
 		batch[n].deleted = events[i].type == ETCD_EVENT_DELETE;
-		batch[n].prev_known = 1;
-		if (events[i].has_prev) {
-			batch[n].prev_revision = events[i].prev.mod_revision;
-			batch[n].prev_lease = events[i].prev.lease;
-		}
 		n++;
 	}
 	if (upto < w->applied)
@@ -435,8 +430,6 @@ watcher_run(void)
 	 * heartbeat.
 	 */
 	options.use_breaker = 0;
-	/* The audit trail's old revisions, and leases that lapsed. */
-	options.watch_prev_kv = 1;
 	w.etcd = etcd_client_new(&options);
 	explicit_bzero(password, sizeof(password));
 	w.prefix = conf.etcd.prefix;

@@ -205,9 +205,6 @@ START_TEST(test_renewals_and_noops_are_left_out)
 	ev[0].row.lease = 5;
 	ev[0].prev_lease = 5;
 	apply(ev, 1, 4);
-	/* A write-through of a delete that deleted nothing (a tombstone). */
-	ev[0] = del("config/none", 6, 0);
-	ck_assert_int_eq(replica_write_through_all(replica, ev, 1), 0);
 	ck_assert_int_eq(all(&rows), 1);
 	ck_assert_int_eq(rows[0].revision, 3);
 	/* With a record, the same rewrite is listed (a verb, say). */
@@ -275,20 +272,55 @@ START_TEST(test_write_through_then_watcher)
 	struct replica_event ev[2];
 	struct audit_row *rows;
 
-	ev[0] = put("config/k", "1", 4, 0);
+	ev[0] = put("config/k", "1", 2, 0);
+	apply(ev, 1, 2);
+	/* A responder writes its change through, knowing what was before. */
+	ev[0] = put("config/k", "2", 4, 2);
+	ck_assert_int_eq(replica_write_through_all(replica, ev, 1), 0);
+	ck_assert_int_eq(all(&rows), 1);	/* rows come from the watcher */
+	/* The watcher brings it with its record, finds the row there already. */
+	ev[0].prev_known = 0;
+	ev[0].prev_revision = 0;
 	ev[1] = put("audit/2026-11-22T10:00:00.000000Z-w", record("me", "w",
 	    "[{\"key\":\"config/k\",\"action\":\"put\"}]"), 4, 0);
-	ck_assert_int_eq(replica_write_through_all(replica, ev, 2), 0);
-	ck_assert_int_eq(all(&rows), 1);
-	/* The watcher brings the same revision: no second row. */
+	ev[1].prev_known = 0;
 	apply(ev, 2, 4);
-	ck_assert_int_eq(all(&rows), 1);
+	ck_assert_int_eq(all(&rows), 2);
 	ck_assert_str_eq(rows[0].actor, "me");
-	/* A write-through at or below what the watcher applied derives nothing. */
-	ev[0] = put("config/old", "1", 3, 0);
-	ev[0].row.mod_revision = 3;
+	ck_assert_str_eq(rows[0].action, "update");
+	ck_assert_int_eq(rows[0].old_revision, 2);
+	/* Again (a resync): no second row. */
+	apply(ev, 2, 4);
+	ck_assert_int_eq(all(&rows), 2);
+}
+END_TEST
+
+/*
+ * A later change written through before the watcher brought an earlier
+ * one (made on another node): the earlier one's old revision is unknown,
+ * never wrong.
+ */
+START_TEST(test_a_replica_ahead_knows_no_old_revision)
+{
+	struct replica_event ev[1];
+	struct audit_row *rows;
+
+	ev[0] = put("config/k", "1", 2, 0);
+	apply(ev, 1, 2);
+	ev[0] = put("config/k", "3", 6, 4);	/* etcd said: 4 before it */
 	ck_assert_int_eq(replica_write_through_all(replica, ev, 1), 0);
-	ck_assert_int_eq(all(&rows), 1);
+	ev[0] = put("config/k", "2", 4, 0);
+	ev[0].prev_known = 0;
+	apply(ev, 1, 4);
+	ev[0] = put("config/k", "3", 6, 0);
+	ev[0].prev_known = 0;
+	apply(ev, 1, 6);
+	ck_assert_int_eq(all(&rows), 3);
+	ck_assert_int_eq(rows[0].revision, 6);
+	ck_assert_int_eq(rows[0].old_revision, 4);
+	ck_assert_int_eq(rows[1].revision, 4);
+	ck_assert_int_eq(rows[1].old_revision, 0);
+	ck_assert_int_eq(rows[2].revision, 2);
 }
 END_TEST
 
@@ -492,6 +524,7 @@ audit_suite(void)
 	tcase_add_test(tc, test_verbs_and_prefixes);
 	tcase_add_test(tc, test_a_bad_record_counts_as_none);
 	tcase_add_test(tc, test_write_through_then_watcher);
+	tcase_add_test(tc, test_a_replica_ahead_knows_no_old_revision);
 	tcase_add_test(tc, test_a_record_that_goes_takes_its_rows);
 	tcase_add_test(tc, test_rebuild_from_a_snapshot);
 	tcase_add_test(tc, test_prune_drops_old_rows_without_a_record);
