@@ -13,7 +13,7 @@ const REPO = process.env.DYNCONF_REPO;
 // "GET /v1/flags/{key}" for every row of the route table, from the source.
 function routeTable() {
   const text = readFileSync(`${REPO}/src/resources/routes.c`, 'utf8');
-  const rows = [...text.matchAll(/\.method = HTTP_(\w+), \.pattern = "([^"]+)"/g)];
+  const rows = [...text.matchAll(/\.method = HTTP_(\w+),\s+\.pattern = "([^"]+)"/g)];
   assert.ok(rows.length > 30, `only ${rows.length} routes found in routes.c`);
   return rows.map(([, method, pattern]) => `${method} ${pattern.replace('...}', '}')}`).sort();
 }
