@@ -31,16 +31,16 @@ request_actor(struct exchange *ex, struct store_actor *actor)
 	case PRINCIPAL_TOKEN:
 		actor->kind = "token";
 		actor->token_id = p->token_id;
+		/* As GET /v1/whoami names it: the id of a token without a name. */
 		actor->name = p->token_name != NULL ? p->token_name :
-		    arena_concat(&ex->arena, "token:", p->token_id ? p->token_id : "",
-		    (char *)NULL);
+		    p->token_id != NULL ? p->token_id : "token";
 		break;
 	case PRINCIPAL_JWT:
 		actor->kind = "jwt";
 		actor->name = p->subject != NULL ? p->subject : "jwt";
 		break;
 	case PRINCIPAL_SDK_KEY:
-		actor->kind = "sdk";
+		actor->kind = "sdk_key";
 		actor->name = arena_concat(&ex->arena, "sdk:",
 		    p->environment ? p->environment : "", (char *)NULL);
 		break;

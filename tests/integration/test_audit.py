@@ -347,7 +347,7 @@ def test_flagsmith_identify_with_an_sdk_key(a):
     resp = a.call("POST", "/api/v1/identities/", None, doc, {"X-Environment-Key": key})
     assert resp.status == 200, resp
     row = a.row_of("identities", "aud-fs/ana", resp.headers["x-request-id"])
-    assert row["actor"] == "sdk:aud-fs" and row["actor_kind"] == "sdk", row
+    assert row["actor"] == "sdk:aud-fs" and row["actor_kind"] == "sdk_key", row
     assert row["action"] == "create" and row["old_revision"] is None, row
     # The same traits again change nothing: nothing listed.
     again = a.call("POST", "/api/v1/identities/", None, doc, {"X-Environment-Key": key})
