@@ -16,6 +16,7 @@
 #include "store/audit.h"
 #include "store/audit_index.h"
 #include "store/replica.h"
+#include "store/replica_impl.h"
 #include "store/user_index.h"
 
 /* Each entry moves the schema from version i to i + 1. */
@@ -54,29 +55,6 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE kv ADD COLUMN prev_revision INTEGER;"
 	"ALTER TABLE kv ADD COLUMN prev_lease INTEGER;",
-};
-
-enum statement {
-	ST_GET,
-	ST_PREV,
-	ST_LIST,
-	ST_COUNT,
-	ST_UPSERT,
-	ST_TOMBSTONE,
-	ST_PURGE,
-	ST_META_GET,
-	ST_META_SET,
-	ST_EVENT_ADD,
-	ST_EVENT_TRIM_POINT,
-	ST_EVENT_TRIM,
-	ST_EVENTS_SINCE,
-	ST_SNAP_ADD,
-	ST_SCAN,
-	ST_BEGIN_READ,
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_COUNT_ALL
 };
 
 static const char *const statement_sql[ST_COUNT_ALL] = {
@@ -130,23 +108,15 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 };
 
-struct replica {
-	sqlite3		*db;
-	sqlite3_stmt	*stmt[ST_COUNT_ALL];
-	struct user_index *users;	/* tables derived from users/ rows */
-	struct audit_index *audit;	/* the audit trail's rows */
-	char		 path[4096];
-};
-
-static void
+void
 replica_log_error(struct replica *r, const char *what)
 {
 	log_error("replica %s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
 }
 
 /* Prepared lazily: ST_SNAP_ADD needs the temp table to exist first. */
-static sqlite3_stmt *
-stmt(struct replica *r, enum statement which)
+sqlite3_stmt *
+replica_stmt(struct replica *r, enum statement which)
 {
 	if (r->stmt[which] == NULL &&
 	    sqlite3_prepare_v3(r->db, statement_sql[which], -1,
@@ -160,8 +130,8 @@ stmt(struct replica *r, enum statement which)
 }
 
 /* Run a statement that returns no rows; 0 or -1. */
-static int
-exec_stmt(struct replica *r, sqlite3_stmt *s)
+int
+replica_exec(struct replica *r, sqlite3_stmt *s)
 {
 	int rc;
 
@@ -176,29 +146,29 @@ exec_stmt(struct replica *r, sqlite3_stmt *s)
 	return 0;
 }
 
-static int
-begin(struct replica *r)
+int
+replica_begin(struct replica *r)
 {
-	return exec_stmt(r, stmt(r, ST_BEGIN));
+	return replica_exec(r, replica_stmt(r, ST_BEGIN));
 }
 
-static int
-commit(struct replica *r)
+int
+replica_commit(struct replica *r)
 {
-	return exec_stmt(r, stmt(r, ST_COMMIT));
+	return replica_exec(r, replica_stmt(r, ST_COMMIT));
 }
 
-static void
-rollback(struct replica *r)
+void
+replica_rollback(struct replica *r)
 {
 	if (!sqlite3_get_autocommit(r->db))
-		exec_stmt(r, stmt(r, ST_ROLLBACK));
+		replica_exec(r, replica_stmt(r, ST_ROLLBACK));
 }
 
-static int
-meta_get(struct replica *r, const char *name, int64_t *value)
+int
+replica_meta_get(struct replica *r, const char *name, int64_t *value)
 {
-	sqlite3_stmt *s = stmt(r, ST_META_GET);
+	sqlite3_stmt *s = replica_stmt(r, ST_META_GET);
 	int rc;
 
 	if (s == NULL)
@@ -210,16 +180,16 @@ meta_get(struct replica *r, const char *name, int64_t *value)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int
-meta_set(struct replica *r, const char *name, int64_t value)
+int
+replica_meta_set(struct replica *r, const char *name, int64_t value)
 {
-	sqlite3_stmt *s = stmt(r, ST_META_SET);
+	sqlite3_stmt *s = replica_stmt(r, ST_META_SET);
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, value);
-	return exec_stmt(r, s);
+	return replica_exec(r, s);
 }
 
 static int
@@ -286,14 +256,14 @@ users_index_ready(struct replica *r, char *err, size_t errlen)
 {
 	if (user_index_current(r->users))
 		return 0;
-	if (begin(r) == -1)
+	if (replica_begin(r) == -1)
 		goto fail;
 	if (!user_index_current(r->users) && user_index_rebuild(r->users) == -1)
 		goto fail;
-	if (commit(r) == 0)
+	if (replica_commit(r) == 0)
 		return 0;
 fail:
-	rollback(r);
+	replica_rollback(r);
 	snprintf(err, errlen, "%s: cannot build the users index: %s", r->path,
 	    sqlite3_errmsg(r->db));
 	return -1;
@@ -365,7 +335,7 @@ int
 replica_get(struct replica *r, const char *key, struct arena *arena,
     struct replica_row *row)
 {
-	sqlite3_stmt *s = stmt(r, ST_GET);
+	sqlite3_stmt *s = replica_stmt(r, ST_GET);
 	int rc;
 
 	if (s == NULL)
@@ -403,8 +373,8 @@ prefix_end(struct arena *arena, const char *prefix)
 	return arena_strdup(arena, "\xff\xff\xff\xff");
 }
 
-static int
-bind_prefix(sqlite3_stmt *s, int first, const char *prefix, struct arena *arena)
+int
+replica_bind_prefix(sqlite3_stmt *s, int first, const char *prefix, struct arena *arena)
 {
 	sqlite3_bind_text(s, first, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, first + 1, prefix_end(arena, prefix), -1, SQLITE_STATIC);
@@ -420,15 +390,15 @@ replica_list(struct replica *r, const char *prefix, int64_t limit,
 	long n = 0;
 	int rc;
 
-	if ((s = stmt(r, ST_COUNT)) == NULL)
+	if ((s = replica_stmt(r, ST_COUNT)) == NULL)
 		return -1;
-	bind_prefix(s, 1, prefix, arena);
+	replica_bind_prefix(s, 1, prefix, arena);
 	*total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	*rows = arena_alloc(arena, sizeof(**rows) * (size_t)(limit > 0 ? limit : 1));
-	if ((s = stmt(r, ST_LIST)) == NULL)
+	if ((s = replica_stmt(r, ST_LIST)) == NULL)
 		return -1;
-	bind_prefix(s, 1, prefix, arena);
+	replica_bind_prefix(s, 1, prefix, arena);
 	sqlite3_bind_int64(s, 3, limit);
 	sqlite3_bind_int64(s, 4, offset);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
@@ -480,15 +450,15 @@ apply_row(struct replica *r, const struct replica_event *event)
 	sqlite3_stmt *s;
 
 	if (event->deleted) {
-		if ((s = stmt(r, ST_TOMBSTONE)) == NULL)
+		if ((s = replica_stmt(r, ST_TOMBSTONE)) == NULL)
 			return -1;
 		sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, row->mod_revision);
 		sqlite3_bind_int64(s, 3, row->updated_at);
 		bind_prev(s, 4, event);
-		return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
+		return replica_exec(r, s) == -1 ? -1 : derive(r, event);
 	}
-	if ((s = stmt(r, ST_UPSERT)) == NULL)
+	if ((s = replica_stmt(r, ST_UPSERT)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, row->value, (int)row->value_len, SQLITE_STATIC);
@@ -498,7 +468,7 @@ apply_row(struct replica *r, const struct replica_event *event)
 	sqlite3_bind_int64(s, 6, row->lease);
 	sqlite3_bind_int64(s, 7, row->updated_at);
 	bind_prev(s, 8, event);
-	return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
+	return replica_exec(r, s) == -1 ? -1 : derive(r, event);
 }
 
 int
@@ -514,24 +484,24 @@ replica_write_through_all(struct replica *r, const struct replica_event *events,
 	int64_t applied;
 	size_t i;
 
-	if (begin(r) == -1)
+	if (replica_begin(r) == -1)
 		return -1;
-	if (meta_get(r, "applied_revision", &applied) == -1)
+	if (replica_meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
 	for (i = 0; i < count; i++)
 		if (events[i].row.mod_revision > applied &&
 		    apply_row(r, &events[i]) == -1)
 			goto fail;
-	return commit(r);
+	return replica_commit(r);
 fail:
-	rollback(r);
+	replica_rollback(r);
 	return -1;
 }
 
 int
 replica_applied_revision(struct replica *r, int64_t *revision)
 {
-	return meta_get(r, "applied_revision", revision);
+	return replica_meta_get(r, "applied_revision", revision);
 }
 
 int
@@ -539,155 +509,7 @@ replica_snapshot_complete(struct replica *r)
 {
 	int64_t complete = 0;
 
-	return meta_get(r, "snapshot_complete", &complete) == 0 && complete == 1;
-}
-
-int
-replica_snapshot_begin(struct replica *r)
-{
-	static const char sql[] = "CREATE TEMP TABLE IF NOT EXISTS snapshot"
-	    " AS SELECT * FROM main.kv WHERE 0; DELETE FROM temp.snapshot;"
-	    " CREATE UNIQUE INDEX IF NOT EXISTS temp.snapshot_key ON snapshot(key);";
-
-	if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		replica_log_error(r, "snapshot");
-		return -1;
-	}
-	return 0;
-}
-
-int
-replica_snapshot_add(struct replica *r, const struct replica_row *rows,
-    size_t count)
-{
-	size_t i;
-
-	if (begin(r) == -1)
-		return -1;
-	for (i = 0; i < count; i++) {
-		sqlite3_stmt *s = stmt(r, ST_SNAP_ADD);
-
-		if (s == NULL)
-			goto fail;
-		sqlite3_bind_text(s, 1, rows[i].key, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 2, rows[i].value, (int)rows[i].value_len,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, rows[i].create_revision);
-		sqlite3_bind_int64(s, 4, rows[i].mod_revision);
-		sqlite3_bind_int64(s, 5, rows[i].version);
-		sqlite3_bind_int64(s, 6, rows[i].lease);
-		sqlite3_bind_int64(s, 7, rows[i].updated_at);
-		if (exec_stmt(r, s) == -1)
-			goto fail;
-	}
-	return commit(r);
-fail:
-	rollback(r);
-	return -1;
-}
-
-#define SNAPSHOT_CACHE "PRAGMA cache_size = -262144"	/* 256 MiB at most */
-#define DEFAULT_CACHE "PRAGMA cache_size = -2000"	/* SQLite's default */
-
-int
-replica_snapshot_commit(struct replica *r, int64_t revision)
-{
-	return replica_snapshot_replace(r, revision, 1);
-}
-
-int
-replica_snapshot_replace(struct replica *r, int64_t revision, int force)
-{
-	/* A row at the revision the replica had keeps the time it was first seen. */
-	static const char swap[] = "UPDATE temp.snapshot SET updated_at ="
-	    " (SELECT k.updated_at FROM main.kv k WHERE k.key = snapshot.key"
-	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0)"
-	    " WHERE EXISTS (SELECT 1 FROM main.kv k WHERE k.key = snapshot.key"
-	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0);"
-	    " DELETE FROM main.kv;"
-	    " INSERT INTO main.kv SELECT * FROM temp.snapshot;"
-	    " DELETE FROM main.events;"
-	    " DELETE FROM temp.snapshot;";
-	int64_t applied;
-
-	int rc = -1;
-
-	/*
-	 * The swap and the users index rewrite every page: a cache that holds
-	 * them (for this transaction only) saves re-reading and spilling them.
-	 */
-	sqlite3_exec(r->db, SNAPSHOT_CACHE, NULL, NULL, NULL);
-	if (begin(r) == -1)
-		goto done;
-	if (meta_get(r, "applied_revision", &applied) == -1)
-		goto fail;
-	if (applied > revision && !force) {
-		rollback(r);
-		rc = -2;
-		goto done;
-	}
-	if (sqlite3_exec(r->db, swap, NULL, NULL, NULL) != SQLITE_OK) {
-		replica_log_error(r, "snapshot swap");
-		goto fail;
-	}
-	if (user_index_rebuild(r->users) == -1 || audit_index_rebuild(r->audit) == -1)
-		goto fail;
-	if (meta_set(r, "applied_revision", revision) == -1 ||
-	    meta_set(r, "history_floor", revision) == -1 ||
-	    meta_set(r, "snapshot_complete", 1) == -1)
-		goto fail;
-	rc = commit(r);
-	goto done;
-fail:
-	rollback(r);
-done:
-	sqlite3_exec(r->db, DEFAULT_CACHE, NULL, NULL, NULL);
-	return rc;
-}
-
-static int
-log_event(struct replica *r, const struct replica_event *event)
-{
-	const struct replica_row *row = &event->row;
-	sqlite3_stmt *s = stmt(r, ST_EVENT_ADD);
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, row->mod_revision);
-	sqlite3_bind_text(s, 2, row->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, event->deleted);
-	sqlite3_bind_blob(s, 4, event->deleted ? "" : row->value,
-	    event->deleted ? 0 : (int)row->value_len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, row->create_revision);
-	sqlite3_bind_int64(s, 6, row->version);
-	sqlite3_bind_int64(s, 7, row->lease);
-	sqlite3_bind_int64(s, 8, row->updated_at);
-	return exec_stmt(r, s);
-}
-
-/* Keep the newest history events; what is cut raises the history floor. */
-static int
-trim_events(struct replica *r, int64_t history)
-{
-	sqlite3_stmt *s = stmt(r, ST_EVENT_TRIM_POINT);
-	int64_t seq, revision, floor;
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, history);
-	rc = sqlite3_step(s);
-	seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	revision = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
-	sqlite3_reset(s);
-	if (seq == 0)
-		return 0;
-	if ((s = stmt(r, ST_EVENT_TRIM)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, seq);
-	if (exec_stmt(r, s) == -1 || meta_get(r, "history_floor", &floor) == -1)
-		return -1;
-	return revision > floor ? meta_set(r, "history_floor", revision) : 0;
+	return replica_meta_get(r, "snapshot_complete", &complete) == 0 && complete == 1;
 }
 
 /*
@@ -707,7 +529,7 @@ event_prev(struct replica *r, struct replica_event *e)
 	if (e->prev_known || strncmp(e->row.key, "index/", 6) == 0 ||
 	    (!e->deleted && strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0))
 		return 0;
-	if ((s = stmt(r, ST_PREV)) == NULL)
+	if ((s = replica_stmt(r, ST_PREV)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, e->row.key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
@@ -738,7 +560,7 @@ apply_logged(struct replica *r, struct replica_event *e)
 		return -1;
 	if (strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0)
 		return 0;
-	return log_event(r, e);
+	return replica_log_event(r, e);
 }
 
 int
@@ -751,9 +573,9 @@ replica_apply_events(struct replica *r, int64_t revision,
 	size_t i;
 
 	memcpy(seen, events, sizeof(*events) * count);
-	if (begin(r) == -1)
+	if (replica_begin(r) == -1)
 		goto fail;
-	if (meta_get(r, "applied_revision", &applied) == -1)
+	if (replica_meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
 	for (i = 0; i < count; i++)
 		if (apply_logged(r, &seen[i]) == -1)
@@ -761,64 +583,22 @@ replica_apply_events(struct replica *r, int64_t revision,
 	if (audit_index_apply(r->audit, seen, count) == -1)
 		goto fail;
 	if (revision > applied) {
-		if (meta_set(r, "applied_revision", revision) == -1)
+		if (replica_meta_set(r, "applied_revision", revision) == -1)
 			goto fail;
-		if ((s = stmt(r, ST_PURGE)) == NULL)
+		if ((s = replica_stmt(r, ST_PURGE)) == NULL)
 			goto fail;
 		sqlite3_bind_int64(s, 1, revision);
-		if (exec_stmt(r, s) == -1)
+		if (replica_exec(r, s) == -1)
 			goto fail;
 	}
-	if (count > 0 && trim_events(r, history) == -1)
+	if (count > 0 && replica_trim_events(r, history) == -1)
 		goto fail;
 	free(seen);
-	return commit(r);
+	return replica_commit(r);
 fail:
 	free(seen);
-	rollback(r);
+	replica_rollback(r);
 	return -1;
-}
-
-long
-replica_events_since(struct replica *r, const char *prefix, int64_t since,
-    int64_t limit, struct arena *arena, struct replica_event **events)
-{
-	sqlite3_stmt *s;
-	int64_t floor;
-	long n = 0;
-	int rc;
-
-	if (meta_get(r, "history_floor", &floor) == -1)
-		return -1;
-	if (since < floor)
-		return -2;
-	if ((s = stmt(r, ST_EVENTS_SINCE)) == NULL)
-		return -1;
-	*events = arena_alloc(arena, sizeof(**events) * (size_t)(limit > 0 ? limit : 1));
-	sqlite3_bind_int64(s, 1, since);
-	bind_prefix(s, 2, prefix, arena);
-	sqlite3_bind_int64(s, 4, limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
-		struct replica_event *e = &(*events)[n++];
-		const void *blob = sqlite3_column_blob(s, 2);
-		int len = sqlite3_column_bytes(s, 2);
-
-		e->row.key = arena_strdup(arena, (const char *)sqlite3_column_text(s, 0));
-		e->deleted = sqlite3_column_int(s, 1);
-		e->row.value = arena_strndup(arena, blob ? blob : "", (size_t)len);
-		e->row.value_len = (size_t)len;
-		e->row.create_revision = sqlite3_column_int64(s, 3);
-		e->row.mod_revision = sqlite3_column_int64(s, 4);
-		e->row.version = sqlite3_column_int64(s, 5);
-		e->row.lease = sqlite3_column_int64(s, 6);
-		e->row.updated_at = sqlite3_column_int64(s, 7);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		replica_log_error(r, "events");
-		return -1;
-	}
-	return n;
 }
 
 int
@@ -828,10 +608,10 @@ replica_scan(struct replica *r, int64_t *applied, replica_row_fn fn, void *arg)
 	int rc = SQLITE_DONE, stop = 0;
 
 	/* One read transaction: the rows and the revision they are at agree. */
-	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+	if (replica_exec(r, replica_stmt(r, ST_BEGIN_READ)) == -1)
 		return -1;
-	if (meta_get(r, "applied_revision", applied) == -1 ||
-	    (s = stmt(r, ST_SCAN)) == NULL)
+	if (replica_meta_get(r, "applied_revision", applied) == -1 ||
+	    (s = replica_stmt(r, ST_SCAN)) == NULL)
 		goto fail;
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct replica_row row;
@@ -848,9 +628,9 @@ replica_scan(struct replica *r, int64_t *applied, replica_row_fn fn, void *arg)
 		replica_log_error(r, "scan");
 		goto fail;
 	}
-	return commit(r);
+	return replica_commit(r);
 fail:
-	rollback(r);
+	replica_rollback(r);
 	return -1;
 }
 
@@ -862,10 +642,10 @@ replica_compact(struct replica *r, int64_t budget_us)
 
 	/* A transaction per step: writers wait for one step, never the lot. */
 	while (more && clock_monotonic_us() < until) {
-		if (begin(r) == -1)
+		if (replica_begin(r) == -1)
 			return -1;
-		if (user_index_compact(r->users, &more) == -1 || commit(r) == -1) {
-			rollback(r);
+		if (user_index_compact(r->users, &more) == -1 || replica_commit(r) == -1) {
+			replica_rollback(r);
 			return -1;
 		}
 	}
@@ -879,20 +659,20 @@ replica_user_search(struct replica *r, const struct user_query *q,
 	long n;
 
 	/* One read transaction: the count and the page from one state. */
-	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+	if (replica_exec(r, replica_stmt(r, ST_BEGIN_READ)) == -1)
 		return -1;
 	n = user_index_search(r->users, q, arena, hits, total);
-	commit(r);
+	replica_commit(r);
 	return n;
 }
 
 int
 replica_audit_prune(struct replica *r, int64_t before_us)
 {
-	if (begin(r) == -1)
+	if (replica_begin(r) == -1)
 		return -1;
-	if (audit_index_prune(r->audit, before_us) == -1 || commit(r) == -1) {
-		rollback(r);
+	if (audit_index_prune(r->audit, before_us) == -1 || replica_commit(r) == -1) {
+		replica_rollback(r);
 		return -1;
 	}
 	return 0;
@@ -905,9 +685,9 @@ replica_audit_list(struct replica *r, const struct audit_query *q,
 	long n;
 
 	/* One read transaction: the count and the page from one state. */
-	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+	if (replica_exec(r, replica_stmt(r, ST_BEGIN_READ)) == -1)
 		return -1;
 	n = audit_index_list(r->audit, q, arena, rows, total);
-	commit(r);
+	replica_commit(r);
 	return n;
 }
