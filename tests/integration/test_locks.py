@@ -552,16 +552,18 @@ def test_eight_clients_through_an_etcd_leader_loss():
         held_before = []
 
         def kill_the_leader(shared):
-            time.sleep(3)
+            # A quarter of the holdings first: with wait they come fast.
+            wait_until(lambda: len(shared["log"]) >= 8 * 120 // 4, timeout=60,
+                       what="a quarter of the holdings")
             leader = cluster.leader()
             held_before.append(len(shared["log"]))
             cluster.kill(leader)
             time.sleep(4)
             cluster.start(leader)
-        contend(stack, None, "failover", clients=8, rounds=60, flaky=True,
+        contend(stack, None, "failover", clients=8, rounds=120, flaky=True,
                 during=kill_the_leader, wait=10)
         # The leader went in the middle: holdings before it and after it.
-        assert 0 < held_before[0] < 8 * 60, held_before
+        assert 0 < held_before[0] < 8 * 120, held_before
 
 
 # -- etcd out of reach
