@@ -345,6 +345,8 @@ write_keys(const struct restore *r, int64_t *revision)
 			    .key = r->items[i + n].key, .value = r->items[i + n].value,
 			    .value_len = r->items[i + n].value_len };
 		ctl_ctx_init(&ctx, &arena);
+		/* The keys as they were backed up: no audit record of its own. */
+		ctx.actor.name = NULL;
 		rc = store_commit(&ctx, &empty, i == 0 ? 1 : 0, ops, n, revision,
 		    &failed);
 		ctl_ctx_free(&ctx);

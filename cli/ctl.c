@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,9 +127,18 @@ ctl_number(const char *option, const char *text, long long min,
 void
 ctl_ctx_init(struct store_ctx *ctx, struct arena *arena)
 {
+	const struct passwd *pw = getpwuid(geteuid());
+	char id[17];
+
 	arena_init(arena);
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->arena = arena;
+	/* The audit trail names the command and who ran it (API.md §14). */
+	ctx->actor.kind = "dynconfctl";
+	ctx->actor.name = arena_concat(arena, "dynconfctl:",
+	    pw != NULL ? pw->pw_name : "unknown", (char *)NULL);
+	if (random_hex(id, 8) == 0)
+		ctx->actor.request_id = arena_strdup(arena, id);
 }
 
 void

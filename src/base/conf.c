@@ -29,7 +29,9 @@
 
 struct conf conf;
 
-enum conf_type { CONF_STRING, CONF_INT, CONF_LONG, CONF_OCTAL, CONF_ENUM };
+/* CONF_DURATION: seconds, written with a unit: s, m, h or d (none: days). */
+enum conf_type { CONF_STRING, CONF_INT, CONF_LONG, CONF_OCTAL, CONF_ENUM,
+	CONF_DURATION };
 
 /*
  * When a changed value takes effect. A reload (SIGHUP) starts new
@@ -130,6 +132,8 @@ static const struct conf_setting conf_table[] = {
 	    CONF_RELOAD),
 	NUM(auth, jwks_min_interval, CONF_INT, auth.jwks_min_interval, 0, 3600,
 	    "30", CONF_RELOAD),
+	NUM(audit, retention, CONF_DURATION, audit.retention, 0,
+	    36500LL * 86400, "90d", CONF_RELOAD),
 	ENUM(log, level, log.level, log_levels, "info", CONF_RELOAD),
 	ENUM(log, format, log.format, log_formats, "text", CONF_RELOAD),
 	STR(log, target, log.target, "stderr", CONF_RELOAD),
@@ -178,6 +182,57 @@ conf_find_name(const char *name)
 	return conf_find(section, dot + 1);
 }
 
+static const struct {
+	char		 unit;
+	long long	 seconds;
+} duration_units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 } };
+
+/* "90d", "12h", "30m", "45s" or "90" (days) as seconds; NULL or why not. */
+static const char *
+duration_parse(const char *value, long long min, long long max, long long *out)
+{
+	char digits[24];
+	size_t len = strlen(value), i;
+	long long unit = 86400, n;
+	const char *errstr;
+
+	if (len > 0 && !isdigit((unsigned char)value[len - 1])) {
+		for (i = 0; i < ARRAY_SIZE(duration_units); i++)
+			if (value[len - 1] == duration_units[i].unit)
+				break;
+		if (i == ARRAY_SIZE(duration_units))
+			return "not a duration (a number and s, m, h or d)";
+		unit = duration_units[i].seconds;
+		len--;
+	}
+	if (len == 0 || len >= sizeof(digits))
+		return "not a duration (a number and s, m, h or d)";
+	memcpy(digits, value, len);
+	digits[len] = '\0';
+	n = strtonum(digits, 0, max / unit, &errstr);
+	if (errstr != NULL)
+		return errstr;
+	if (n * unit < min)
+		return "too small";
+	*out = n * unit;
+	return NULL;
+}
+
+/* Seconds in the largest unit that divides them ("90d", "0"). */
+static void
+duration_format(long long seconds, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; seconds != 0 && i < ARRAY_SIZE(duration_units); i++)
+		if (seconds % duration_units[i].seconds == 0) {
+			snprintf(out, outlen, "%lld%c",
+			    seconds / duration_units[i].seconds, duration_units[i].unit);
+			return;
+		}
+	snprintf(out, outlen, "%lld", seconds);
+}
+
 /* Store value into the setting; on error returns a reason for the message. */
 static const char *
 conf_assign(struct conf *c, const struct conf_setting *s, const char *value)
@@ -200,6 +255,10 @@ conf_assign(struct conf *c, const struct conf_setting *s, const char *value)
 		if (errstr != NULL)
 			return errstr;
 		break;
+	case CONF_DURATION:
+		if ((errstr = duration_parse(value, s->min, s->max, &number)) != NULL)
+			return errstr;
+		break;
 	case CONF_OCTAL:
 		errno = 0;
 		number = strtoll(value, &end, 8);
@@ -215,7 +274,7 @@ conf_assign(struct conf *c, const struct conf_setting *s, const char *value)
 			}
 		return "not one of the allowed values";
 	}
-	if (s->type == CONF_LONG)
+	if (s->type == CONF_LONG || s->type == CONF_DURATION)
 		*(long long *)field = number;
 	else
 		*(int *)field = (int)number;
@@ -455,6 +514,9 @@ conf_format(const struct conf_setting *s, const struct conf *c, char *out,
 		break;
 	case CONF_LONG:
 		snprintf(out, outlen, "%lld", *(const long long *)field);
+		break;
+	case CONF_DURATION:
+		duration_format(*(const long long *)field, out, outlen);
 		break;
 	case CONF_OCTAL:
 		snprintf(out, outlen, "%04o", (unsigned)*(const int *)field);

@@ -1,5 +1,5 @@
 /*
- * The configuration: an INI file ([server] [etcd] [replica] [auth] [log])
+ * The configuration: an INI file ([server] [etcd] [replica] [auth] [audit] [log])
  * parsed against one typed, ranged table of settings, with
  * DYNCONF_<SECTION>_<KEY> environment variables taking precedence over the
  * file. Errors name the file and line.
@@ -65,6 +65,9 @@ struct conf {
 		int		jwks_refresh;	/* seconds between scheduled fetches */
 		int		jwks_min_interval;	/* seconds between fetches for an unknown kid */
 	} auth;
+	struct {
+		long long	retention;	/* seconds audit records are kept; 0: forever */
+	} audit;
 	struct {
 		int		level;	/* enum log_level */
 		int		format;	/* enum log_format */

@@ -110,6 +110,21 @@ struct shared_pool {
 	int64_t		started_at;		/* unix seconds */
 };
 
+/*
+ * The lease the node's audit records are put on (store/audit.c): one for
+ * the whole pool, granted by whichever process found it due and used for
+ * a while (and a number of records) by all, so that etcd holds a few
+ * leases per node, not one per write or per process. A writer zeroes granted_at_us, then sets the
+ * lease and ttl, then granted_at_us; a reader that finds the same non-zero
+ * granted_at_us before and after reading the others has a matching set.
+ */
+struct shared_audit {
+	int64_t		lease;			/* 0: none yet */
+	int64_t		ttl;			/* asked for it */
+	int64_t		granted_at_us;		/* monotonic */
+	uint64_t	keys;			/* records put on it, about */
+};
+
 struct shared_state {
 	uint64_t		magic;
 	uint64_t		layout;
@@ -120,6 +135,7 @@ struct shared_state {
 	struct shared_breaker	breaker;
 	struct shared_replica	replica;
 	struct shared_waiting	waiting;
+	struct shared_audit	audit;
 };
 
 /*

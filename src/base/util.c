@@ -125,6 +125,97 @@ format_rfc3339(int64_t unix_seconds, char *out, size_t outlen)
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void
+format_rfc3339_us(int64_t unix_us, char *out, size_t outlen)
+{
+	time_t t = (time_t)(unix_us / 1000000);
+	struct tm tm;
+	char whole[24];
+
+	gmtime_r(&t, &tm);
+	strftime(whole, sizeof(whole), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, outlen, "%s.%06dZ", whole, (int)(unix_us % 1000000));
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar. */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* n digits at *p, advanced past them; -1 unless all n are digits. */
+static int64_t
+digits(const char **p, int n)
+{
+	int64_t v = 0;
+
+	for (; n > 0; n--, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+static int
+month_days(int64_t y, int64_t m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return 29;
+	return days[m - 1];
+}
+
+int
+parse_rfc3339(const char *s, int64_t *unix_us)
+{
+	int64_t y, mo, d, h, mi, sec, frac = 0, offset = 0, scale = 100000;
+	const char *p = s;
+
+	y = digits(&p, 4);
+	if (y < 1970 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
+	    *p++ != '-' || (d = digits(&p, 2)) < 1 || d > month_days(y, mo) ||
+	    (*p != 'T' && *p != 't') || (p++, (h = digits(&p, 2)) < 0) || h > 23 ||
+	    *p++ != ':' || (mi = digits(&p, 2)) < 0 || mi > 59 || *p++ != ':' ||
+	    (sec = digits(&p, 2)) < 0 || sec > 60)
+		return -1;
+	if (*p == '.') {
+		if (*++p < '0' || *p > '9')
+			return -1;
+		/* Beyond the microsecond, digits are read and dropped. */
+		for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1;
+		int64_t oh = digits(&p, 2), om;
+
+		if (oh < 0 || oh > 23 || *p++ != ':' || (om = digits(&p, 2)) < 0 ||
+		    om > 59)
+			return -1;
+		offset = sign * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	/* A leap second counts as the next second's first instant. */
+	*unix_us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    sec - offset) * 1000000) + frac;
+	return *unix_us < 0 ? -1 : 0;
+}
+
 uint64_t
 string_hash(const char *s)
 {

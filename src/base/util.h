@@ -32,6 +32,14 @@ int64_t clock_realtime_us(void);
 
 /* Format a UNIX time (seconds) as RFC 3339 UTC into out (at least 21 bytes). */
 void format_rfc3339(int64_t unix_seconds, char *out, size_t outlen);
+/* The same to the microsecond, "2026-11-22T10:00:00.123456Z" (28 bytes). */
+void format_rfc3339_us(int64_t unix_us, char *out, size_t outlen);
+/*
+ * An RFC 3339 date-time ("2026-11-22T10:00:00Z", a fraction of a second
+ * and a numeric offset allowed, 'T' and 'Z' in either case) as unix
+ * microseconds, years 1970 to 9999; 0, or -1 when s is not one.
+ */
+int parse_rfc3339(const char *s, int64_t *unix_us);
 
 /* FNV-1a of s: for spreading keys over hash slots, never for security. */
 uint64_t string_hash(const char *s);

@@ -51,6 +51,7 @@ struct credential {
 	int64_t		 expires;	/* unix seconds, 0 never (tokens) */
 	int		 depth;		/* tokens */
 	char		 token_id[2 * TOKEN_ID_BYTES + 1];	/* tokens */
+	char		 token_name[NAME_MAX_LEN + 1];	/* tokens, "" for none */
 	char		 environment[NAME_MAX_LEN + 1];	/* SDK keys */
 	int64_t		 verified_us;	/* monotonic */
 	struct store_generation generation;	/* the replica as it was then */
@@ -87,6 +88,8 @@ credential_cached(struct exchange *ex, const char *sha256)
 	    arena_strdup(&ex->arena, c->environment) : NULL;
 	ex->principal.token_id = c->kind == PRINCIPAL_TOKEN ?
 	    arena_strdup(&ex->arena, c->token_id) : NULL;
+	ex->principal.token_name = c->kind == PRINCIPAL_TOKEN && c->token_name[0] ?
+	    arena_strdup(&ex->arena, c->token_name) : NULL;
 	ex->principal.expires = c->expires;
 	ex->principal.depth = c->depth;
 	return 1;
@@ -112,6 +115,9 @@ credential_remember(const struct exchange *ex, const char *sha256,
 	if (ex->principal.token_id != NULL)
 		snprintf(c->token_id, sizeof(c->token_id), "%s",
 		    ex->principal.token_id);
+	if (ex->principal.token_name != NULL)
+		snprintf(c->token_name, sizeof(c->token_name), "%s",
+		    ex->principal.token_name);
 	if (ex->principal.environment != NULL)
 		snprintf(c->environment, sizeof(c->environment), "%s",
 		    ex->principal.environment);
@@ -270,6 +276,8 @@ verify_api_token(struct exchange *ex, const char *text)
 	ex->principal.kind = PRINCIPAL_TOKEN;
 	ex->principal.scopes = scope_closure(info.scopes);
 	ex->principal.token_id = arena_strdup(&ex->arena, item.value);
+	ex->principal.token_name = info.name[0] != '\0' ?
+	    arena_strdup(&ex->arena, info.name) : NULL;
 	credential_remember(ex, hash, &generation);
 	return AUTH_OK;
 }

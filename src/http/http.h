@@ -88,6 +88,7 @@ struct principal {
 	unsigned		 scopes;	/* scope_closure() applied */
 	const char		*environment;	/* SDK keys: theirs */
 	const char		*token_id;	/* API tokens: theirs */
+	const char		*token_name;	/* API tokens: theirs, NULL if none */
 	const char		*subject;	/* JWTs: sub, NULL when unusable */
 	/* Unix seconds it stops working, 0 never: a JWT's exp, a token's
 	 * earliest expiry up the chain of tokens that made it. */

@@ -17,12 +17,48 @@
 #include "http/resource.h"
 #include "http/validate.h"
 
+/*
+ * Who the audit trail says made the request's writes (API.md §14): an API
+ * token's name, a JWT's sub, sdk:ENV for an SDK key; "anonymous" with
+ * auth.mode = off.
+ */
+static void
+request_actor(struct exchange *ex, struct store_actor *actor)
+{
+	const struct principal *p = &ex->principal;
+
+	switch (p->kind) {
+	case PRINCIPAL_TOKEN:
+		actor->kind = "token";
+		actor->token_id = p->token_id;
+		/* As GET /v1/whoami names it: the id of a token without a name. */
+		actor->name = p->token_name != NULL ? p->token_name :
+		    p->token_id != NULL ? p->token_id : "token";
+		break;
+	case PRINCIPAL_JWT:
+		actor->kind = "jwt";
+		actor->name = p->subject != NULL ? p->subject : "jwt";
+		break;
+	case PRINCIPAL_SDK_KEY:
+		actor->kind = "sdk_key";
+		actor->name = arena_concat(&ex->arena, "sdk:",
+		    p->environment ? p->environment : "", (char *)NULL);
+		break;
+	case PRINCIPAL_NONE:
+	case PRINCIPAL_OFF:
+		actor->kind = actor->name = "anonymous";
+		break;
+	}
+	actor->request_id = ex->request_id;
+}
+
 void
 resource_store_ctx(struct exchange *ex, struct store_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->arena = &ex->arena;
 	ctx->deadline_us = ex->deadline_us;
+	request_actor(ex, &ctx->actor);
 }
 
 /* etagc of RFC 9110: what may stand between the quotes of an entity tag. */

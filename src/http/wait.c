@@ -24,6 +24,41 @@ copy_field(char *dst, size_t cap, const char *src)
 	return 0;
 }
 
+/*
+ * Who made a request that waits, kept with it: what the waiting process
+ * needs to name them in the audit trail when it acts for them (a lock).
+ */
+static void
+principal_keep(struct wait_request *req, const struct principal *p)
+{
+	const char *name = p->kind == PRINCIPAL_TOKEN ? p->token_name :
+	    p->kind == PRINCIPAL_JWT ? p->subject :
+	    p->kind == PRINCIPAL_SDK_KEY ? p->environment : NULL;
+
+	req->principal = (uint32_t)p->kind;
+	snprintf(req->principal_name, sizeof(req->principal_name), "%s",
+	    name != NULL ? name : "");
+	snprintf(req->token_id, sizeof(req->token_id), "%s",
+	    p->token_id != NULL ? p->token_id : "");
+}
+
+static void
+principal_restore(struct exchange *ex, const struct wait_request *req)
+{
+	const char *name = req->principal_name[0] != '\0' ?
+	    arena_strdup(&ex->arena, req->principal_name) : NULL;
+
+	ex->principal.kind = (enum principal_kind)req->principal;
+	if (req->token_id[0] != '\0')
+		ex->principal.token_id = arena_strdup(&ex->arena, req->token_id);
+	if (ex->principal.kind == PRINCIPAL_TOKEN)
+		ex->principal.token_name = name;
+	else if (ex->principal.kind == PRINCIPAL_JWT)
+		ex->principal.subject = name;
+	else if (ex->principal.kind == PRINCIPAL_SDK_KEY)
+		ex->principal.environment = name;
+}
+
 void
 respond_wait(struct exchange *ex, enum wait_kind_id kind, const char *key,
     int64_t since, int64_t seen, int64_t timeout_us, const char *arg)
@@ -40,6 +75,7 @@ respond_wait(struct exchange *ex, enum wait_kind_id kind, const char *key,
 	req->seen = seen;
 	/* A path too long for the log line is cut there; it is only logged. */
 	snprintf(req->path, sizeof(req->path), "%s", path);
+	principal_keep(req, &ex->principal);
 	if (copy_field(req->request_id, sizeof(req->request_id), ex->request_id) == -1 ||
 	    copy_field(req->key, sizeof(req->key), key) == -1 ||
 	    copy_field(req->arg, sizeof(req->arg), arg != NULL ? arg : "") == -1) {
@@ -75,7 +111,10 @@ wait_request_check(struct wait_request *req)
 	if (!terminated(req->request_id, sizeof(req->request_id)) ||
 	    !terminated(req->path, sizeof(req->path)) ||
 	    !terminated(req->key, sizeof(req->key)) ||
-	    !terminated(req->arg, sizeof(req->arg)) || req->key[0] == '\0')
+	    !terminated(req->arg, sizeof(req->arg)) || req->key[0] == '\0' ||
+	    !terminated(req->principal_name, sizeof(req->principal_name)) ||
+	    !terminated(req->token_id, sizeof(req->token_id)) ||
+	    req->principal > PRINCIPAL_SDK_KEY)
 		return -1;
 	/* One method that has a name. */
 	if (http_method_parse(http_method_name((enum http_method)req->method)) !=
@@ -96,4 +135,5 @@ wait_exchange(struct exchange *ex, const struct wait_request *req)
 	ex->req.path = arena_strdup(&ex->arena, req->path);
 	snprintf(ex->request_id, sizeof(ex->request_id), "%s", req->request_id);
 	response_header(ex, "X-Request-Id", ex->request_id);
+	principal_restore(ex, req);
 }

@@ -32,6 +32,7 @@ enum wait_kind_id {
 #define WAIT_PATH_MAX	256	/* of the request path, for its log line */
 #define WAIT_KEY_MAX	640	/* a store key or key prefix */
 #define WAIT_ARG_MAX	512	/* what else a kind keeps */
+#define WAIT_PRINCIPAL_MAX 255	/* a JWT's sub, the longest name kept */
 
 struct wait_request {
 	uint32_t	kind;		/* enum wait_kind_id */
@@ -44,6 +45,11 @@ struct wait_request {
 	int64_t		seen;		/* the replica revision up to which the
 					 * handler found nothing */
 	char		request_id[REQUEST_ID_MAX + 1];
+	/* Who asked (what the audit trail names): its kind and name. */
+	uint32_t	principal;	/* enum principal_kind */
+	uint32_t	reserved2;
+	char		principal_name[WAIT_PRINCIPAL_MAX + 1];	/* token name, sub, env */
+	char		token_id[WAIT_PRINCIPAL_MAX + 1];	/* API tokens */
 	char		path[WAIT_PATH_MAX];
 	char		key[WAIT_KEY_MAX];	/* changes to keys under it wake it */
 	char		arg[WAIT_ARG_MAX];

@@ -265,6 +265,7 @@ lock_try_acquire(struct store_ctx *ctx, const char *name, const char *holder,
 	enum store_result rc;
 
 	ctx->no_write_through = 1;
+	ctx->actor.action = "acquire";
 	memset(held, 0, sizeof(*held));
 	if ((rc = new_holding(ctx, name, holder, ttl, got)) != STORE_OK)
 		return rc;
@@ -372,6 +373,7 @@ lock_release(struct store_ctx *ctx, const char *name, const char *token,
 	 * the next acquisition here.
 	 */
 	at.revision = state->revision;
+	ctx->actor.action = "release";
 	rc = store_delete(ctx, lock_key(ctx->arena, name), &at, &revision);
 	if (rc == STORE_OK)
 		lease_give_back(ctx, state->lease, state->ttl);
@@ -392,10 +394,17 @@ lock_force_release(struct store_ctx *ctx, const char *name,
 	if ((rc = store_get(ctx, lock_key(ctx->arena, name), 1, &item)) != STORE_OK)
 		return rc;
 	state_from_item(ctx, name, &item, state);
-	if (item.lease != 0)
-		return store_lease_revoke(ctx, item.lease);
-	/* A key put by hand on no lease goes as it was read. */
+	/*
+	 * The holding goes as it was read, with its record (API.md §14); its
+	 * lease, now holding nothing, is revoked, so that its holder's next
+	 * refresh finds it gone.
+	 */
 	at.revision = item.mod_revision;
+	ctx->actor.action = "release";
 	rc = store_delete(ctx, item.key, &at, &revision);
+	if (rc == STORE_OK && item.lease != 0 &&
+	    store_lease_revoke(ctx, item.lease) != STORE_OK)
+		log_info("lock %s: the lease of a released holding is left to "
+		    "lapse", name);
 	return rc == STORE_STALE ? STORE_NOT_FOUND : rc;
 }

@@ -21,6 +21,7 @@ static const char *const scope_names[SCOPE_COUNT] = {
 	[SCOPE_ENVIRONMENTS_WRITE] = "environments:write",
 	[SCOPE_TOKENS_WRITE] = "tokens:write",
 	[SCOPE_METRICS_READ] = "metrics:read",
+	[SCOPE_AUDIT_READ] = "audit:read",
 	[SCOPE_ADMIN] = "admin",
 };
 

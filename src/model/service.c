@@ -263,6 +263,7 @@ service_register(struct store_ctx *ctx, const char *name, const char *endpoint,
 	memset(inst, 0, sizeof(*inst));
 	if ((rc = store_lease_grant(ctx, ttl, &lease)) != STORE_OK)
 		return rc;
+	ctx->actor.action = "register";
 	store_lease_hex(lease.id, id);
 	inst->doc = new_doc(name, id, endpoint, metadata, &lease);
 	inst->id = json_object_get_string(json_object_object_get(inst->doc, "id"));
@@ -319,6 +320,8 @@ service_heartbeat(struct store_ctx *ctx, const char *name, const char *id,
 		rc = STORE_NOT_FOUND;
 	} else if ((rc = store_lease_keepalive(ctx, lease, &renewed)) == STORE_OK) {
 		inst->expires = set_expiry(inst->doc, &renewed);
+		/* A renewal: no record (API.md §14), the audit table skips it. */
+		ctx->actor.name = NULL;
 		rc = put_on_lease(ctx, key, inst, 1);
 	}
 	if (rc != STORE_OK) {
@@ -340,7 +343,8 @@ service_deregister(struct store_ctx *ctx, const char *name, const char *id)
 	if ((check.lease = store_lease_parse_hex(id)) == 0)
 		return STORE_NOT_FOUND;
 	check.key = op.key = service_key(ctx->arena, name, id);
-	/* Deleted first, so this node's replica drops it at once. */
+	ctx->actor.action = "deregister";
+	/* Deleted first (with its record), so this node's replica drops it at once. */
 	rc = store_commit(ctx, &check, 1, &op, 1, &revision, &failed);
 	if (rc == STORE_STALE)
 		return STORE_NOT_FOUND;

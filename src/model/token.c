@@ -96,7 +96,7 @@ token_maker(struct json_object *doc, char *out, size_t outlen)
 int
 token_info(struct json_object *doc, struct token_info *info)
 {
-	struct json_object *hash, *scopes, *expires;
+	struct json_object *hash, *scopes, *expires, *label;
 	size_t i, n;
 
 	memset(info, 0, sizeof(*info));
@@ -121,6 +121,11 @@ token_info(struct json_object *doc, struct token_info *info)
 	}
 	if (json_object_object_get_ex(doc, "expires", &expires))
 		info->expires = json_object_get_int64(expires);
+	/* Shown as the audit trail's actor: a name as the API makes them, or none. */
+	if (json_object_object_get_ex(doc, "name", &label) &&
+	    json_object_is_type(label, json_type_string) &&
+	    name_valid(json_object_get_string(label)))
+		snprintf(info->name, sizeof(info->name), "%s", json_object_get_string(label));
 	return 0;
 }
 

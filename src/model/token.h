@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/digest.h"
+#include "model/keys.h"
 
 #define TOKEN_PREFIX		"dct_"
 #define TOKEN_BYTES		32
@@ -58,6 +59,7 @@ char	*token_doc(const struct token_minted *t, const char *name, unsigned scopes,
 
 /* What a stored document says, copied out of it. */
 struct token_info {
+	char		 name[NAME_MAX_LEN + 1];	/* "" when not a name */
 	char		 sha256[DIGEST_SHA256_HEX_LEN + 1];
 	unsigned	 scopes;	/* as made, without implications */
 	int64_t		 expires;

@@ -310,6 +310,7 @@ handle_environment_rotate_key(struct exchange *ex)
 	ops[2].key = check.key;
 	ops[2].value = environment_text(&ex->arena, env.name, hash, env.created_at);
 	ops[2].value_len = strlen(ops[2].value);
+	ctx.actor.action = "rotate_key";
 	rc = store_commit(&ctx, &check, 1, ops, 3, &revision, &failed);
 	if (rc != STORE_OK) {
 		respond_commit_failed(ex, rc);

@@ -225,3 +225,15 @@ const struct response_spec response_whoami = { 200, 0, "{\"type\":\"object\","
     ",\"expires_at\":" TIME "},\"required\":[\"actor\",\"kind\","
     "\"scopes\"]}", "The credential's actor, kind and scopes (implied ones "
     "included)", 0, NULL };
+
+#define NULLABLE_INT "{\"type\":[\"integer\",\"null\"]}"
+#define NULLABLE_STR "{\"type\":[\"string\",\"null\"]}"
+#define AUDIT_ROW "{\"type\":\"object\",\"properties\":{\"new_revision\":" \
+	INT ",\"old_revision\":" NULLABLE_INT ",\"resource\":" STR ",\"key\":" \
+	STR ",\"action\":" STR ",\"actor\":" STR ",\"actor_kind\":" STR \
+	",\"token_id\":" NULLABLE_STR ",\"request_id\":" NULLABLE_STR \
+	",\"time\":" TIME "},\"required\":[\"new_revision\",\"old_revision\"," \
+	"\"resource\",\"key\",\"action\",\"actor\",\"actor_kind\",\"time\"]}"
+
+const struct response_spec response_audit_list = { 200, 0, AUDIT_ROW,
+    "A page of the audit trail, newest first", RESPONSE_LIST, NULL };

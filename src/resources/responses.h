@@ -22,7 +22,8 @@ extern const struct response_spec response_health, response_ready,
     response_seed_created, response_seed_config,
     response_instance_created, response_instance, response_service,
     response_service_list, response_seed_instance_list, response_seed_registered,
-    response_lock_acquired, response_lock, response_seed_lock;
+    response_lock_acquired, response_lock, response_seed_lock,
+    response_audit_list;
 extern const struct response_spec response_whoami;
 
 #endif

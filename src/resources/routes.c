@@ -14,6 +14,7 @@
 #include "model/lock.h"
 #include "model/service.h"
 #include "model/token.h"
+#include "resources/audit_resource.h"
 #include "resources/config_resource.h"
 #include "resources/environment_resource.h"
 #include "resources/evaluate_resource.h"
@@ -123,6 +124,17 @@ static const struct param_spec user_search_query[] = {
 static const struct param_spec seed_search_query[] = {
 	{ "nome", SPEC_STRING, SPEC_REQUIRED, 1, USER_NAME_MAX_BYTES,
 	  "Users whose name holds it (in any case)" },
+	SPEC_LIMIT, SPEC_OFFSET, SPEC_END
+};
+
+static const struct param_spec audit_query[] = {
+	{ "resource", SPEC_NAME, 0, 0, 0, "Only this resource: config, flags, users..." },
+	{ "key", SPEC_STRING, 0, 1, STORED_KEY_MAX_LEN,
+	  "Only this key of the resource (prod/x for a flag); ending in '/', every key under it" },
+	{ "actor", SPEC_STRING, 0, 1, 300, "Only changes by this actor (a token's name, "
+	  "a JWT's sub, sdk:ENV, etcd, lease)" },
+	{ "since", SPEC_STRING, 0, 1, 64, "Only changes after this revision, or at or "
+	  "after this RFC 3339 time" },
 	SPEC_LIMIT, SPEC_OFFSET, SPEC_END
 };
 
@@ -536,6 +548,10 @@ const struct route route_table[] = {
 	  .handler = handle_seed_lock_release,
 	  .flags = ROUTE_JSON_BODY | ROUTE_BODY_OPTIONAL | ROUTE_SEED, .body = lock_token_body,
 	  .summary = "Seed form: release a lock (without its token: admin only)" },
+
+	{ .method = HTTP_GET, .pattern = "/v1/audit", .response = &response_audit_list,
+	  .scope = SCOPE_AUDIT_READ, .handler = handle_audit_list, .query = audit_query,
+	  .summary = "Who changed what, newest first (?resource= ?key= ?actor= ?since=)" },
 
 	/* config:read, or flags:read / services:read for those folders. */
 	{ .method = HTTP_GET, .pattern = "/v1/watch", .scope = SCOPE_CONFIG_READ,

@@ -13,7 +13,10 @@
 #include "base/arena.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "store/audit.h"
+#include "store/audit_index.h"
 #include "store/replica.h"
+#include "store/replica_impl.h"
 #include "store/user_index.h"
 
 /* Each entry moves the schema from version i to i + 1. */
@@ -45,49 +48,40 @@ static const char *const migrations[] = {
 	"INSERT INTO meta VALUES ('applied_revision', 0), ('snapshot_complete', 0),"
 	"  ('history_floor', 0);",
 	user_index_schema,
-};
-
-enum statement {
-	ST_GET,
-	ST_LIST,
-	ST_COUNT,
-	ST_UPSERT,
-	ST_TOMBSTONE,
-	ST_PURGE,
-	ST_META_GET,
-	ST_META_SET,
-	ST_EVENT_ADD,
-	ST_EVENT_TRIM_POINT,
-	ST_EVENT_TRIM,
-	ST_EVENTS_SINCE,
-	ST_SNAP_ADD,
-	ST_SCAN,
-	ST_BEGIN_READ,
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_COUNT_ALL
+	audit_index_schema,
+	/*
+	 * What etcd said the key was before the change at mod_revision, as
+	 * its writer knew it (the audit trail's old revision): NULL, unknown.
+	 */
+	"ALTER TABLE kv ADD COLUMN prev_revision INTEGER;"
+	"ALTER TABLE kv ADD COLUMN prev_lease INTEGER;",
 };
 
 static const char *const statement_sql[ST_COUNT_ALL] = {
 	[ST_GET] = "SELECT value, create_revision, mod_revision, version, lease,"
 	    " updated_at FROM kv WHERE key = ?1 AND deleted = 0",
+	[ST_PREV] = "SELECT mod_revision, lease, deleted, prev_revision, prev_lease"
+	    " FROM kv WHERE key = ?1",
 	[ST_LIST] = "SELECT key, value, create_revision, mod_revision, version,"
 	    " lease, updated_at FROM kv WHERE key >= ?1 AND key < ?2 AND deleted = 0"
 	    " ORDER BY key LIMIT ?3 OFFSET ?4",
 	[ST_COUNT] = "SELECT count(*) FROM kv WHERE key >= ?1 AND key < ?2"
 	    " AND deleted = 0",
 	[ST_UPSERT] = "INSERT INTO kv (key, value, create_revision, mod_revision,"
-	    " version, lease, deleted, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
+	    " version, lease, deleted, updated_at, prev_revision, prev_lease)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
 	    " create_revision = excluded.create_revision,"
 	    " mod_revision = excluded.mod_revision, version = excluded.version,"
-	    " lease = excluded.lease, deleted = 0, updated_at = excluded.updated_at"
+	    " lease = excluded.lease, deleted = 0, updated_at = excluded.updated_at,"
+	    " prev_revision = excluded.prev_revision, prev_lease = excluded.prev_lease"
 	    " WHERE excluded.mod_revision > kv.mod_revision",
 	[ST_TOMBSTONE] = "INSERT INTO kv (key, value, create_revision, mod_revision,"
-	    " version, lease, deleted, updated_at) VALUES (?1, x'', 0, ?2, 0, 0, 1, ?3)"
+	    " version, lease, deleted, updated_at, prev_revision, prev_lease)"
+	    " VALUES (?1, x'', 0, ?2, 0, 0, 1, ?3, ?4, ?5)"
 	    " ON CONFLICT (key) DO UPDATE SET value = x'', deleted = 1,"
-	    " mod_revision = excluded.mod_revision, updated_at = excluded.updated_at"
+	    " mod_revision = excluded.mod_revision, updated_at = excluded.updated_at,"
+	    " prev_revision = excluded.prev_revision, prev_lease = excluded.prev_lease"
 	    " WHERE excluded.mod_revision > kv.mod_revision",
 	[ST_PURGE] = "DELETE FROM kv WHERE deleted = 1 AND mod_revision <= ?1",
 	[ST_META_GET] = "SELECT value FROM meta WHERE name = ?1",
@@ -114,22 +108,15 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 };
 
-struct replica {
-	sqlite3		*db;
-	sqlite3_stmt	*stmt[ST_COUNT_ALL];
-	struct user_index *users;	/* tables derived from users/ rows */
-	char		 path[4096];
-};
-
-static void
+void
 replica_log_error(struct replica *r, const char *what)
 {
 	log_error("replica %s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
 }
 
 /* Prepared lazily: ST_SNAP_ADD needs the temp table to exist first. */
-static sqlite3_stmt *
-stmt(struct replica *r, enum statement which)
+sqlite3_stmt *
+replica_stmt(struct replica *r, enum statement which)
 {
 	if (r->stmt[which] == NULL &&
 	    sqlite3_prepare_v3(r->db, statement_sql[which], -1,
@@ -143,8 +130,8 @@ stmt(struct replica *r, enum statement which)
 }
 
 /* Run a statement that returns no rows; 0 or -1. */
-static int
-exec_stmt(struct replica *r, sqlite3_stmt *s)
+int
+replica_exec(struct replica *r, sqlite3_stmt *s)
 {
 	int rc;
 
@@ -159,29 +146,29 @@ exec_stmt(struct replica *r, sqlite3_stmt *s)
 	return 0;
 }
 
-static int
-begin(struct replica *r)
+int
+replica_begin(struct replica *r)
 {
-	return exec_stmt(r, stmt(r, ST_BEGIN));
+	return replica_exec(r, replica_stmt(r, ST_BEGIN));
 }
 
-static int
-commit(struct replica *r)
+int
+replica_commit(struct replica *r)
 {
-	return exec_stmt(r, stmt(r, ST_COMMIT));
+	return replica_exec(r, replica_stmt(r, ST_COMMIT));
 }
 
-static void
-rollback(struct replica *r)
+void
+replica_rollback(struct replica *r)
 {
 	if (!sqlite3_get_autocommit(r->db))
-		exec_stmt(r, stmt(r, ST_ROLLBACK));
+		replica_exec(r, replica_stmt(r, ST_ROLLBACK));
 }
 
-static int
-meta_get(struct replica *r, const char *name, int64_t *value)
+int
+replica_meta_get(struct replica *r, const char *name, int64_t *value)
 {
-	sqlite3_stmt *s = stmt(r, ST_META_GET);
+	sqlite3_stmt *s = replica_stmt(r, ST_META_GET);
 	int rc;
 
 	if (s == NULL)
@@ -193,16 +180,16 @@ meta_get(struct replica *r, const char *name, int64_t *value)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int
-meta_set(struct replica *r, const char *name, int64_t value)
+int
+replica_meta_set(struct replica *r, const char *name, int64_t value)
 {
-	sqlite3_stmt *s = stmt(r, ST_META_SET);
+	sqlite3_stmt *s = replica_stmt(r, ST_META_SET);
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, value);
-	return exec_stmt(r, s);
+	return replica_exec(r, s);
 }
 
 static int
@@ -269,14 +256,14 @@ users_index_ready(struct replica *r, char *err, size_t errlen)
 {
 	if (user_index_current(r->users))
 		return 0;
-	if (begin(r) == -1)
+	if (replica_begin(r) == -1)
 		goto fail;
 	if (!user_index_current(r->users) && user_index_rebuild(r->users) == -1)
 		goto fail;
-	if (commit(r) == 0)
+	if (replica_commit(r) == 0)
 		return 0;
 fail:
-	rollback(r);
+	replica_rollback(r);
 	snprintf(err, errlen, "%s: cannot build the users index: %s", r->path,
 	    sqlite3_errmsg(r->db));
 	return -1;
@@ -305,6 +292,7 @@ replica_open(const char *path, char *err, size_t errlen)
 	if (migrate(r, err, errlen) == -1)
 		goto fail;
 	r->users = user_index_open(r->db);
+	r->audit = audit_index_open(r->db);
 	if (users_index_ready(r, err, errlen) == -1)
 		goto fail;
 	return r;
@@ -321,6 +309,7 @@ replica_close(struct replica *r)
 	if (r == NULL)
 		return;
 	user_index_close(r->users);
+	audit_index_close(r->audit);
 	for (i = 0; i < ST_COUNT_ALL; i++)
 		sqlite3_finalize(r->stmt[i]);
 	sqlite3_close(r->db);
@@ -346,7 +335,7 @@ int
 replica_get(struct replica *r, const char *key, struct arena *arena,
     struct replica_row *row)
 {
-	sqlite3_stmt *s = stmt(r, ST_GET);
+	sqlite3_stmt *s = replica_stmt(r, ST_GET);
 	int rc;
 
 	if (s == NULL)
@@ -384,8 +373,8 @@ prefix_end(struct arena *arena, const char *prefix)
 	return arena_strdup(arena, "\xff\xff\xff\xff");
 }
 
-static int
-bind_prefix(sqlite3_stmt *s, int first, const char *prefix, struct arena *arena)
+int
+replica_bind_prefix(sqlite3_stmt *s, int first, const char *prefix, struct arena *arena)
 {
 	sqlite3_bind_text(s, first, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, first + 1, prefix_end(arena, prefix), -1, SQLITE_STATIC);
@@ -401,15 +390,15 @@ replica_list(struct replica *r, const char *prefix, int64_t limit,
 	long n = 0;
 	int rc;
 
-	if ((s = stmt(r, ST_COUNT)) == NULL)
+	if ((s = replica_stmt(r, ST_COUNT)) == NULL)
 		return -1;
-	bind_prefix(s, 1, prefix, arena);
+	replica_bind_prefix(s, 1, prefix, arena);
 	*total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 	sqlite3_reset(s);
 	*rows = arena_alloc(arena, sizeof(**rows) * (size_t)(limit > 0 ? limit : 1));
-	if ((s = stmt(r, ST_LIST)) == NULL)
+	if ((s = replica_stmt(r, ST_LIST)) == NULL)
 		return -1;
-	bind_prefix(s, 1, prefix, arena);
+	replica_bind_prefix(s, 1, prefix, arena);
 	sqlite3_bind_int64(s, 3, limit);
 	sqlite3_bind_int64(s, 4, offset);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
@@ -443,6 +432,16 @@ derive(struct replica *r, const struct replica_event *event)
 	    row->updated_at);
 }
 
+/* The event's prev_revision and prev_lease into s at i and i + 1 (NULL: unknown). */
+static void
+bind_prev(sqlite3_stmt *s, int i, const struct replica_event *event)
+{
+	if (!event->prev_known)
+		return;		/* cleared bindings are NULL */
+	sqlite3_bind_int64(s, i, event->prev_revision);
+	sqlite3_bind_int64(s, i + 1, event->prev_lease);
+}
+
 /* Upsert or tombstone one row, keeping mod_revision monotonic. */
 static int
 apply_row(struct replica *r, const struct replica_event *event)
@@ -451,14 +450,15 @@ apply_row(struct replica *r, const struct replica_event *event)
 	sqlite3_stmt *s;
 
 	if (event->deleted) {
-		if ((s = stmt(r, ST_TOMBSTONE)) == NULL)
+		if ((s = replica_stmt(r, ST_TOMBSTONE)) == NULL)
 			return -1;
 		sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, row->mod_revision);
 		sqlite3_bind_int64(s, 3, row->updated_at);
-		return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
+		bind_prev(s, 4, event);
+		return replica_exec(r, s) == -1 ? -1 : derive(r, event);
 	}
-	if ((s = stmt(r, ST_UPSERT)) == NULL)
+	if ((s = replica_stmt(r, ST_UPSERT)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, row->value, (int)row->value_len, SQLITE_STATIC);
@@ -467,7 +467,8 @@ apply_row(struct replica *r, const struct replica_event *event)
 	sqlite3_bind_int64(s, 5, row->version);
 	sqlite3_bind_int64(s, 6, row->lease);
 	sqlite3_bind_int64(s, 7, row->updated_at);
-	return exec_stmt(r, s) == -1 ? -1 : derive(r, event);
+	bind_prev(s, 8, event);
+	return replica_exec(r, s) == -1 ? -1 : derive(r, event);
 }
 
 int
@@ -483,24 +484,24 @@ replica_write_through_all(struct replica *r, const struct replica_event *events,
 	int64_t applied;
 	size_t i;
 
-	if (begin(r) == -1)
+	if (replica_begin(r) == -1)
 		return -1;
-	if (meta_get(r, "applied_revision", &applied) == -1)
+	if (replica_meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
 	for (i = 0; i < count; i++)
 		if (events[i].row.mod_revision > applied &&
 		    apply_row(r, &events[i]) == -1)
 			goto fail;
-	return commit(r);
+	return replica_commit(r);
 fail:
-	rollback(r);
+	replica_rollback(r);
 	return -1;
 }
 
 int
 replica_applied_revision(struct replica *r, int64_t *revision)
 {
-	return meta_get(r, "applied_revision", revision);
+	return replica_meta_get(r, "applied_revision", revision);
 }
 
 int
@@ -508,229 +509,96 @@ replica_snapshot_complete(struct replica *r)
 {
 	int64_t complete = 0;
 
-	return meta_get(r, "snapshot_complete", &complete) == 0 && complete == 1;
+	return replica_meta_get(r, "snapshot_complete", &complete) == 0 && complete == 1;
 }
 
-int
-replica_snapshot_begin(struct replica *r)
-{
-	static const char sql[] = "CREATE TEMP TABLE IF NOT EXISTS snapshot"
-	    " AS SELECT * FROM main.kv WHERE 0; DELETE FROM temp.snapshot;"
-	    " CREATE UNIQUE INDEX IF NOT EXISTS temp.snapshot_key ON snapshot(key);";
-
-	if (sqlite3_exec(r->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		replica_log_error(r, "snapshot");
-		return -1;
-	}
-	return 0;
-}
-
-int
-replica_snapshot_add(struct replica *r, const struct replica_row *rows,
-    size_t count)
-{
-	size_t i;
-
-	if (begin(r) == -1)
-		return -1;
-	for (i = 0; i < count; i++) {
-		sqlite3_stmt *s = stmt(r, ST_SNAP_ADD);
-
-		if (s == NULL)
-			goto fail;
-		sqlite3_bind_text(s, 1, rows[i].key, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 2, rows[i].value, (int)rows[i].value_len,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, rows[i].create_revision);
-		sqlite3_bind_int64(s, 4, rows[i].mod_revision);
-		sqlite3_bind_int64(s, 5, rows[i].version);
-		sqlite3_bind_int64(s, 6, rows[i].lease);
-		sqlite3_bind_int64(s, 7, rows[i].updated_at);
-		if (exec_stmt(r, s) == -1)
-			goto fail;
-	}
-	return commit(r);
-fail:
-	rollback(r);
-	return -1;
-}
-
-#define SNAPSHOT_CACHE "PRAGMA cache_size = -262144"	/* 256 MiB at most */
-#define DEFAULT_CACHE "PRAGMA cache_size = -2000"	/* SQLite's default */
-
-int
-replica_snapshot_commit(struct replica *r, int64_t revision)
-{
-	return replica_snapshot_replace(r, revision, 1);
-}
-
-int
-replica_snapshot_replace(struct replica *r, int64_t revision, int force)
-{
-	/* A row at the revision the replica had keeps the time it was first seen. */
-	static const char swap[] = "UPDATE temp.snapshot SET updated_at ="
-	    " (SELECT k.updated_at FROM main.kv k WHERE k.key = snapshot.key"
-	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0)"
-	    " WHERE EXISTS (SELECT 1 FROM main.kv k WHERE k.key = snapshot.key"
-	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0);"
-	    " DELETE FROM main.kv;"
-	    " INSERT INTO main.kv SELECT * FROM temp.snapshot;"
-	    " DELETE FROM main.events;"
-	    " DELETE FROM temp.snapshot;";
-	int64_t applied;
-
-	int rc = -1;
-
-	/*
-	 * The swap and the users index rewrite every page: a cache that holds
-	 * them (for this transaction only) saves re-reading and spilling them.
-	 */
-	sqlite3_exec(r->db, SNAPSHOT_CACHE, NULL, NULL, NULL);
-	if (begin(r) == -1)
-		goto done;
-	if (meta_get(r, "applied_revision", &applied) == -1)
-		goto fail;
-	if (applied > revision && !force) {
-		rollback(r);
-		rc = -2;
-		goto done;
-	}
-	if (sqlite3_exec(r->db, swap, NULL, NULL, NULL) != SQLITE_OK) {
-		replica_log_error(r, "snapshot swap");
-		goto fail;
-	}
-	if (user_index_rebuild(r->users) == -1)
-		goto fail;
-	if (meta_set(r, "applied_revision", revision) == -1 ||
-	    meta_set(r, "history_floor", revision) == -1 ||
-	    meta_set(r, "snapshot_complete", 1) == -1)
-		goto fail;
-	rc = commit(r);
-	goto done;
-fail:
-	rollback(r);
-done:
-	sqlite3_exec(r->db, DEFAULT_CACHE, NULL, NULL, NULL);
-	return rc;
-}
-
+/*
+ * What the replica held for e's key just before e, for the audit trail
+ * (its old revision, the lease it was on), unless e says already: known
+ * while the row is older than e, or is e's own revision written through
+ * with what the writer knew; a write-through of a later change may have
+ * got there first, and then it is unknown.
+ */
 static int
-log_event(struct replica *r, const struct replica_event *event)
+event_prev(struct replica *r, struct replica_event *e)
 {
-	const struct replica_row *row = &event->row;
-	sqlite3_stmt *s = stmt(r, ST_EVENT_ADD);
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, row->mod_revision);
-	sqlite3_bind_text(s, 2, row->key, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, event->deleted);
-	sqlite3_bind_blob(s, 4, event->deleted ? "" : row->value,
-	    event->deleted ? 0 : (int)row->value_len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, row->create_revision);
-	sqlite3_bind_int64(s, 6, row->version);
-	sqlite3_bind_int64(s, 7, row->lease);
-	sqlite3_bind_int64(s, 8, row->updated_at);
-	return exec_stmt(r, s);
-}
-
-/* Keep the newest history events; what is cut raises the history floor. */
-static int
-trim_events(struct replica *r, int64_t history)
-{
-	sqlite3_stmt *s = stmt(r, ST_EVENT_TRIM_POINT);
-	int64_t seq, revision, floor;
+	sqlite3_stmt *s;
 	int rc;
 
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, history);
-	rc = sqlite3_step(s);
-	seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	revision = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
-	sqlite3_reset(s);
-	if (seq == 0)
+	/* Records are only ever put anew, and taken by their lease. */
+	if (e->prev_known || strncmp(e->row.key, "index/", 6) == 0 ||
+	    (!e->deleted && strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0))
 		return 0;
-	if ((s = stmt(r, ST_EVENT_TRIM)) == NULL)
+	if ((s = replica_stmt(r, ST_PREV)) == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, seq);
-	if (exec_stmt(r, s) == -1 || meta_get(r, "history_floor", &floor) == -1)
+	sqlite3_bind_text(s, 1, e->row.key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) < e->row.mod_revision) {
+		e->prev_known = 1;
+		if (!sqlite3_column_int(s, 2)) {
+			e->prev_revision = sqlite3_column_int64(s, 0);
+			e->prev_lease = sqlite3_column_int64(s, 1);
+		}
+	} else if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0) == e->row.mod_revision &&
+	    sqlite3_column_type(s, 3) != SQLITE_NULL) {
+		/* Written through already, with what its writer knew. */
+		e->prev_known = 1;
+		e->prev_revision = sqlite3_column_int64(s, 3);
+		e->prev_lease = sqlite3_column_int64(s, 4);
+	} else if (rc == SQLITE_DONE) {
+		e->prev_known = 1;	/* no row: the key did not exist */
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Audit records are nobody's to watch: the log keeps its history for changes. */
+static int
+apply_logged(struct replica *r, struct replica_event *e)
+{
+	if (event_prev(r, e) == -1 || apply_row(r, e) == -1)
 		return -1;
-	return revision > floor ? meta_set(r, "history_floor", revision) : 0;
+	if (strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0)
+		return 0;
+	return replica_log_event(r, e);
 }
 
 int
 replica_apply_events(struct replica *r, int64_t revision,
     const struct replica_event *events, size_t count, int64_t history)
 {
+	struct replica_event *seen = xcalloc(count ? count : 1, sizeof(*seen));
 	sqlite3_stmt *s;
 	int64_t applied;
 	size_t i;
 
-	if (begin(r) == -1)
-		return -1;
-	if (meta_get(r, "applied_revision", &applied) == -1)
+	memcpy(seen, events, sizeof(*events) * count);
+	if (replica_begin(r) == -1)
+		goto fail;
+	if (replica_meta_get(r, "applied_revision", &applied) == -1)
 		goto fail;
 	for (i = 0; i < count; i++)
-		if (apply_row(r, &events[i]) == -1 || log_event(r, &events[i]) == -1)
+		if (apply_logged(r, &seen[i]) == -1)
 			goto fail;
+	if (audit_index_apply(r->audit, seen, count) == -1)
+		goto fail;
 	if (revision > applied) {
-		if (meta_set(r, "applied_revision", revision) == -1)
+		if (replica_meta_set(r, "applied_revision", revision) == -1)
 			goto fail;
-		if ((s = stmt(r, ST_PURGE)) == NULL)
+		if ((s = replica_stmt(r, ST_PURGE)) == NULL)
 			goto fail;
 		sqlite3_bind_int64(s, 1, revision);
-		if (exec_stmt(r, s) == -1)
+		if (replica_exec(r, s) == -1)
 			goto fail;
 	}
-	if (count > 0 && trim_events(r, history) == -1)
+	if (count > 0 && replica_trim_events(r, history) == -1)
 		goto fail;
-	return commit(r);
+	free(seen);
+	return replica_commit(r);
 fail:
-	rollback(r);
+	free(seen);
+	replica_rollback(r);
 	return -1;
-}
-
-long
-replica_events_since(struct replica *r, const char *prefix, int64_t since,
-    int64_t limit, struct arena *arena, struct replica_event **events)
-{
-	sqlite3_stmt *s;
-	int64_t floor;
-	long n = 0;
-	int rc;
-
-	if (meta_get(r, "history_floor", &floor) == -1)
-		return -1;
-	if (since < floor)
-		return -2;
-	if ((s = stmt(r, ST_EVENTS_SINCE)) == NULL)
-		return -1;
-	*events = arena_alloc(arena, sizeof(**events) * (size_t)(limit > 0 ? limit : 1));
-	sqlite3_bind_int64(s, 1, since);
-	bind_prefix(s, 2, prefix, arena);
-	sqlite3_bind_int64(s, 4, limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
-		struct replica_event *e = &(*events)[n++];
-		const void *blob = sqlite3_column_blob(s, 2);
-		int len = sqlite3_column_bytes(s, 2);
-
-		e->row.key = arena_strdup(arena, (const char *)sqlite3_column_text(s, 0));
-		e->deleted = sqlite3_column_int(s, 1);
-		e->row.value = arena_strndup(arena, blob ? blob : "", (size_t)len);
-		e->row.value_len = (size_t)len;
-		e->row.create_revision = sqlite3_column_int64(s, 3);
-		e->row.mod_revision = sqlite3_column_int64(s, 4);
-		e->row.version = sqlite3_column_int64(s, 5);
-		e->row.lease = sqlite3_column_int64(s, 6);
-		e->row.updated_at = sqlite3_column_int64(s, 7);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		replica_log_error(r, "events");
-		return -1;
-	}
-	return n;
 }
 
 int
@@ -740,10 +608,10 @@ replica_scan(struct replica *r, int64_t *applied, replica_row_fn fn, void *arg)
 	int rc = SQLITE_DONE, stop = 0;
 
 	/* One read transaction: the rows and the revision they are at agree. */
-	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+	if (replica_exec(r, replica_stmt(r, ST_BEGIN_READ)) == -1)
 		return -1;
-	if (meta_get(r, "applied_revision", applied) == -1 ||
-	    (s = stmt(r, ST_SCAN)) == NULL)
+	if (replica_meta_get(r, "applied_revision", applied) == -1 ||
+	    (s = replica_stmt(r, ST_SCAN)) == NULL)
 		goto fail;
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct replica_row row;
@@ -760,9 +628,9 @@ replica_scan(struct replica *r, int64_t *applied, replica_row_fn fn, void *arg)
 		replica_log_error(r, "scan");
 		goto fail;
 	}
-	return commit(r);
+	return replica_commit(r);
 fail:
-	rollback(r);
+	replica_rollback(r);
 	return -1;
 }
 
@@ -774,10 +642,10 @@ replica_compact(struct replica *r, int64_t budget_us)
 
 	/* A transaction per step: writers wait for one step, never the lot. */
 	while (more && clock_monotonic_us() < until) {
-		if (begin(r) == -1)
+		if (replica_begin(r) == -1)
 			return -1;
-		if (user_index_compact(r->users, &more) == -1 || commit(r) == -1) {
-			rollback(r);
+		if (user_index_compact(r->users, &more) == -1 || replica_commit(r) == -1) {
+			replica_rollback(r);
 			return -1;
 		}
 	}
@@ -791,9 +659,35 @@ replica_user_search(struct replica *r, const struct user_query *q,
 	long n;
 
 	/* One read transaction: the count and the page from one state. */
-	if (exec_stmt(r, stmt(r, ST_BEGIN_READ)) == -1)
+	if (replica_exec(r, replica_stmt(r, ST_BEGIN_READ)) == -1)
 		return -1;
 	n = user_index_search(r->users, q, arena, hits, total);
-	commit(r);
+	replica_commit(r);
+	return n;
+}
+
+int
+replica_audit_prune(struct replica *r, int64_t before_us)
+{
+	if (replica_begin(r) == -1)
+		return -1;
+	if (audit_index_prune(r->audit, before_us) == -1 || replica_commit(r) == -1) {
+		replica_rollback(r);
+		return -1;
+	}
+	return 0;
+}
+
+long
+replica_audit_list(struct replica *r, const struct audit_query *q,
+    struct arena *arena, struct audit_row **rows, int64_t *total)
+{
+	long n;
+
+	/* One read transaction: the count and the page from one state. */
+	if (replica_exec(r, replica_stmt(r, ST_BEGIN_READ)) == -1)
+		return -1;
+	n = audit_index_list(r->audit, q, arena, rows, total);
+	replica_commit(r);
 	return n;
 }

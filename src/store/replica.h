@@ -36,6 +36,15 @@ struct replica_row {
 struct replica_event {
 	int		 deleted;	/* 0: put */
 	struct replica_row row;
+	/*
+	 * What etcd said the key was just before (the watch's prev_kv, a
+	 * transaction's previous kvs), for the audit trail: prev_known 0 when
+	 * nobody asked; then prev_revision (0: the key did not exist) and the
+	 * lease it was on.
+	 */
+	int		 prev_known;
+	int64_t		 prev_revision;
+	int64_t		 prev_lease;
 };
 
 /* Open (creating and migrating) the database at path; NULL with err. */
@@ -113,5 +122,17 @@ struct user_hit;
 struct user_query;
 long	replica_user_search(struct replica *r, const struct user_query *q,
 	    struct arena *arena, struct user_hit **hits, int64_t *total);
+
+/*
+ * The audit trail (audit_index.h): rows q asks for, newest first, read
+ * from one state of the replica (*rows in arena, their count returned,
+ * *total every match; -1 on error); and the rows seen here without a
+ * record (etcd's, a lease's) dropped once older than before_us.
+ */
+struct audit_query;
+struct audit_row;
+long	replica_audit_list(struct replica *r, const struct audit_query *q,
+	    struct arena *arena, struct audit_row **rows, int64_t *total);
+int	replica_audit_prune(struct replica *r, int64_t before_us);
 
 #endif

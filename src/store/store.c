@@ -15,15 +15,13 @@
 #include "base/util.h"
 #include "etcd/breaker.h"
 #include "etcd/etcd.h"
+#include "store/audit.h"
 #include "store/replica.h"
 #include "store/store.h"
 #include "store/store_cache.h"
 #include "store/user_doc.h"
 #include "store/user_index.h"
 #include "store/store_impl.h"
-
-/* Transactions again at another revision of an If-Match list, at most. */
-#define STORE_RETARGETS 2
 
 static struct {
 	struct etcd_client	*etcd;
@@ -107,6 +105,12 @@ store_close(void)
 	memset(&store, 0, sizeof(store));
 }
 
+struct replica *
+store_replica(void)
+{
+	return store.replica;
+}
+
 int
 store_etcd_up(void)
 {
@@ -168,8 +172,8 @@ store_count_cached_read(struct store_ctx *ctx)
 	count_cache(ctx->cache);
 }
 
-static char *
-full_key(struct store_ctx *ctx, const char *key, size_t *len)
+char *
+store_full_key(struct store_ctx *ctx, const char *key, size_t *len)
 {
 	char *k = arena_concat(ctx->arena, conf.etcd.prefix, key, (char *)NULL);
 
@@ -219,8 +223,9 @@ store_etcd_failure(const struct etcd_error *error, const char *what)
 	return STORE_FAILED;
 }
 
-static void
-item_from_kv(struct store_ctx *ctx, const struct etcd_kv *kv, struct store_item *item)
+void
+store_item_from_kv(struct store_ctx *ctx, const struct etcd_kv *kv,
+    struct store_item *item)
 {
 	size_t plen = strlen(conf.etcd.prefix);
 
@@ -234,8 +239,8 @@ item_from_kv(struct store_ctx *ctx, const struct etcd_kv *kv, struct store_item 
 	item->updated_at = clock_realtime_us();
 }
 
-static void
-event_of(const struct store_item *item, int deleted, struct replica_event *event)
+void
+store_event_of(const struct store_item *item, int deleted, struct replica_event *event)
 {
 	memset(event, 0, sizeof(*event));
 	event->deleted = deleted;
@@ -250,8 +255,8 @@ event_of(const struct store_item *item, int deleted, struct replica_event *event
 }
 
 /* Changes at one revision, written through in one SQLite transaction. */
-static void
-write_through_events(const struct replica_event *events, size_t count)
+void
+store_write_through_events(const struct replica_event *events, size_t count)
 {
 	/*
 	 * Under load the watcher has usually applied the change before etcd's
@@ -274,8 +279,8 @@ write_through(const struct store_item *item, int deleted)
 {
 	struct replica_event event;
 
-	event_of(item, deleted, &event);
-	write_through_events(&event, 1);
+	store_event_of(item, deleted, &event);
+	store_write_through_events(&event, 1);
 }
 
 /*
@@ -285,8 +290,8 @@ write_through(const struct store_item *item, int deleted)
  * read from or written to etcd takes it from there once the replica holds
  * that revision: one revision, one time.
  */
-static void
-first_seen(struct store_ctx *ctx, struct store_item *item)
+void
+store_first_seen(struct store_ctx *ctx, struct store_item *item)
 {
 	struct replica_row row;
 
@@ -305,7 +310,7 @@ get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
 	struct etcd_error error;
 	enum store_result rc;
 	size_t len;
-	char *k = full_key(ctx, key, &len);
+	char *k = store_full_key(ctx, key, &len);
 
 	memset(&options, 0, sizeof(options));
 	memset(&result, 0, sizeof(result));
@@ -325,10 +330,10 @@ get_from_etcd(struct store_ctx *ctx, const char *key, struct store_item *item)
 			write_through(&gone, 1);
 		rc = STORE_NOT_FOUND;
 	} else {
-		item_from_kv(ctx, &result.kvs[0], item);
+		store_item_from_kv(ctx, &result.kvs[0], item);
 		if (!ctx->no_write_through)
 			write_through(item, 0);
-		first_seen(ctx, item);
+		store_first_seen(ctx, item);
 		rc = STORE_OK;
 	}
 	etcd_range_result_free(&result);
@@ -387,7 +392,7 @@ list_from_etcd(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	struct etcd_range_result result;
 	struct etcd_error error;
 	size_t len, i;
-	char *k = full_key(ctx, prefix, &len);
+	char *k = store_full_key(ctx, prefix, &len);
 
 	memset(&options, 0, sizeof(options));
 	memset(&result, 0, sizeof(result));
@@ -405,7 +410,7 @@ list_from_etcd(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	/* A key with a NUL byte would pose as a shorter one (watcher.c). */
 	for (i = (size_t)offset; i < result.count; i++)
 		if (memchr(result.kvs[i].key, '\0', result.kvs[i].key_len) == NULL)
-			item_from_kv(ctx, &result.kvs[i], &(*items)[(*count)++]);
+			store_item_from_kv(ctx, &result.kvs[i], &(*items)[(*count)++]);
 	etcd_range_result_free(&result);
 	ctx->cache = CACHE_BYPASS;
 	return STORE_OK;
@@ -433,98 +438,6 @@ store_list(struct store_ctx *ctx, const char *prefix, int64_t limit,
 	return STORE_OK;
 }
 
-/*
- * Single-key writes are one-check transactions: the condition becomes a
- * check, and a failed check says why from whether the key is there.
- */
-static size_t
-condition_check(const struct store_condition *condition, const char *key,
-    struct store_check *check)
-{
-	memset(check, 0, sizeof(*check));
-	check->key = key;
-	check->revision = condition->revision;
-	check->also = condition->also;
-	check->nalso = condition->nalso;
-	switch (condition->kind) {
-	case STORE_IF_ANY:
-		return 0;
-	case STORE_IF_ABSENT:
-		check->kind = STORE_CHECK_ABSENT;
-		break;
-	case STORE_IF_PRESENT:
-		check->kind = STORE_CHECK_PRESENT;
-		break;
-	case STORE_IF_REVISION:
-		check->kind = STORE_CHECK_REVISION;
-		break;
-	}
-	return 1;
-}
-
-static enum store_result
-check_failure(const struct store_check *check)
-{
-	if (check->kind == STORE_CHECK_ABSENT)
-		return STORE_EXISTS;
-	return check->found ? STORE_STALE : STORE_NOT_FOUND;
-}
-
-enum store_result
-store_put(struct store_ctx *ctx, const char *key, const char *value,
-    size_t value_len, int64_t lease, const struct store_condition *condition,
-    struct store_item *item, int *created)
-{
-	struct store_check check;
-	struct store_op op;
-	enum store_result rc;
-	size_t nchecks = condition_check(condition, key, &check), failed;
-	int64_t revision;
-
-	memset(&op, 0, sizeof(op));
-	op.kind = STORE_OP_PUT;
-	op.key = key;
-	op.value = value;
-	op.value_len = value_len;
-	op.lease = lease;
-	rc = store_commit(ctx, &check, nchecks, &op, 1, &revision, &failed);
-	if (rc == STORE_STALE)
-		return check_failure(&check);
-	if (rc != STORE_OK)
-		return rc;
-	*created = !op.existed;
-	item->key = arena_strdup(ctx->arena, key);
-	item->value = arena_strndup(ctx->arena, value, value_len);
-	item->value_len = value_len;
-	item->mod_revision = revision;
-	item->create_revision = op.create_revision;
-	item->version = op.version;
-	item->lease = lease;
-	item->updated_at = clock_realtime_us();
-	first_seen(ctx, item);
-	return STORE_OK;
-}
-
-enum store_result
-store_delete(struct store_ctx *ctx, const char *key,
-    const struct store_condition *condition, int64_t *revision)
-{
-	struct store_condition present = { .kind = STORE_IF_PRESENT };
-	struct store_check check;
-	struct store_op op;
-	enum store_result rc;
-	size_t failed;
-
-	/* Deleting what is not there is a 404, whatever the condition. */
-	if (condition->kind != STORE_IF_REVISION)
-		condition = &present;
-	condition_check(condition, key, &check);
-	memset(&op, 0, sizeof(op));
-	op.kind = STORE_OP_DELETE;
-	op.key = key;
-	rc = store_commit(ctx, &check, 1, &op, 1, revision, &failed);
-	return rc == STORE_STALE ? check_failure(&check) : rc;
-}
 
 enum store_result
 store_user_search(struct store_ctx *ctx, const struct user_query *q,
@@ -586,249 +499,21 @@ store_events_since(struct store_ctx *ctx, const char *prefix, int64_t since,
 	return STORE_OK;
 }
 
-/* The etcd compare for one check. */
-static void
-check_compare(struct store_ctx *ctx, const struct store_check *check,
-    struct etcd_compare *cmp)
-{
-	size_t len;
-
-	memset(cmp, 0, sizeof(*cmp));
-	cmp->key = full_key(ctx, check->key, &len);
-	cmp->key_len = len;
-	cmp->target = check->kind == STORE_CHECK_REVISION ? ETCD_CMP_MOD :
-	    check->kind == STORE_CHECK_LEASE ? ETCD_CMP_LEASE : ETCD_CMP_CREATE;
-	cmp->result = check->kind == STORE_CHECK_PRESENT ? ETCD_CMP_GREATER : ETCD_CMP_EQUAL;
-	cmp->number = check->kind == STORE_CHECK_REVISION ? check->revision :
-	    check->kind == STORE_CHECK_LEASE ? check->lease : 0;
-	if (check->kind == STORE_CHECK_PREFIX_UNCHANGED) {
-		/* Every key in the range was last written before revision + 1. */
-		cmp->target = ETCD_CMP_MOD;
-		cmp->result = ETCD_CMP_LESS;
-		cmp->number = check->revision + 1;
-	}
-	if (check->kind == STORE_CHECK_PREFIX_EMPTY ||
-	    check->kind == STORE_CHECK_PREFIX_UNCHANGED) {
-		char *end = etcd_prefix_end(cmp->key, len, &cmp->range_end_len);
-
-		cmp->range_end = arena_strndup(ctx->arena, end, cmp->range_end_len);
-		free(end);
-	}
-}
-
-static void
-op_for(struct store_ctx *ctx, const struct store_op *op, struct etcd_op *eop)
-{
-	size_t len;
-
-	memset(eop, 0, sizeof(*eop));
-	eop->key = full_key(ctx, op->key, &len);
-	eop->key_len = len;
-	eop->prev_kv = op->kind == STORE_OP_PUT;
-	switch (op->kind) {
-	case STORE_OP_PUT:
-		eop->type = ETCD_OP_PUT;
-		eop->value = op->value;
-		eop->value_len = op->value_len;
-		eop->lease = op->lease;
-		break;
-	case STORE_OP_DELETE:
-		eop->type = ETCD_OP_DELETE;
-		break;
-	case STORE_OP_DELETE_PREFIX: {
-		char *end = etcd_prefix_end(eop->key, len, &eop->range_end_len);
-
-		eop->type = ETCD_OP_DELETE;
-		eop->range_end = arena_strndup(ctx->arena, end, eop->range_end_len);
-		free(end);
-		break;
-	}
-	}
-}
-
-/* Which check failed, from the failure branch's reads (one per check). */
-static size_t
-first_failed_check(struct store_ctx *ctx, struct store_check *checks,
-    size_t nchecks, const struct etcd_txn_result *result)
-{
-	size_t i;
-
-	for (i = 0; i < nchecks && i < result->count; i++) {
-		checks[i].found = result->results[i].range.count > 0;
-		checks[i].current = checks[i].found ?
-		    result->results[i].range.kvs[0].mod_revision : 0;
-		if (checks[i].found)
-			item_from_kv(ctx, &result->results[i].range.kvs[0],
-			    &checks[i].seen);
-	}
-	for (i = 0; i < nchecks && i < result->count; i++) {
-		const struct etcd_range_result *r = &result->results[i].range;
-		int present = r->count > 0;
-
-		switch (checks[i].kind) {
-		case STORE_CHECK_ABSENT:
-		case STORE_CHECK_PREFIX_EMPTY:
-			if (present)
-				return i;
-			break;
-		case STORE_CHECK_PRESENT:
-			if (!present)
-				return i;
-			break;
-		case STORE_CHECK_REVISION:
-			if (!present || r->kvs[0].mod_revision != checks[i].revision)
-				return i;
-			break;
-		case STORE_CHECK_PREFIX_UNCHANGED: {
-			size_t k;
-
-			for (k = 0; k < r->count; k++)
-				if (r->kvs[k].mod_revision > checks[i].revision)
-					return i;
-			break;
-		}
-		case STORE_CHECK_LEASE:
-			if (!present || r->kvs[0].lease != checks[i].lease)
-				return i;
-			break;
-		}
-	}
-	return 0;
-}
-
-/*
- * A revision check failed, and the key is at a revision its If-Match list
- * also named: compare against that one instead. 1 if there is one to try.
- */
-static int
-retarget(struct store_check *check, struct etcd_compare *cmp)
-{
-	size_t i;
-
-	if (check->kind != STORE_CHECK_REVISION || !check->found ||
-	    check->current == check->revision)
-		return 0;
-	for (i = 0; i < check->nalso; i++) {
-		if (check->also[i] == check->current) {
-			check->revision = cmp->number = check->current;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Bring the replica up to the committed ops at once (read your own write),
- * all of them in one SQLite transaction.
- */
-static void
-commit_write_through(struct store_ctx *ctx, struct store_op *ops,
-    size_t nops, const struct etcd_txn_result *result)
-{
-	struct replica_event *events;
-	size_t room = nops, n = 0, i;
-	int64_t now = clock_realtime_us();
-
-	if (ctx->no_write_through)
-		return;
-	events = arena_alloc(ctx->arena, sizeof(*events) * (room ? room : 1));
-	for (i = 0; i < nops; i++) {
-		const struct etcd_kv *prev = NULL;
-		struct store_item item;
-
-		if (ops[i].kind == STORE_OP_PUT && i < result->count &&
-		    result->results[i].range.count > 0)
-			prev = &result->results[i].range.kvs[0];
-		memset(&item, 0, sizeof(item));
-		item.key = ops[i].key;
-		item.value = ops[i].kind == STORE_OP_PUT ? ops[i].value : "";
-		item.value_len = ops[i].kind == STORE_OP_PUT ? ops[i].value_len : 0;
-		item.mod_revision = result->revision;
-		item.create_revision = prev ? prev->create_revision : result->revision;
-		item.version = prev ? prev->version + 1 : 1;
-		ops[i].create_revision = item.create_revision;
-		ops[i].version = item.version;
-		item.lease = ops[i].lease;
-		item.updated_at = now;
-		if (ops[i].kind == STORE_OP_DELETE_PREFIX) {
-			struct replica_row *rows;
-			struct replica_event *more;
-			int64_t total;
-			long found, j;
-
-			if (store.replica == NULL)
-				continue;
-			found = replica_list(store.replica, ops[i].key, 10000, 0,
-			    ctx->arena, &rows, &total);
-			if (found <= 0)
-				continue;
-			more = arena_alloc(ctx->arena, sizeof(*more) *
-			    (room + (size_t)found));
-			memcpy(more, events, sizeof(*events) * n);
-			events = more;
-			room += (size_t)found;
-			for (j = 0; j < found; j++) {
-				item.key = rows[j].key;
-				event_of(&item, 1, &events[n++]);
-			}
-			continue;
-		}
-		event_of(&item, ops[i].kind != STORE_OP_PUT, &events[n++]);
-	}
-	write_through_events(events, n);
-}
 
 enum store_result
-store_commit(struct store_ctx *ctx, struct store_check *checks,
-    size_t nchecks, struct store_op *ops, size_t nops, int64_t *revision,
-    size_t *failed)
+store_audit_list(struct store_ctx *ctx, const struct audit_query *q,
+    struct audit_row **rows, size_t *count, int64_t *total)
 {
-	struct etcd_compare *cmps = arena_alloc(ctx->arena, sizeof(*cmps) * (nchecks + 1));
-	struct etcd_op *eops = arena_alloc(ctx->arena, sizeof(*eops) * (nops + 1));
-	struct etcd_op *reads = arena_alloc(ctx->arena, sizeof(*reads) * (nchecks + 1));
-	struct etcd_txn txn;
-	struct etcd_txn_result result;
-	struct etcd_error error;
-	size_t i;
-	int round;
+	long n;
 
 	if (store_open() == -1)
 		return STORE_FAILED;
-	for (i = 0; i < nchecks; i++) {
-		check_compare(ctx, &checks[i], &cmps[i]);
-		reads[i].type = ETCD_OP_RANGE;
-		reads[i].key = cmps[i].key;
-		reads[i].key_len = cmps[i].key_len;
-		reads[i].range_end = cmps[i].range_end;
-		reads[i].range_end_len = cmps[i].range_end_len;
-	}
-	for (i = 0; i < nops; i++)
-		op_for(ctx, &ops[i], &eops[i]);
-	memset(&txn, 0, sizeof(txn));
-	txn.compare = cmps;
-	txn.ncompare = nchecks;
-	txn.success = eops;
-	txn.nsuccess = nops;
-	txn.failure = reads;
-	txn.nfailure = nchecks;
-	for (round = 0; ; round++) {
-		memset(&result, 0, sizeof(result));
-		etcd_set_deadline(store.etcd, call_deadline(ctx));
-		if (etcd_txn(store.etcd, &txn, &result, &error) != ETCD_OK)
-			return store_etcd_failure(&error, "txn");
-		if (result.succeeded)
-			break;
-		*failed = first_failed_check(ctx, checks, nchecks, &result);
-		etcd_txn_result_free(&result);
-		/* Bounded: the key may move on between the rounds. */
-		if (round == STORE_RETARGETS || !retarget(&checks[*failed], &cmps[*failed]))
-			return STORE_STALE;
-	}
-	*revision = result.revision;
-	for (i = 0; i < nops && i < result.count; i++)
-		ops[i].existed = ops[i].kind == STORE_OP_PUT ?
-		    result.results[i].range.count > 0 : result.results[i].deleted > 0;
-	commit_write_through(ctx, ops, nops, &result);
-	etcd_txn_result_free(&result);
+	/* A node without its snapshot yet has no trail to show (503). */
+	if (!store_ready())
+		return STORE_UNAVAILABLE;
+	if ((n = replica_audit_list(store.replica, q, ctx->arena, rows, total)) < 0)
+		return STORE_FAILED;
+	*count = (size_t)n;
+	store_count_cached_read(ctx);
 	return STORE_OK;
 }

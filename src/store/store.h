@@ -35,6 +35,24 @@ enum store_result {
 
 enum cache_state { CACHE_HIT, CACHE_STALE, CACHE_BYPASS };
 
+/*
+ * Who writes, for the audit trail (API.md §14): plain strings, as the
+ * caller names them. A write made with a name puts one more key into its
+ * own transaction (store/audit.h), so that its record commits with it or
+ * not at all. name NULL writes no record: the watcher then shows the
+ * change as etcd's (made by hand), or, for a key kept on the same lease,
+ * as a renewal, which is not recorded.
+ */
+struct store_actor {
+	const char	*name;		/* a token's name, a JWT's sub, sdk:ENV... */
+	const char	*kind;		/* token, jwt, sdk, anonymous, dynconfctl */
+	const char	*token_id;	/* API tokens: its id; else NULL */
+	const char	*request_id;	/* NULL: none */
+	/* A verb for the resource keys written (acquire...); NULL: create,
+	 * update or delete, as each key fared. */
+	const char	*action;
+};
+
 struct store_ctx {
 	struct arena	*arena;
 	int64_t		 deadline_us;	/* monotonic; bounds every etcd call */
@@ -46,6 +64,7 @@ struct store_ctx {
 	 * (store_commit then leaves its ops' create_revision and version unset.)
 	 */
 	int		 no_write_through;
+	struct store_actor actor;	/* for the audit trail */
 };
 
 struct store_item {
@@ -157,6 +176,18 @@ struct user_query;
 enum store_result store_user_search(struct store_ctx *ctx,
 	    const struct user_query *q, struct store_item **items,
 	    unsigned char **plain, size_t *count, int64_t *total);
+
+/*
+ * The audit trail as a query asks for it (store/audit_index.h: filters and
+ * a page), newest first, from the replica, never from etcd: *rows and
+ * their count, *total every match. A node without its snapshot yet
+ * answers STORE_UNAVAILABLE.
+ */
+struct audit_query;
+struct audit_row;
+enum store_result store_audit_list(struct store_ctx *ctx,
+	    const struct audit_query *q, struct audit_row **rows, size_t *count,
+	    int64_t *total);
 
 /* A change the replica's event log kept, for /v1/watch. */
 struct store_event {

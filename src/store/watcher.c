@@ -43,6 +43,7 @@ struct watcher {
 	size_t			 prefix_end_len;
 	int64_t			 applied;
 	int			 watching;	/* inside etcd_watch: the stream is up */
+	int64_t			 pruned_at_us;	/* monotonic: audit rows last pruned */
 };
 
 static void
@@ -168,6 +169,26 @@ done:
 }
 
 /*
+ * The audit rows this node derived without a record (changes made by
+ * hand, lapsed leases) have no etcd key whose lease ends them: they go
+ * after audit.retention, looked for every quarter of it (a minute at most).
+ */
+static void
+prune_audit(struct watcher *w)
+{
+	int64_t retention = conf.audit.retention, every, now = clock_monotonic_us();
+
+	if (retention <= 0)
+		return;
+	every = retention / 4 > 60 ? 60 : retention / 4 < 1 ? 1 : retention / 4;
+	if (now - w->pruned_at_us < every * 1000000)
+		return;
+	w->pruned_at_us = now;
+	if (replica_audit_prune(w->replica, clock_realtime_us() - retention * 1000000) == -1)
+		log_warn("replica: could not drop old audit rows; trying again later");
+}
+
+/*
  * Work the replica leaves for quiet moments (the users index's merges),
  * a bounded amount each time: changes that arrive meanwhile wait for it.
  */
@@ -178,6 +199,7 @@ tidy(struct watcher *w)
 {
 	if (replica_compact(w->replica, TIDY_BUDGET_US) == -1)
 		log_warn("replica: could not tidy the users index; trying again later");
+	prune_audit(w);
 }
 
 static int

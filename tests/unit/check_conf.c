@@ -479,10 +479,43 @@ START_TEST(test_wait_socket)
 }
 END_TEST
 
+/* audit.retention: a duration, days when it has no unit. */
+START_TEST(test_duration)
+{
+	static const struct { const char *text; long long seconds; } good[] = {
+		{ "90d", 90LL * 86400 }, { "90", 90LL * 86400 }, { "12h", 43200 },
+		{ "30m", 1800 }, { "45s", 45 }, { "0", 0 }, { "0s", 0 },
+		{ "36500d", 36500LL * 86400 },
+	};
+	static const char *const bad[] = { "", "d", "5x", "-1", "1.5d", " 5d",
+	    "36501", "3153600001s", "99999999999999999999d", "5dd" };
+	struct conf c;
+	char err[1024], text[128];
+	size_t i;
+
+	ck_assert_msg(load_text(&c, "", err, sizeof(err), NULL) == 0, "%s", err);
+	ck_assert(c.audit.retention == 90LL * 86400);
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		snprintf(text, sizeof(text), "[audit]\nretention = %s\n", good[i].text);
+		ck_assert_msg(load_text(&c, text, err, sizeof(err), NULL) == 0,
+		    "%s: %s", good[i].text, err);
+		ck_assert_msg(c.audit.retention == good[i].seconds, "%s: %lld",
+		    good[i].text, c.audit.retention);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		setenv("DYNCONF_AUDIT_RETENTION", bad[i], 1);
+		ck_assert_msg(load_text(&c, "", err, sizeof(err), NULL) == -1,
+		    "\"%s\" was taken", bad[i]);
+		ck_assert_msg(strstr(err, "DYNCONF_AUDIT_RETENTION") != NULL, "%s", err);
+	}
+	unsetenv("DYNCONF_AUDIT_RETENTION");
+}
+END_TEST
+
 START_TEST(test_list_keys)
 {
 	static const char *const sections[] = { "server", "etcd", "replica",
-	    "auth", "log" };
+	    "auth", "audit", "log" };
 	static const char *const expected[] = { "server.listen", "server.processes",
 	    "server.max_body", "etcd.endpoints", "etcd.prefix", "replica.path",
 	    "auth.mode", "log.level", "log.format", "log.target" };
@@ -725,6 +758,7 @@ conf_suite(void)
 
 	tc = tcase_create("keys");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_duration);
 	tcase_add_test(tc, test_list_keys);
 	tcase_add_test(tc, test_dump_round_trip);
 	tcase_add_test(tc, test_keys_documented);

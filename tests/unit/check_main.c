@@ -168,7 +168,8 @@ main(void)
 		util_suite, buf_suite, arena_suite, conf_suite, conf_reload_suite,
 		http_suite,
 		router_suite, route_table_suite, api_suite, metrics_suite,
-		openapi_suite, replica_suite, flag_suite, eval_suite, auth_suite,
+		openapi_suite, replica_suite, audit_suite, flag_suite, eval_suite,
+		auth_suite,
 		store_cache_suite, log_suite, validate_suite, users_suite,
 		wait_suite, discovery_suite,
 	};

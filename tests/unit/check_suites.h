@@ -33,6 +33,7 @@ Suite	*store_cache_suite(void);
 Suite	*log_suite(void);
 Suite	*openapi_suite(void);
 Suite	*replica_suite(void);
+Suite	*audit_suite(void);
 Suite	*flag_suite(void);
 Suite	*eval_suite(void);
 Suite	*auth_suite(void);

@@ -207,6 +207,44 @@ START_TEST(test_format_rfc3339)
 }
 END_TEST
 
+/* util: parse_rfc3339 reads what format_rfc3339 writes, and only that. */
+START_TEST(test_parse_rfc3339)
+{
+	static const struct { const char *text; int64_t us; } good[] = {
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2000-02-29T00:00:00Z", 951782400LL * 1000000 },
+		{ "2026-11-22T10:00:00Z", 1795341600LL * 1000000 },
+		{ "2026-11-22t10:00:00z", 1795341600LL * 1000000 },
+		{ "2026-11-22T10:00:00.5Z", 1795341600LL * 1000000 + 500000 },
+		{ "2026-11-22T10:00:00.1234567Z", 1795341600LL * 1000000 + 123456 },
+		{ "2026-11-22T11:30:00+01:30", 1795341600LL * 1000000 },
+		{ "2026-11-22T08:00:00-02:00", 1795341600LL * 1000000 },
+		{ "9999-12-31T23:59:59Z", 253402300799LL * 1000000 },
+		{ "2016-12-31T23:59:60Z", 1483228800LL * 1000000 },
+	};
+	static const char *const bad[] = { "", "2026", "2026-11-22", "2026-11-22 10:00:00Z",
+	    "2026-11-22T10:00:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
+	    "2026-11-31T00:00:00Z", "2026-11-22T24:00:00Z", "2026-11-22T10:60:00Z",
+	    "2026-11-22T10:00:61Z", "2026-11-22T10:00:00.Z", "2026-11-22T10:00:00+1:00",
+	    "2026-11-22T10:00:00Zjunk", "1969-12-31T23:59:59Z", "+026-11-22T10:00:00Z",
+	    "2026-1-22T10:00:00Z", "1970-01-01T00:00:00+00:01" };
+	int64_t us;
+	char out[40];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		ck_assert_msg(parse_rfc3339(good[i].text, &us) == 0, "%s", good[i].text);
+		ck_assert_msg(us == good[i].us, "%s: %lld", good[i].text, (long long)us);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(parse_rfc3339(bad[i], &us) == -1, "\"%s\" was taken", bad[i]);
+	format_rfc3339_us(1795341600LL * 1000000 + 42, out, sizeof(out));
+	ck_assert_str_eq(out, "2026-11-22T10:00:00.000042Z");
+	ck_assert_int_eq(parse_rfc3339(out, &us), 0);
+	ck_assert(us == 1795341600LL * 1000000 + 42);
+}
+END_TEST
+
 START_TEST(test_clocks)
 {
 	int64_t m1 = clock_monotonic_us(), m2 = clock_monotonic_us();
@@ -464,6 +502,7 @@ util_suite(void)
 
 	tc = tcase_create("time");
 	tcase_add_loop_test(tc, test_format_rfc3339, 0, (int)ARRAY_SIZE(rfc3339_cases));
+	tcase_add_test(tc, test_parse_rfc3339);
 	tcase_add_test(tc, test_clocks);
 	tcase_add_test(tc, test_xstrndup);
 	suite_add_tcase(s, tc);
