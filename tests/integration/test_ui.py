@@ -33,7 +33,7 @@ AUDIENCE = "dynconf-ui-it"
 UI = harness.REPO / "ui"
 SCOPES = ["flags:read", "flags:write", "config:read", "config:write", "users:read",
           "users:write", "services:read", "services:write", "locks:write",
-          "environments:write", "tokens:write", "metrics:read", "admin"]
+          "environments:write", "tokens:write", "metrics:read", "audit:read", "admin"]
 
 
 def module_fixture():
