@@ -270,9 +270,15 @@ def test_watch_sees_instances_come_and_go(stack):
     inst = register(stack, "watched", ttl=5)
     beat = stack.request("POST", f"/v1/services/watched/instances/{inst['id']}/heartbeat")
     assert beat.status == 200
-    query = urllib.parse.urlencode({"prefix": "services/watched/", "since": start,
-                                    "timeout": 1}, safe="/")
-    events = stack.request("GET", f"/v1/watch?{query}", timeout=75).json()["events"]
+    # The heartbeat's write may reach this node's replica a moment after
+    # the registration's: watch on until both came (or 5 s passed).
+    events, since, deadline = [], start, time.monotonic() + 5
+    while len(events) < 2 and time.monotonic() < deadline:
+        query = urllib.parse.urlencode({"prefix": "services/watched/", "since": since,
+                                        "timeout": 1}, safe="/")
+        answer = stack.request("GET", f"/v1/watch?{query}", timeout=75).json()
+        events += answer["events"]
+        since = answer["revision"]
     assert [e["type"] for e in events] == ["put", "put"], events
     assert events[0]["resource"] == "services" and events[0]["key"] == f"watched/{inst['id']}"
     assert events[0]["value"]["endpoint"] == inst["endpoint"]
