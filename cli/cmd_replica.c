@@ -98,6 +98,9 @@ add_row(void *arg, const struct replica_row *row)
 static int
 add_kv(void *arg, const char *key, const struct etcd_kv *kv)
 {
+	/* The audit trail's records: the replica keeps their rows, not them. */
+	if (strncmp(key, "audit/", 6) == 0)
+		return 0;
 	entries_add(arg, key, kv->value, kv->value_len, kv->create_revision,
 	    kv->mod_revision, kv->version, kv->lease);
 	return 0;

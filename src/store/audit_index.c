@@ -59,8 +59,8 @@ static const char *const ai_sql[AI_STATEMENTS] = {
 	[AI_INSERT] = "INSERT OR IGNORE INTO audit (revision, resource, name, action,"
 	    " actor, actor_kind, token_id, request_id, old_revision, time, record)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	/* A record's rows are at its own revision. */
-	[AI_DROP_RECORD] = "DELETE FROM audit WHERE revision = ?1 AND record = ?2",
+	/* A record's rows are at the time its key names (its own). */
+	[AI_DROP_RECORD] = "DELETE FROM audit WHERE time = ?1 AND record = ?2",
 	[AI_PRUNE] = "DELETE FROM audit WHERE record IS NULL AND time < ?1",
 	[AI_COUNT_ADD] = "UPDATE meta SET value = value + ?1 WHERE name = 'audit_rows'",
 	[AI_COUNT_GET] = "SELECT value FROM meta WHERE name = 'audit_rows'",
@@ -299,6 +299,33 @@ find_record(const struct replica_event *events, size_t count,
 	return NULL;
 }
 
+/*
+ * A record went (its lease ended): its rows go, found by the time its key
+ * names, "audit/<time>-<request id>". One whose key names no time was not
+ * written by dynconf; its rows stay until a snapshot drops them.
+ */
+static int
+drop_record(struct audit_index *ai, const char *key)
+{
+	size_t tlen = sizeof("2026-11-22T10:00:00.000000Z") - 1;
+	const char *at = key + strlen(AUDIT_FOLDER);
+	sqlite3_stmt *s;
+	int64_t when;
+	char text[40];
+
+	if (strlen(at) < tlen)
+		return 0;
+	memcpy(text, at, tlen);
+	text[tlen] = '\0';
+	if (parse_rfc3339(text, &when) == -1)
+		return 0;
+	if ((s = ai_stmt(ai, AI_DROP_RECORD)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, when);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	return ai_exec(ai, s, -1);
+}
+
 /* One revision's events. */
 static int
 apply_revision(struct audit_index *ai, const struct replica_event *events,
@@ -306,20 +333,13 @@ apply_revision(struct audit_index *ai, const struct replica_event *events,
 {
 	struct audit_record rec;
 	const char *record_key = find_record(events, count, arena, &rec);
-	sqlite3_stmt *s;
 	size_t i;
 
 	for (i = 0; i < count; i++) {
 		const struct replica_event *e = &events[i];
 
 		if (is_record_key(e->row.key) && e->deleted) {
-			if (!e->prev_known || e->prev_revision == 0)
-				continue;	/* a record this replica never had */
-			if ((s = ai_stmt(ai, AI_DROP_RECORD)) == NULL)
-				return -1;
-			sqlite3_bind_int64(s, 1, e->prev_revision);
-			sqlite3_bind_text(s, 2, e->row.key, -1, SQLITE_STATIC);
-			if (ai_exec(ai, s, -1) == -1)
+			if (drop_record(ai, e->row.key) == -1)
 				return -1;
 		} else if (!audit_key_internal(e->row.key) &&
 		    derive_one(ai, e, record_key ? &rec : NULL, record_key) == -1) {

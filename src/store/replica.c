@@ -525,9 +525,7 @@ event_prev(struct replica *r, struct replica_event *e)
 	sqlite3_stmt *s;
 	int rc;
 
-	/* Records are only ever put anew, and taken by their lease. */
-	if (e->prev_known || strncmp(e->row.key, "index/", 6) == 0 ||
-	    (!e->deleted && strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0))
+	if (e->prev_known || strncmp(e->row.key, "index/", 6) == 0)
 		return 0;
 	if ((s = replica_stmt(r, ST_PREV)) == NULL)
 		return -1;
@@ -552,14 +550,18 @@ event_prev(struct replica *r, struct replica_event *e)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Audit records are nobody's to watch: the log keeps its history for changes. */
+/*
+ * An event into its row and the log. Audit records are neither: their
+ * rows in the audit table (audit_index.c) are all the replica keeps of
+ * them, and nobody watches them.
+ */
 static int
 apply_logged(struct replica *r, struct replica_event *e)
 {
-	if (event_prev(r, e) == -1 || apply_row(r, e) == -1)
-		return -1;
 	if (strncmp(e->row.key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) == 0)
 		return 0;
+	if (event_prev(r, e) == -1 || apply_row(r, e) == -1)
+		return -1;
 	return replica_log_event(r, e);
 }
 

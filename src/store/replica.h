@@ -2,7 +2,8 @@
  * The local replica: a SQLite database (WAL) holding a full copy of every
  * key under etcd.prefix, with etcd's revisions, plus a bounded log of recent
  * events for /v1/watch. Keys are stored relative to the prefix
- * ("config/app/x").
+ * ("config/app/x"). The audit trail's records (audit/...) are the one
+ * exception: the audit table (audit_index.h) holds what they say instead.
  *
  * Two kinds of writers share it. The watcher applies etcd's event stream in
  * order and owns the applied revision: every event up to it is in. A

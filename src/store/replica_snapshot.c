@@ -57,6 +57,8 @@ fail:
 	return -1;
 }
 
+/* The audit table has the records' rows now: the records themselves go. */
+#define RECORDS_GO "DELETE FROM main.kv WHERE key >= 'audit/' AND key < 'audit0'"
 #define SNAPSHOT_CACHE "PRAGMA cache_size = -262144"	/* 256 MiB at most */
 #define DEFAULT_CACHE "PRAGMA cache_size = -2000"	/* SQLite's default */
 
@@ -101,7 +103,8 @@ replica_snapshot_replace(struct replica *r, int64_t revision, int force)
 		replica_log_error(r, "snapshot swap");
 		goto fail;
 	}
-	if (user_index_rebuild(r->users) == -1 || audit_index_rebuild(r->audit) == -1)
+	if (user_index_rebuild(r->users) == -1 || audit_index_rebuild(r->audit) == -1 ||
+	    sqlite3_exec(r->db, RECORDS_GO, NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (replica_meta_set(r, "applied_revision", revision) == -1 ||
 	    replica_meta_set(r, "history_floor", revision) == -1 ||
