@@ -396,8 +396,11 @@ def test_filters_paging_and_order(a):
         token = a.writer if i % 2 == 0 else a.other
         revs.append(written(a, "PUT", f"/v1/config/aud-page/k{i % 3}", token,
                             {"value": i}).json()["revision"])
-    everything = a.list(resource="config", key="aud-page/", limit=1000)
-    assert everything["total"] == 7 and len(everything["items"]) == 7, everything
+    # Rows come with the watcher, a moment after the writes' answers.
+    everything = wait_until(lambda: (lambda d: d if d["total"] == 7 else None)(
+        a.list(resource="config", key="aud-page/", limit=1000)), timeout=5,
+        what="the seven rows")
+    assert len(everything["items"]) == 7, everything
     assert [r["new_revision"] for r in everything["items"]] == sorted(revs, reverse=True)
     page = a.list(resource="config", key="aud-page/", limit=3, offset=2)
     assert page["total"] == 7 and page["limit"] == 3 and page["offset"] == 2
