@@ -87,6 +87,15 @@ respond_wait(struct exchange *ex, enum wait_kind_id kind, const char *key,
 }
 
 void
+respond_wait_refused(struct exchange *ex, const char *what)
+{
+	respond_problem(ex, 429, "too_many_watches", "as many %s as this node "
+	    "allows (server.max_watches = %d) are waiting already; retry", what,
+	    conf.server.max_watches);
+	response_header(ex, "Retry-After", "1");
+}
+
+void
 respond_wait_unavailable(struct exchange *ex)
 {
 	ex->wait = NULL;

@@ -92,6 +92,9 @@ extern const struct wait_kind *const wait_kinds[WAIT_KIND_MAX];
 void	respond_wait(struct exchange *ex, enum wait_kind_id kind, const char *key,
 	    int64_t since, int64_t seen, int64_t timeout_us, const char *arg);
 
+/* For a kind's refuse: 429 too_many_watches, Retry-After 1; what waits. */
+void	respond_wait_refused(struct exchange *ex, const char *what);
+
 /*
  * For a front end that could not hand a waiting request over (no waiting
  * process): 503 wait_unavailable with Retry-After, in place of the wait.

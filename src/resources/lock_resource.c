@@ -553,10 +553,7 @@ static void
 lock_refuse(struct exchange *ex, const struct wait_request *req)
 {
 	(void)req;
-	respond_problem(ex, 429, "too_many_watches", "as many requests as this "
-	    "node lets wait (server.max_watches = %d) are waiting already; retry",
-	    conf.server.max_watches);
-	response_header(ex, "Retry-After", "1");
+	respond_wait_refused(ex, "requests");
 }
 
 const struct wait_kind lock_wait_kind = {

@@ -415,10 +415,7 @@ static void
 watch_refuse(struct exchange *ex, const struct wait_request *req)
 {
 	(void)req;
-	respond_problem(ex, 429, "too_many_watches", "as many watches as this node "
-	    "allows (server.max_watches = %d) are waiting already; retry",
-	    conf.server.max_watches);
-	response_header(ex, "Retry-After", "1");
+	respond_wait_refused(ex, "watches");
 }
 
 const struct wait_kind watch_wait_kind = {
