@@ -55,6 +55,7 @@ static const char *const migrations[] = {
 	 */
 	"ALTER TABLE kv ADD COLUMN prev_revision INTEGER;"
 	"ALTER TABLE kv ADD COLUMN prev_lease INTEGER;",
+	user_index_signatures_schema,
 };
 
 static const char *const statement_sql[ST_COUNT_ALL] = {

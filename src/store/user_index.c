@@ -25,20 +25,24 @@
  * Raised when what is derived from a document changes (the folding, the
  * rules of user_doc.c): a replica built by another version is rebuilt.
  */
-#define USER_INDEX_VERSION 1
+#define USER_INDEX_VERSION 2
 
 /*
- * Each ordering's index carries the folded texts after its own columns, so
- * that a filter is tested inside the index while walking it in order.
+ * Each ordering's index carries the texts' signatures and the folded texts
+ * after its own columns, so that a filter is tested inside the index while
+ * walking it in order.
  */
+#define USERS_FILTERS "name_sig, email_sig, name_fold, email_fold);"
 #define USERS_ORDER_INDEXES \
-	"CREATE INDEX users_by_name ON users(name_fold, uid, email_fold);" \
-	"CREATE INDEX users_by_email ON users(email_fold, uid, name_fold);" \
-	"CREATE INDEX users_by_age ON users(age, uid, name_fold, email_fold);" \
-	"CREATE INDEX users_by_created ON users(created_at, created_rev, uid," \
-	"  name_fold, email_fold);" \
-	"CREATE INDEX users_by_updated ON users(updated_at, mod_rev, uid," \
-	"  name_fold, email_fold);"
+	"CREATE INDEX users_by_name ON users(name_fold, uid, name_sig, email_sig," \
+	"  email_fold);" \
+	"CREATE INDEX users_by_email ON users(email_fold, uid, name_sig, email_sig," \
+	"  name_fold);" \
+	"CREATE INDEX users_by_age ON users(age, uid, " USERS_FILTERS \
+	"CREATE INDEX users_by_created ON users(created_at, created_rev, uid, " \
+	USERS_FILTERS \
+	"CREATE INDEX users_by_updated ON users(updated_at, mod_rev, uid, " \
+	USERS_FILTERS
 
 const char user_index_schema[] =
 	"CREATE TABLE users ("
@@ -55,12 +59,17 @@ const char user_index_schema[] =
 	"  plain INTEGER NOT NULL,"	/* doc is in the server's own form */
 	"  doc BLOB NOT NULL"		/* kv.value: a page is read from here */
 	");"
-	USERS_ORDER_INDEXES
+	/* USERS_ORDER_INDEXES: made by user_index_rebuild, on first open too */
 	"CREATE VIRTUAL TABLE users_text USING fts5(name, email,"
 	"  tokenize = 'trigram case_sensitive 1', content = '', detail = full);"
 	"CREATE VIRTUAL TABLE users_grams USING fts5(grams,"
 	"  tokenize = 'ascii', content = '', detail = none);"
 	"INSERT INTO meta VALUES ('user_index', 0), ('user_count', 0);";
+
+/* The texts' signatures (user_query.h), set when the index is rebuilt. */
+const char user_index_signatures_schema[] =
+	"ALTER TABLE users ADD COLUMN name_sig INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN email_sig INTEGER NOT NULL DEFAULT 0;";
 
 enum ui_statement {
 	UI_FIND,
@@ -82,11 +91,12 @@ static const char *const ui_sql[UI_STATEMENTS] = {
 	[UI_FIND] = "SELECT rowid, name_fold, email_fold FROM users WHERE uid = ?1",
 	[UI_INSERT] = "INSERT INTO users (uid, name_fold, email_fold, age,"
 	    " created_at, created_rev, updated_at, mod_rev, version, seen_at, plain,"
-	    " doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?11, ?12, ?13)",
+	    " doc, name_sig, email_sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15)",
 	[UI_UPDATE] = "UPDATE users SET uid = ?1, name_fold = ?2, email_fold = ?3,"
 	    " age = ?4, created_at = ?5, created_rev = ?6, updated_at = ?7,"
-	    " mod_rev = ?8, version = ?10, seen_at = ?11, plain = ?12, doc = ?13"
-	    " WHERE rowid = ?9",
+	    " mod_rev = ?8, version = ?10, seen_at = ?11, plain = ?12, doc = ?13,"
+	    " name_sig = ?14, email_sig = ?15 WHERE rowid = ?9",
 	[UI_DELETE] = "DELETE FROM users WHERE rowid = ?1",
 	[UI_TEXT_ADD] = "INSERT INTO users_text (rowid, name, email) VALUES (?1, ?2, ?3)",
 	[UI_TEXT_DEL] = "INSERT INTO users_text (users_text, rowid, name, email)"
@@ -362,6 +372,9 @@ write_row(struct user_index *ui, const struct entry *e, int64_t rowid)
 	sqlite3_bind_int64(s, 11, e->seen_at);
 	sqlite3_bind_int(s, 12, e->plain);
 	sqlite3_bind_blob(s, 13, e->value, (int)e->value_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 14, (int64_t)user_text_signature(now.name));
+	sqlite3_bind_int64(s, 15, now.email != NULL ?
+	    (int64_t)user_text_signature(now.email) : 0);
 	if (ui_exec(ui, s) == -1)
 		return -1;
 	if (rowid == 0) {
@@ -489,9 +502,10 @@ user_index_apply(struct user_index *ui, const char *key, int deleted,
 static int
 clear_all(struct user_index *ui)
 {
-	static const char sql[] = "DROP INDEX users_by_name;"
-	    "DROP INDEX users_by_email; DROP INDEX users_by_age;"
-	    "DROP INDEX users_by_created; DROP INDEX users_by_updated;"
+	static const char sql[] = "DROP INDEX IF EXISTS users_by_name;"
+	    "DROP INDEX IF EXISTS users_by_email; DROP INDEX IF EXISTS users_by_age;"
+	    "DROP INDEX IF EXISTS users_by_created;"
+	    "DROP INDEX IF EXISTS users_by_updated;"
 	    "DELETE FROM users;"
 	    "INSERT INTO users_text (users_text) VALUES ('delete-all');"
 	    "INSERT INTO users_grams (users_grams) VALUES ('delete-all');"

@@ -62,8 +62,12 @@ struct user_hit {
 	int		 plain;		/* doc is exactly as the server writes it */
 };
 
-/* The schema of the index's tables: one of the replica's migrations. */
+/*
+ * The schema of the index's tables, and the signatures added to it later:
+ * two of the replica's migrations.
+ */
 extern const char user_index_schema[];
+extern const char user_index_signatures_schema[];
 
 struct user_index;
 

@@ -6,6 +6,10 @@
  * testing each entry with instr() about 0.07 µs per entry. A page of L
  * items from offset O among T matches of N users walks about
  * (O + L) * N / T entries, so the walk wins unless the matches are few.
+ * Of a walked entry's cost, comparing texts was two thirds: a signature
+ * test (user_text_signature) in front of it halved a walk's time (for a
+ * 3-letter name, 6% of 100,000 users pass it, 3.3% match). A walk picks the
+ * page's rows from the index alone and reads the table for those only.
  */
 #include "config.h"
 
@@ -27,7 +31,8 @@
 #define WALK_COST_DIVISOR 10
 
 /* The bound parameters of every statement here, by number. */
-enum { P_NAME = 1, P_SEARCH, P_EMAIL, P_MATCH, P_LIMIT, P_OFFSET };
+enum { P_NAME = 1, P_SEARCH, P_EMAIL, P_MATCH, P_LIMIT, P_OFFSET, P_NAME_SIG,
+	P_SEARCH_SIG };
 
 struct cached {
 	char		*sql;
@@ -129,9 +134,27 @@ user_gram_word(struct buf *out, const char *field, char kind,
 	}
 }
 
+uint64_t
+user_text_signature(const char *folded)
+{
+	const unsigned char *p = (const unsigned char *)folded;
+	size_t i, n = strlen(folded);
+	uint64_t signature = 0;
+	uint32_t h;
+
+	for (i = 0; i + 3 <= n; i++) {
+		/* FNV-1a of the three bytes, its halves folded together */
+		h = ((2166136261u ^ p[i]) * 16777619u ^ p[i + 1]) * 16777619u;
+		h = (h ^ p[i + 2]) * 16777619u;
+		signature |= UINT64_C(1) << ((h ^ h >> 16) & 63);
+	}
+	return signature;
+}
+
 /* A substring filter as the index looks it up. */
 struct term {
 	const char	*fold;		/* the folded text, bound for instr() */
+	uint64_t	 signature;	/* its signature, bound beside it */
 	const char	*match;		/* its FTS5 query */
 	int		 grams;		/* 1: users_grams, 0: users_text */
 	int		 never;		/* not UTF-8: in no name, no email */
@@ -189,6 +212,7 @@ make_term(struct arena *arena, const char *text, int both, struct term *t)
 	fold_append(&b, text, strlen(text));
 	t->fold = arena_strndup(arena, b.data ? b.data : "", b.len);
 	t->never = !utf8_valid(t->fold);
+	t->signature = user_text_signature(t->fold);
 	chars = utf8_count(t->fold, strlen(t->fold));
 	buf_reset(&b);
 	t->grams = chars < 3;
@@ -211,6 +235,8 @@ struct binding {
 	const char	*match;
 	int64_t		 limit;
 	int64_t		 offset;
+	uint64_t	 name_signature;
+	uint64_t	 search_signature;
 };
 
 static void
@@ -230,6 +256,11 @@ bind_all(sqlite3_stmt *s, const struct binding *b)
 		sqlite3_bind_int64(s, P_LIMIT, b->limit);
 	if (n >= P_OFFSET)
 		sqlite3_bind_int64(s, P_OFFSET, b->offset);
+	/* The bits as they are: SQLite's integers are signed. */
+	if (n >= P_NAME_SIG)
+		sqlite3_bind_int64(s, P_NAME_SIG, (int64_t)b->name_signature);
+	if (n >= P_SEARCH_SIG)
+		sqlite3_bind_int64(s, P_SEARCH_SIG, (int64_t)b->search_signature);
 }
 
 /* The single number a counting statement answers; -1 on error. */
@@ -301,12 +332,13 @@ put_where(struct buf *sql, const struct binding *b)
 
 	buf_puts(sql, " WHERE ");
 	if (b->name != NULL) {
-		buf_puts(sql, "instr(u.name_fold, ?1) > 0");
+		buf_puts(sql, "(u.name_sig & ?7) = ?7 AND instr(u.name_fold, ?1) > 0");
 		and = " AND ";
 	}
 	if (b->search != NULL) {
 		buf_puts(sql, and);
-		buf_puts(sql, "(instr(u.name_fold, ?2) > 0 OR instr(u.email_fold, ?2) > 0)");
+		buf_puts(sql, "((u.name_sig & ?8) = ?8 AND instr(u.name_fold, ?2) > 0"
+		    " OR (u.email_sig & ?8) = ?8 AND instr(u.email_fold, ?2) > 0)");
 		and = " AND ";
 	}
 	if (b->email != NULL) {
@@ -328,16 +360,16 @@ static const char *const order_index[] = {
 
 /* The columns of each field, in its index's order. */
 static const char *const order_columns[][2] = {
-	[USER_ORDER_NAME] = { "u.name_fold", NULL },
-	[USER_ORDER_EMAIL] = { "u.email_fold", NULL },
-	[USER_ORDER_AGE] = { "u.age", NULL },
-	[USER_ORDER_CREATED_AT] = { "u.created_at", "u.created_rev" },
-	[USER_ORDER_UPDATED_AT] = { "u.updated_at", "u.mod_rev" },
+	[USER_ORDER_NAME] = { "name_fold", NULL },
+	[USER_ORDER_EMAIL] = { "email_fold", NULL },
+	[USER_ORDER_AGE] = { "age", NULL },
+	[USER_ORDER_CREATED_AT] = { "created_at", "created_rev" },
+	[USER_ORDER_UPDATED_AT] = { "updated_at", "mod_rev" },
 };
 
-/* ORDER BY the fields, then the id in the first field's direction. */
+/* ORDER BY the fields of users row, then the id in the first field's direction. */
 static void
-put_order(struct buf *sql, const struct user_query *q)
+put_order(struct buf *sql, const struct user_query *q, const char *row)
 {
 	enum user_order_field first = q->norder ? q->order[0] : USER_ORDER_CREATED_AT;
 	const char *dir, *first_dir = q->norder && q->descending[0] ? " DESC" : "";
@@ -349,12 +381,15 @@ put_order(struct buf *sql, const struct user_query *q)
 
 		dir = q->norder && q->descending[i] ? " DESC" : "";
 		for (j = 0; j < 2 && order_columns[f][j] != NULL; j++) {
+			buf_puts(sql, row);
+			buf_putc(sql, '.');
 			buf_puts(sql, order_columns[f][j]);
 			buf_puts(sql, dir);
 			buf_puts(sql, ", ");
 		}
 	}
-	buf_puts(sql, "u.uid");
+	buf_puts(sql, row);
+	buf_puts(sql, ".uid");
 	buf_puts(sql, first_dir);
 }
 
@@ -414,6 +449,11 @@ page_hits(struct user_query_cache *c, const char *sql, const struct binding *b,
 }
 
 /* The plan: which filter drives, and the number of matches. */
+struct plan;
+static void put_page(struct buf *sql, const struct plan *p,
+    const struct user_query *q, int walk);
+
+
 struct plan {
 	struct binding	 b;
 	struct term	 terms[2];
@@ -432,10 +472,12 @@ plan_query(struct user_query_cache *c, const struct user_query *q,
 
 	if (q->name != NULL) {
 		make_term(arena, q->name, 0, &p->terms[p->nterms]);
+		p->b.name_signature = p->terms[p->nterms].signature;
 		p->b.name = p->terms[p->nterms++].fold;
 	}
 	if (q->search != NULL) {
 		make_term(arena, q->search, 1, &p->terms[p->nterms]);
+		p->b.search_signature = p->terms[p->nterms].signature;
 		p->b.search = p->terms[p->nterms++].fold;
 	}
 	for (i = 0; i < p->nterms; i++)
@@ -483,6 +525,38 @@ count_matches(struct user_query_cache *c, const struct plan *p, int64_t users)
 	return n;
 }
 
+/*
+ * The page's statement. A walk cuts the page in the index alone (the rowids
+ * of its rows), then reads those rows: reading the row of every entry
+ * walked, as the plain form does, cost a fifth of the walk.
+ */
+static void
+put_page(struct buf *sql, const struct plan *p, const struct user_query *q,
+    int walk)
+{
+	const char *row = walk ? "x" : "u";
+	static const char *const columns[] = { "uid", "doc", "created_rev",
+	    "mod_rev", "version", "seen_at", "plain" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(columns); i++) {
+		buf_puts(sql, i == 0 ? "SELECT " : ", ");
+		buf_puts(sql, row);
+		buf_putc(sql, '.');
+		buf_puts(sql, columns[i]);
+	}
+	if (walk)
+		buf_puts(sql, " FROM (SELECT u.rowid AS r");
+	put_source(sql, p->driver, p->term, q, walk);
+	put_where(sql, &p->b);
+	put_order(sql, q, "u");
+	buf_puts(sql, " LIMIT ?5 OFFSET ?6");
+	if (walk) {
+		buf_puts(sql, ") w CROSS JOIN users x ON x.rowid = w.r");
+		put_order(sql, q, "x");
+	}
+}
+
 long
 user_query_run(struct user_query_cache *c, const struct user_query *q,
     int64_t users, struct arena *arena, struct user_hit **hits, int64_t *total)
@@ -508,12 +582,7 @@ user_query_run(struct user_query_cache *c, const struct user_query *q,
 	    (double)need * (double)users / (double)*total / WALK_COST_DIVISOR <
 	    (double)*total);
 	buf_init(&sql);
-	buf_puts(&sql, "SELECT u.uid, u.doc, u.created_rev, u.mod_rev, u.version,"
-	    " u.seen_at, u.plain");
-	put_source(&sql, p.driver, p.term, q, walk);
-	put_where(&sql, &p.b);
-	put_order(&sql, q);
-	buf_puts(&sql, " LIMIT ?5 OFFSET ?6");
+	put_page(&sql, &p, q, walk);
 	n = page_hits(c, sql.data, &p.b, *total, arena, hits);
 	buf_free(&sql);
 	return n;

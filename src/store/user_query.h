@@ -39,4 +39,12 @@ long	user_query_run(struct user_query_cache *c, const struct user_query *q,
 void	user_gram_word(struct buf *out, const char *field, char kind,
 	    const unsigned char *p, size_t n);
 
+/*
+ * A folded text's signature: one bit of 64 for each three bytes in a row
+ * it holds. A text holds another only if its signature has every bit of
+ * the other's, so a walk tests the bits (two integer operations inside the
+ * index) before it compares texts; 0 for a text under three bytes.
+ */
+uint64_t user_text_signature(const char *folded);
+
 #endif

@@ -304,6 +304,9 @@ def test_bad_queries(stack):
 # -- the cap on waiting watches
 
 def test_watches_beyond_the_cap_get_429_and_the_pool_still_serves(stack):
+    # A change of its own, so that the watch "with events" below has one
+    # within this node's history even on a stack that has seen nothing yet.
+    put(stack, "cap-seed/x", 1)
     wait_idle(stack)
     refused = metric(stack, "dynconf_watches_refused_total")
     since = replica_revision(stack)

@@ -28,27 +28,15 @@ static struct arena arena;
 static void
 setup(void)
 {
-	char err[256];
-
-	snprintf(db_path, sizeof(db_path), "/tmp/check_audit_%ld.db", (long)getpid());
-	unlink(db_path);
-	replica = replica_open(db_path, err, sizeof(err));
-	ck_assert_msg(replica != NULL, "open: %s", err);
+	replica = test_replica_open("audit", db_path, sizeof(db_path));
 	arena_init(&arena);
 }
 
 static void
 teardown(void)
 {
-	char path[300];
-
-	replica_close(replica);
+	test_replica_remove(replica, db_path);
 	arena_free(&arena);
-	unlink(db_path);
-	snprintf(path, sizeof(path), "%s-wal", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db_path);
-	unlink(path);
 }
 
 /* A put at revision; created says whether it made the key. */

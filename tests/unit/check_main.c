@@ -14,6 +14,8 @@
 
 #include <json-c/json.h>
 
+#include "store/replica.h"
+
 #include "check_suites.h"
 
 extern char **environ;
@@ -159,6 +161,33 @@ test_json_string(struct json_object *obj, const char *name)
 	    !json_object_is_type(member, json_type_string))
 		return NULL;
 	return json_object_get_string(member);
+}
+
+struct replica *
+test_replica_open(const char *name, char *path, size_t size)
+{
+	struct replica *replica;
+	char err[256];
+
+	snprintf(path, size, "/tmp/check_%s_%ld.db", name, (long)getpid());
+	unlink(path);
+	replica = replica_open(path, err, sizeof(err));
+	ck_assert_msg(replica != NULL, "open %s: %s", path, err);
+	return replica;
+}
+
+void
+test_replica_remove(struct replica *replica, const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char file[300];
+	size_t i;
+
+	replica_close(replica);
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		unlink(file);
+	}
 }
 
 int

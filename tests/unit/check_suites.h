@@ -15,9 +15,18 @@
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."
+/*
+ * A replica in a fresh SQLite file /tmp/check_{name}_{pid}.db, its path
+ * written to path; fails the test when it cannot be opened.
+ * test_replica_remove closes it and removes the file with its WAL and shm.
+ */
+struct replica *test_replica_open(const char *name, char *path, size_t size);
+void	 test_replica_remove(struct replica *replica, const char *path);
+
 #endif
 
 struct json_object;
+struct replica;
 
 Suite	*util_suite(void);
 Suite	*buf_suite(void);
@@ -63,5 +72,13 @@ struct json_object *test_json_parse(const char *text, const char *what);
 
 /* The string member name of obj, or NULL when absent or not a string. */
 const char *test_json_string(struct json_object *obj, const char *name);
+
+/*
+ * A replica in a fresh SQLite file /tmp/check_{name}_{pid}.db, its path
+ * written to path; fails the test when it cannot be opened.
+ * test_replica_remove closes it and removes the file with its WAL and shm.
+ */
+struct replica *test_replica_open(const char *name, char *path, size_t size);
+void	 test_replica_remove(struct replica *replica, const char *path);
 
 #endif

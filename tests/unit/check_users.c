@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <json-c/json.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "store/store.h"
 #include "store/user_doc.h"
 #include "store/user_index.h"
+#include "store/user_query.h"
 
 #include "check_suites.h"
 
@@ -283,12 +285,7 @@ static int64_t revision;
 static void
 setup(void)
 {
-	char err[256];
-
-	snprintf(db_path, sizeof(db_path), "/tmp/check_users_%ld.db", (long)getpid());
-	unlink(db_path);
-	replica = replica_open(db_path, err, sizeof(err));
-	ck_assert_msg(replica != NULL, "open: %s", err);
+	replica = test_replica_open("users", db_path, sizeof(db_path));
 	arena_init(&arena);
 	revision = 1;
 }
@@ -296,15 +293,8 @@ setup(void)
 static void
 teardown(void)
 {
-	char path[300];
-
-	replica_close(replica);
+	test_replica_remove(replica, db_path);
 	arena_free(&arena);
-	unlink(db_path);
-	snprintf(path, sizeof(path), "%s-wal", db_path);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db_path);
-	unlink(path);
 }
 
 /* A put (text) or, with NULL, a delete of users/id, applied as the watcher does. */
@@ -496,6 +486,65 @@ START_TEST(test_snapshot_rebuilds_the_index)
 }
 END_TEST
 
+/*
+ * A replica whose index was built before the signatures (all 0, index
+ * version 1) is rebuilt when opened: a walk then still finds its users.
+ */
+START_TEST(test_an_index_without_signatures_is_rebuilt)
+{
+	struct user_query q = query("silva", NULL, NULL);
+	char id[16], err[256];
+	sqlite3 *db;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "s%02d", i);
+		user(id, i % 2 ? "Ana Silva" : "Rui Souza", NULL, i);
+	}
+	q.order[0] = USER_ORDER_AGE;
+	q.norder = 1;
+	q.limit = 2;
+	ck_assert_str_eq(found(replica, &q), "s01 s03|20");
+	replica_close(replica);
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE users SET name_sig = 0,"
+	    " email_sig = 0; UPDATE meta SET value = 1 WHERE name = 'user_index'",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	replica = replica_open(db_path, err, sizeof(err));
+	ck_assert_msg(replica != NULL, "reopen: %s", err);
+	ck_assert_str_eq(found(replica, &q), "s01 s03|20");
+}
+END_TEST
+
+/* A text holds every substring's signature bits; short texts have none. */
+START_TEST(test_signatures_hold_substrings)
+{
+	static const char *const texts[] = { "maria da silva", "joão conceição",
+	    "ana@example.com", "zé", "ab", "abc", "\xe2\x82\xac\xe2\x82\xac" };
+	char sub[64];
+	uint64_t whole;
+	size_t t, from, len, n;
+
+	ck_assert_uint_eq(user_text_signature(""), 0);
+	ck_assert_uint_eq(user_text_signature("ab"), 0);
+	ck_assert_uint_ne(user_text_signature("abc"), 0);
+	for (t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+		whole = user_text_signature(texts[t]);
+		n = strlen(texts[t]);
+		for (from = 0; from < n; from++)
+			for (len = 1; from + len <= n; len++) {
+				memcpy(sub, texts[t] + from, len);
+				sub[len] = '\0';
+				ck_assert_msg((user_text_signature(sub) & ~whole) == 0,
+				    "%s in %s", sub, texts[t]);
+			}
+	}
+	/* Not a constant: other texts set other bits. */
+	ck_assert_uint_ne(user_text_signature("sil"), user_text_signature("mar"));
+}
+END_TEST
+
 START_TEST(test_both_plans_agree)
 {
 	struct user_query q;
@@ -552,6 +601,8 @@ users_suite(void)
 	tcase_add_test(ix, test_counts_follow_other_writers);
 	tcase_add_test(ix, test_snapshot_rebuilds_the_index);
 	tcase_add_test(ix, test_both_plans_agree);
+	tcase_add_test(ix, test_signatures_hold_substrings);
+	tcase_add_test(ix, test_an_index_without_signatures_is_rebuilt);
 	suite_add_tcase(s, ix);
 	return s;
 }
