@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "base/log.h"
+#include "base/util.h"
 #include "store/audit_index.h"
 #include "store/replica.h"
 #include "store/replica_impl.h"
@@ -81,7 +83,7 @@ replica_snapshot_replace(struct replica *r, int64_t revision, int force)
 	    " INSERT INTO main.kv SELECT * FROM temp.snapshot;"
 	    " DELETE FROM main.events;"
 	    " DELETE FROM temp.snapshot;";
-	int64_t applied;
+	int64_t applied, t[4];
 
 	int rc = -1;
 
@@ -99,18 +101,28 @@ replica_snapshot_replace(struct replica *r, int64_t revision, int force)
 		rc = -2;
 		goto done;
 	}
+	t[0] = clock_monotonic_us();
 	if (sqlite3_exec(r->db, swap, NULL, NULL, NULL) != SQLITE_OK) {
 		replica_log_error(r, "snapshot swap");
 		goto fail;
 	}
-	if (user_index_rebuild(r->users) == -1 || audit_index_rebuild(r->audit) == -1 ||
+	t[1] = clock_monotonic_us();
+	if (user_index_rebuild(r->users) == -1)
+		goto fail;
+	t[2] = clock_monotonic_us();
+	if (audit_index_rebuild(r->audit) == -1 ||
 	    sqlite3_exec(r->db, RECORDS_GO, NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
+	t[3] = clock_monotonic_us();
 	if (replica_meta_set(r, "applied_revision", revision) == -1 ||
 	    replica_meta_set(r, "history_floor", revision) == -1 ||
 	    replica_meta_set(r, "snapshot_complete", 1) == -1)
 		goto fail;
 	rc = replica_commit(r);
+	log_info("snapshot swapped in: rows %lld ms, users index %lld ms, audit"
+	    " %lld ms, commit %lld ms", (long long)(t[1] - t[0]) / 1000,
+	    (long long)(t[2] - t[1]) / 1000, (long long)(t[3] - t[2]) / 1000,
+	    (long long)(clock_monotonic_us() - t[3]) / 1000);
 	goto done;
 fail:
 	replica_rollback(r);

@@ -16,14 +16,16 @@
 #include "base/util.h"
 #include "etcd/etcd.h"
 #include "store/replica.h"
+#include "store/snapshot_fetch.h"
 #include "store/store.h"
 #include "store/watcher.h"
 
 /*
  * Keys per range of a snapshot. etcd counts every key left in the range
- * for each page it answers, so a snapshot costs it pages x keys: with 1000
- * a page, 200,000 keys took 11 to 15 s on the benchmark machine, with
- * 10,000 about 5 s. A page of users is about 3 MB of JSON.
+ * (of its segment, snapshot_fetch.h) for each page it answers, so a
+ * snapshot costs it pages x keys: with 1000 a page, 200,000 keys took 11
+ * to 15 s on the benchmark machine, with 10,000 about 5 s. A page of users
+ * is about 3 MB of JSON.
  */
 #define SNAPSHOT_PAGE 10000
 #define HEARTBEAT_US 200000
@@ -36,6 +38,7 @@ static volatile sig_atomic_t reopen_log;	/* SIGUSR1: log rotation */
 
 struct watcher {
 	struct etcd_client	*etcd;
+	struct etcd_client	*fetchers[SNAPSHOT_FETCHERS];	/* snapshots only */
 	struct replica		*replica;
 	char			*prefix;
 	size_t			 prefix_len;
@@ -105,66 +108,58 @@ row_from_kv(struct watcher *w, const struct etcd_kv *kv, struct replica_row *row
 	return 1;
 }
 
-/* Load every key under the prefix as of one revision, page by page. */
+/* What load_snapshot's pages go to. */
+struct snapshot_load {
+	struct watcher		*watcher;
+	struct replica_row	*rows;
+	size_t			 total;
+	int64_t			 stored_us;	/* time spent storing pages */
+};
+
+static int
+store_page(void *ctx, const struct etcd_range_result *page)
+{
+	struct snapshot_load *load = ctx;
+	int64_t started = clock_monotonic_us();
+	size_t i, n = 0;
+
+	for (i = 0; i < page->count; i++)
+		n += (size_t)row_from_kv(load->watcher, &page->kvs[i], &load->rows[n]);
+	if (replica_snapshot_add(load->watcher->replica, load->rows, n) == -1)
+		return -1;
+	load->total += n;
+	load->stored_us += clock_monotonic_us() - started;
+	return 0;
+}
+
+/* Load every key under the prefix as of one revision. */
 static int
 load_snapshot(struct watcher *w)
 {
-	struct etcd_range_options options;
-	struct etcd_error error;
-	struct replica_row *rows = xcalloc(SNAPSHOT_PAGE, sizeof(*rows));
-	char *from = xstrndup(w->prefix, w->prefix_len);
-	size_t from_len = w->prefix_len, total = 0;
-	int64_t revision = 0, started = clock_monotonic_us();
+	struct snapshot_range range = { w->prefix, w->prefix_len, w->prefix_end,
+	    w->prefix_end_len, SNAPSHOT_PAGE };
+	struct snapshot_load load = { w, NULL, 0, 0 };
+	int64_t revision = 0, started = clock_monotonic_us(), fetched;
 	int rc = -1;
 
-	if (replica_snapshot_begin(w->replica) == -1)
+	load.rows = xcalloc(SNAPSHOT_PAGE, sizeof(*load.rows));
+	if (replica_snapshot_begin(w->replica) == -1 ||
+	    snapshot_fetch(w->etcd, w->fetchers, &range, store_page, &load,
+	    &revision) == -1)
 		goto done;
-	memset(&options, 0, sizeof(options));
-	options.range_end = w->prefix_end;
-	options.range_end_len = w->prefix_end_len;
-	options.limit = SNAPSHOT_PAGE;
-	for (;;) {
-		struct etcd_range_result page;
-		size_t i, n = 0;
-
-		memset(&page, 0, sizeof(page));
-		options.revision = revision;
-		etcd_set_deadline(w->etcd, 0);
-		if (etcd_range(w->etcd, from, from_len, &options, &page, &error) != ETCD_OK) {
-			log_warn("snapshot: %s", error.message);
-			goto done;
-		}
-		if (revision == 0)
-			revision = page.revision;
-		for (i = 0; i < page.count; i++)
-			n += (size_t)row_from_kv(w, &page.kvs[i], &rows[n]);
-		if (replica_snapshot_add(w->replica, rows, n) == -1) {
-			etcd_range_result_free(&page);
-			goto done;
-		}
-		total += n;
-		if (!page.more || page.count == 0) {
-			etcd_range_result_free(&page);
-			break;
-		}
-		/* The next page starts just after the last key: key + "\0". */
-		free(from);
-		from_len = page.kvs[page.count - 1].key_len + 1;
-		from = xcalloc(1, from_len + 1);
-		memcpy(from, page.kvs[page.count - 1].key, from_len - 1);
-		etcd_range_result_free(&page);
-	}
+	fetched = clock_monotonic_us();
 	if (replica_snapshot_commit(w->replica, revision) == -1)
 		goto done;
 	w->applied = revision;
 	__atomic_store_n(&shared()->replica.snapshot_loaded, 1, __ATOMIC_RELAXED);
 	publish_applied(w);
-	log_info("snapshot loaded: %zu keys at revision %lld in %lld ms", total,
-	    (long long)revision, (long long)(clock_monotonic_us() - started) / 1000);
+	log_info("snapshot loaded: %zu keys at revision %lld in %lld ms (read in"
+	    " %lld ms, %lld ms of it storing pages)", load.total, (long long)revision,
+	    (long long)(clock_monotonic_us() - started) / 1000,
+	    (long long)(fetched - started) / 1000, (long long)load.stored_us / 1000);
 	rc = 0;
 done:
-	free(from);
-	free(rows);
+	free(load.rows);
 	return rc;
 }
 
@@ -402,6 +397,7 @@ watcher_run(void)
 	struct sigaction sa;
 	pthread_t beat;
 	char password[256], err[512];
+	size_t i;
 
 	memset(&w, 0, sizeof(w));
 	memset(&sa, 0, sizeof(sa));
@@ -431,6 +427,8 @@ watcher_run(void)
 	 */
 	options.use_breaker = 0;
 	w.etcd = etcd_client_new(&options);
+	for (i = 0; i < SNAPSHOT_FETCHERS; i++)
+		w.fetchers[i] = etcd_client_new(&options);
 	explicit_bzero(password, sizeof(password));
 	w.prefix = conf.etcd.prefix;
 	w.prefix_len = strlen(conf.etcd.prefix);
@@ -444,6 +442,8 @@ watcher_run(void)
 	pthread_join(beat, NULL);
 	free(w.prefix_end);
 	etcd_client_free(w.etcd);
+	for (i = 0; i < SNAPSHOT_FETCHERS; i++)
+		etcd_client_free(w.fetchers[i]);
 	replica_close(w.replica);
 	return 0;
 }
