@@ -206,6 +206,17 @@ migrate(struct replica *r, char *err, size_t errlen)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
+	/*
+	 * A newer dynconf's replica may keep derived tables this one would
+	 * keep wrong (users' signatures): it is only a copy of etcd, so say so
+	 * rather than use it.
+	 */
+	if (version < 0 || (size_t)version > ARRAY_SIZE(migrations)) {
+		snprintf(err, errlen, "%s: made by a newer dynconf (schema %d, this one"
+		    " knows %zu): remove it, and it is made again from etcd", r->path,
+		    version, ARRAY_SIZE(migrations));
+		return -1;
+	}
 	for (i = (size_t)version; i < ARRAY_SIZE(migrations); i++) {
 		char pragma[64];
 

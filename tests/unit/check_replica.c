@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "base/arena.h"
 #include "store/replica.h"
 
@@ -226,6 +228,26 @@ START_TEST(test_history_is_bounded_and_floor_rises)
 }
 END_TEST
 
+START_TEST(test_a_newer_schema_is_refused)
+{
+	char err[256];
+	sqlite3 *db;
+
+	replica_close(replica);
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	replica = replica_open(db_path, err, sizeof(err));
+	ck_assert_ptr_null(replica);
+	ck_assert_msg(strstr(err, "made by a newer dynconf") != NULL, "%s", err);
+	/* The teardown closes what setup opened: a fresh one. */
+	unlink(db_path);
+	replica = replica_open(db_path, err, sizeof(err));
+	ck_assert_msg(replica != NULL, "%s", err);
+}
+END_TEST
+
 START_TEST(test_reopen_keeps_schema_and_data)
 {
 	struct replica_event e = put_event("config/p", "persist", 9);
@@ -255,6 +277,7 @@ replica_suite(void)
 	tcase_add_test(tc, test_list_by_prefix_with_paging);
 	tcase_add_test(tc, test_history_is_bounded_and_floor_rises);
 	tcase_add_test(tc, test_reopen_keeps_schema_and_data);
+	tcase_add_test(tc, test_a_newer_schema_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
