@@ -193,48 +193,82 @@ replica_meta_set(struct replica *r, const char *name, int64_t value)
 	return replica_exec(r, s);
 }
 
+/* PRAGMA user_version, the schema's version, in *version: 0, or -1. */
+static int
+schema_version(struct replica *r, int *version, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+
+	*version = 0;
+	if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * A newer dynconf's replica may keep derived tables this one would keep
+ * wrong (users' signatures): it is only a copy of etcd, so say so rather
+ * than use it.
+ */
+static int
+schema_known(struct replica *r, int version, char *err, size_t errlen)
+{
+	if (version >= 0 && (size_t)version <= ARRAY_SIZE(migrations))
+		return 1;
+	snprintf(err, errlen, "%s: made by a newer dynconf (schema %d, this one"
+	    " knows %zu): remove it, and it is made again from etcd", r->path,
+	    version, ARRAY_SIZE(migrations));
+	return 0;
+}
+
+/*
+ * Each step reads the version again under the write lock: another process
+ * opening the replica at the same time may have made it meanwhile (its
+ * ALTER TABLE, made twice, would fail).
+ */
 static int
 migrate(struct replica *r, char *err, size_t errlen)
 {
-	sqlite3_stmt *s;
-	int version = 0;
 	char *msg = NULL;
-	size_t i;
+	int version;
 
-	if (sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	/*
-	 * A newer dynconf's replica may keep derived tables this one would
-	 * keep wrong (users' signatures): it is only a copy of etcd, so say so
-	 * rather than use it.
-	 */
-	if (version < 0 || (size_t)version > ARRAY_SIZE(migrations)) {
-		snprintf(err, errlen, "%s: made by a newer dynconf (schema %d, this one"
-		    " knows %zu): remove it, and it is made again from etcd", r->path,
-		    version, ARRAY_SIZE(migrations));
+	if (schema_version(r, &version, err, errlen) == -1 ||
+	    !schema_known(r, version, err, errlen))
 		return -1;
-	}
-	for (i = (size_t)version; i < ARRAY_SIZE(migrations); i++) {
+	while ((size_t)version < ARRAY_SIZE(migrations)) {
 		char pragma[64];
 
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu;", i + 1);
-		if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(r->db, migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(r->db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(r->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: migration %zu: %s", r->path, i + 1,
-			    msg ? msg : "failed");
-			sqlite3_free(msg);
+		if (sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+			goto fail;
+		if (schema_version(r, &version, err, errlen) == -1 ||
+		    !schema_known(r, version, err, errlen)) {
 			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
+		if ((size_t)version == ARRAY_SIZE(migrations)) {
+			/* Made meanwhile by another process: nothing left. */
+			sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+			break;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;",
+		    version + 1);
+		if (sqlite3_exec(r->db, migrations[version], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(r->db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(r->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+			goto fail;
+		version++;
 	}
 	return 0;
 fail:
-	snprintf(err, errlen, "%s: %s", r->path, sqlite3_errmsg(r->db));
+	snprintf(err, errlen, "%s: migration %d: %s", r->path, version + 1,
+	    msg ? msg : "failed");
+	sqlite3_free(msg);
+	sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 

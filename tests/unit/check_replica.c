@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,56 @@ START_TEST(test_a_newer_schema_is_refused)
 }
 END_TEST
 
+/* replica_open on another thread, as another process would. */
+static char meanwhile_err[256];
+
+static void *
+open_meanwhile(void *arg)
+{
+	(void)arg;
+	return replica_open(db_path, meanwhile_err, sizeof(meanwhile_err));
+}
+
+/*
+ * Two processes open a replica the version before left (schema 4) at
+ * once: the one that reads the version while the other migrates waits for
+ * its lock, then finds the migration done, and opens the replica rather
+ * than failing on a column that is there already.
+ */
+START_TEST(test_a_migration_done_meanwhile_is_not_done_again)
+{
+	struct replica *other;
+	pthread_t thread;
+	void *opened;
+	sqlite3 *db;
+
+	replica_close(replica);
+	replica = NULL;
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP INDEX users_by_name;"
+	    "DROP INDEX users_by_email; DROP INDEX users_by_age;"
+	    "DROP INDEX users_by_created; DROP INDEX users_by_updated;"
+	    "ALTER TABLE users DROP COLUMN name_sig;"
+	    "ALTER TABLE users DROP COLUMN email_sig;"
+	    "UPDATE meta SET value = 1 WHERE name = 'user_index';"
+	    "PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+	/* The other process migrates, holding the write lock meanwhile. */
+	ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(pthread_create(&thread, NULL, open_meanwhile, NULL), 0);
+	usleep(500000);
+	ck_assert_int_eq(sqlite3_exec(db,
+	    "ALTER TABLE users ADD COLUMN name_sig INTEGER NOT NULL DEFAULT 0;"
+	    "ALTER TABLE users ADD COLUMN email_sig INTEGER NOT NULL DEFAULT 0;"
+	    "PRAGMA user_version = 5; COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(pthread_join(thread, &opened), 0);
+	other = opened;
+	ck_assert_msg(other != NULL, "%s", meanwhile_err);
+	replica = other;
+}
+END_TEST
+
 START_TEST(test_reopen_keeps_schema_and_data)
 {
 	struct replica_event e = put_event("config/p", "persist", 9);
@@ -278,6 +329,7 @@ replica_suite(void)
 	tcase_add_test(tc, test_history_is_bounded_and_floor_rises);
 	tcase_add_test(tc, test_reopen_keeps_schema_and_data);
 	tcase_add_test(tc, test_a_newer_schema_is_refused);
+	tcase_add_test(tc, test_a_migration_done_meanwhile_is_not_done_again);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -545,6 +545,65 @@ START_TEST(test_signatures_hold_substrings)
 }
 END_TEST
 
+/*
+ * A replica as the version before the signatures left it (schema 4, no
+ * signature columns, the ordering indexes without them, index version 1)
+ * gets the columns, is rebuilt once, and its walks find their users.
+ */
+START_TEST(test_a_replica_of_the_previous_version_is_migrated)
+{
+	struct user_query q = query("silva", NULL, NULL);
+	char id[16], err[256];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int i, sig_columns = 0;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "s%02d", i);
+		user(id, i % 2 ? "Ana Silva" : "Rui Souza", i % 4 ? "ana@silva.pt" : NULL, i);
+	}
+	replica_close(replica);
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+	    "DROP INDEX users_by_name; DROP INDEX users_by_email;"
+	    "DROP INDEX users_by_age; DROP INDEX users_by_created;"
+	    "DROP INDEX users_by_updated;"
+	    "ALTER TABLE users DROP COLUMN name_sig;"
+	    "ALTER TABLE users DROP COLUMN email_sig;"
+	    "CREATE INDEX users_by_name ON users(name_fold, uid, email_fold);"
+	    "CREATE INDEX users_by_email ON users(email_fold, uid, name_fold);"
+	    "CREATE INDEX users_by_age ON users(age, uid, name_fold, email_fold);"
+	    "CREATE INDEX users_by_created ON users(created_at, created_rev, uid,"
+	    "  name_fold, email_fold);"
+	    "CREATE INDEX users_by_updated ON users(updated_at, mod_rev, uid,"
+	    "  name_fold, email_fold);"
+	    "UPDATE meta SET value = 1 WHERE name = 'user_index';"
+	    "PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	replica = replica_open(db_path, err, sizeof(err));
+	ck_assert_msg(replica != NULL, "reopen: %s", err);
+	q.order[0] = USER_ORDER_AGE;
+	q.norder = 1;
+	q.limit = 2;
+	ck_assert_str_eq(found(replica, &q), "s01 s03|20");
+	q = query(NULL, "silva", NULL);
+	q.order[0] = USER_ORDER_NAME;
+	q.descending[0] = 1;
+	q.norder = 1;
+	q.limit = 3;
+	ck_assert_str_eq(found(replica, &q), "s38 s34 s30|30");
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM"
+	    " pragma_index_info('users_by_age') WHERE name LIKE '%_sig'", -1, &s,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	sig_columns = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	ck_assert_int_eq(sig_columns, 2);
+}
+END_TEST
+
 START_TEST(test_both_plans_agree)
 {
 	struct user_query q;
@@ -603,6 +662,7 @@ users_suite(void)
 	tcase_add_test(ix, test_both_plans_agree);
 	tcase_add_test(ix, test_signatures_hold_substrings);
 	tcase_add_test(ix, test_an_index_without_signatures_is_rebuilt);
+	tcase_add_test(ix, test_a_replica_of_the_previous_version_is_migrated);
 	suite_add_tcase(s, ix);
 	return s;
 }
