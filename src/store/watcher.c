@@ -33,6 +33,7 @@
 #define RETRY_MIN_US 100000
 #define RETRY_MAX_US 1000000
 
+/* Set by the handler, read by both threads: atomic, not just volatile. */
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t reopen_log;	/* SIGUSR1: log rotation */
 
@@ -55,7 +56,13 @@ on_signal(int signo)
 	if (signo == SIGUSR1)
 		reopen_log = 1;
 	else
-		stopping = 1;
+		__atomic_store_n(&stopping, 1, __ATOMIC_RELAXED);
+}
+
+static int
+is_stopping(void)
+{
+	return __atomic_load_n(&stopping, __ATOMIC_RELAXED);
 }
 
 static void
@@ -228,7 +235,7 @@ apply_batch(void *ctx, int64_t revision, const struct etcd_event *events,
 	/* A progress notification: a quiet moment to tidy the index. */
 	if (count == 0)
 		tidy(w);
-	return stopping ? 1 : 0;
+	return is_stopping() ? 1 : 0;
 }
 
 /*
@@ -292,7 +299,7 @@ heartbeat(void *arg)
 	store_etcd_options(&options, password, sizeof(password));
 	client = etcd_client_new(&options);
 	explicit_bzero(password, sizeof(password));
-	while (!stopping) {
+	while (!is_stopping()) {
 		struct shared_replica *sr = &shared()->replica;
 		struct etcd_status_result status;
 		struct etcd_error error;
@@ -360,7 +367,7 @@ watch_forever(struct watcher *w)
 	int64_t retry = RETRY_MIN_US;
 	int need_snapshot = !replica_snapshot_complete(w->replica);
 
-	while (!stopping) {
+	while (!is_stopping()) {
 		int rc;
 
 		if (reopen_log) {

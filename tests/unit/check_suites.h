@@ -15,14 +15,6 @@
 
 #ifndef TOP_SRCDIR
 #define TOP_SRCDIR "."
-/*
- * A replica in a fresh SQLite file /tmp/check_{name}_{pid}.db, its path
- * written to path; fails the test when it cannot be opened.
- * test_replica_remove closes it and removes the file with its WAL and shm.
- */
-struct replica *test_replica_open(const char *name, char *path, size_t size);
-void	 test_replica_remove(struct replica *replica, const char *path);
-
 #endif
 
 struct json_object;
