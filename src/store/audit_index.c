@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "store/audit.h"
 #include "store/audit_index.h"
+#include "store/sql.h"
 
 /*
  * Every index ends with the primary key (WITHOUT ROWID), so each serves
@@ -91,23 +92,18 @@ struct audit_index {
 	int64_t		 added;		/* rows, in this transaction */
 };
 
+#define AI_WHO "replica: audit table"
+
 static void
 ai_log_error(struct audit_index *ai, const char *what)
 {
-	log_error("replica: audit table: %s: %s", what, sqlite3_errmsg(ai->db));
+	log_error(AI_WHO ": %s: %s", what, sqlite3_errmsg(ai->db));
 }
 
 static sqlite3_stmt *
 prepared(struct audit_index *ai, sqlite3_stmt **slot, const char *sql)
 {
-	if (*slot == NULL && sqlite3_prepare_v3(ai->db, sql, -1,
-	    SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
-		ai_log_error(ai, "prepare");
-		return NULL;
-	}
-	sqlite3_reset(*slot);
-	sqlite3_clear_bindings(*slot);
-	return *slot;
+	return sql_prepared(ai->db, slot, sql, AI_WHO);
 }
 
 static sqlite3_stmt *
@@ -120,16 +116,8 @@ ai_stmt(struct audit_index *ai, enum ai_statement which)
 static int
 ai_exec(struct audit_index *ai, sqlite3_stmt *s, int sign)
 {
-	int rc;
-
-	if (s == NULL)
+	if (sql_run(s, AI_WHO) == -1)
 		return -1;
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		ai_log_error(ai, "step");
-		return -1;
-	}
 	ai->added += sign * sqlite3_changes(ai->db);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "store/audit_index.h"
 #include "store/replica.h"
 #include "store/replica_impl.h"
+#include "store/sql.h"
 #include "store/user_index.h"
 
 /* Each entry moves the schema from version i to i + 1. */
@@ -112,39 +113,21 @@ static const char *const statement_sql[ST_COUNT_ALL] = {
 void
 replica_log_error(struct replica *r, const char *what)
 {
-	log_error("replica %s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
+	log_error("%s: %s: %s", r->who, what, sqlite3_errmsg(r->db));
 }
 
 /* Prepared lazily: ST_SNAP_ADD needs the temp table to exist first. */
 sqlite3_stmt *
 replica_stmt(struct replica *r, enum statement which)
 {
-	if (r->stmt[which] == NULL &&
-	    sqlite3_prepare_v3(r->db, statement_sql[which], -1,
-	    SQLITE_PREPARE_PERSISTENT, &r->stmt[which], NULL) != SQLITE_OK) {
-		replica_log_error(r, "prepare");
-		return NULL;
-	}
-	sqlite3_reset(r->stmt[which]);
-	sqlite3_clear_bindings(r->stmt[which]);
-	return r->stmt[which];
+	return sql_prepared(r->db, &r->stmt[which], statement_sql[which], r->who);
 }
 
 /* Run a statement that returns no rows; 0 or -1. */
 int
 replica_exec(struct replica *r, sqlite3_stmt *s)
 {
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		replica_log_error(r, "step");
-		return -1;
-	}
-	return 0;
+	return sql_run(s, r->who);
 }
 
 int
@@ -323,6 +306,7 @@ replica_open(const char *path, char *err, size_t errlen)
 	struct replica *r = xcalloc(1, sizeof(*r));
 
 	snprintf(r->path, sizeof(r->path), "%s", path);
+	snprintf(r->who, sizeof(r->who), "replica %s", path);
 	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,

@@ -42,6 +42,7 @@ struct replica {
 	struct user_index *users;	/* tables derived from users/ rows */
 	struct audit_index *audit;	/* the audit trail's rows */
 	char		 path[4096];
+	char		 who[4104];	/* "replica PATH", for its log lines */
 };
 
 void	replica_log_error(struct replica *r, const char *what);

@@ -16,6 +16,7 @@
 #include "base/fold.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "store/sql.h"
 #include "store/stored_doc.h"
 #include "store/user_doc.h"
 #include "store/user_index.h"
@@ -118,40 +119,18 @@ struct user_index {
 	struct buf		 scratch[4];	/* folded texts and their grams */
 };
 
+#define UI_WHO "replica: users index"
+
 static void
 ui_log_error(struct user_index *ui, const char *what)
 {
-	log_error("replica: users index: %s: %s", what, sqlite3_errmsg(ui->db));
+	log_error(UI_WHO ": %s: %s", what, sqlite3_errmsg(ui->db));
 }
 
 static sqlite3_stmt *
 ui_stmt(struct user_index *ui, enum ui_statement which)
 {
-	if (ui->stmt[which] == NULL &&
-	    sqlite3_prepare_v3(ui->db, ui_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
-	    &ui->stmt[which], NULL) != SQLITE_OK) {
-		ui_log_error(ui, "prepare");
-		return NULL;
-	}
-	sqlite3_reset(ui->stmt[which]);
-	sqlite3_clear_bindings(ui->stmt[which]);
-	return ui->stmt[which];
-}
-
-static int
-ui_exec(struct user_index *ui, sqlite3_stmt *s)
-{
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		ui_log_error(ui, "step");
-		return -1;
-	}
-	return 0;
+	return sql_prepared(ui->db, &ui->stmt[which], ui_sql[which], UI_WHO);
 }
 
 struct user_index *
@@ -206,7 +185,7 @@ meta_set(struct user_index *ui, const char *name, int64_t value)
 		return -1;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, value);
-	return ui_exec(ui, s);
+	return sql_run(s, UI_WHO);
 }
 
 int
@@ -284,12 +263,12 @@ text_rows(struct user_index *ui, int del, int64_t rowid, const struct folded *f)
 	sqlite3_bind_text(s, 2, f->name, -1, SQLITE_STATIC);
 	if (f->email != NULL)
 		sqlite3_bind_text(s, 3, f->email, -1, SQLITE_STATIC);
-	if (ui_exec(ui, s) == -1 ||
+	if (sql_run(s, UI_WHO) == -1 ||
 	    (s = ui_stmt(ui, del ? UI_GRAMS_DEL : UI_GRAMS_ADD)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, rowid);
 	sqlite3_bind_text(s, 2, f->grams, -1, SQLITE_STATIC);
-	return ui_exec(ui, s);
+	return sql_run(s, UI_WHO);
 }
 
 /* The user's row as indexed now: 1 with rowid and its texts, 0 none, -1. */
@@ -327,7 +306,7 @@ count_add(struct user_index *ui, int delta)
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int(s, 1, delta);
-	return ui_exec(ui, s);
+	return sql_run(s, UI_WHO);
 }
 
 /* One user as it is to be indexed: its kv row, and what is read from it. */
@@ -375,7 +354,7 @@ write_row(struct user_index *ui, const struct entry *e, int64_t rowid)
 	sqlite3_bind_int64(s, 14, (int64_t)user_text_signature(now.name));
 	sqlite3_bind_int64(s, 15, now.email != NULL ?
 	    (int64_t)user_text_signature(now.email) : 0);
-	if (ui_exec(ui, s) == -1)
+	if (sql_run(s, UI_WHO) == -1)
 		return -1;
 	if (rowid == 0) {
 		rowid = sqlite3_last_insert_rowid(ui->db);
@@ -488,7 +467,7 @@ user_index_apply(struct user_index *ui, const char *key, int deleted,
 
 		if (s != NULL)
 			sqlite3_bind_int64(s, 1, rowid);
-		rc = ui_exec(ui, s) == -1 ? -1 : count_add(ui, -1);
+		rc = sql_run(s, UI_WHO) == -1 ? -1 : count_add(ui, -1);
 	} else
 		rc = 0;
 	json_object_put(json);
