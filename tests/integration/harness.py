@@ -1082,6 +1082,17 @@ class Stack:
         """An HTTP request through the named web server: a Response."""
         return http_request(self.port(via), method, path, body, headers, timeout)
 
+    def call(self, method, path, token=None, doc=None, headers=None, raw=None):
+        """request() with a bearer token, and doc sent as JSON (or raw bytes
+        as they are, with the JSON content type all the same)."""
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        body = raw if doc is None else json.dumps(doc).encode()
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        return self.request(method, path, body=body, headers=h)
+
     def fcgi(self, method, path, query="", body=b"", content_type=None, headers=None):
         """A request straight to the FastCGI socket: an FcgiResponse."""
         return fcgi_request(self.socket_path,

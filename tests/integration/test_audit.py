@@ -68,15 +68,8 @@ class Audit:
         return made.json()["token"], made.json()["id"]
 
     def call(self, method, path, token=None, doc=None, headers=None, raw=None, stack=None):
-        h = dict(headers or {})
-        if token is not None:
-            h["Authorization"] = f"Bearer {token}"
-        body = raw
-        if doc is not None:
-            body = json.dumps(doc).encode()
-        if body is not None:
-            h.update(JSON)
-        return (stack or self.stack).request(method, path, body=body, headers=h)
+        return (stack or self.stack).call(method, path, token=token, doc=doc,
+                                          headers=headers, raw=raw)
 
     def list(self, token=None, stack=None, **params):
         query = urllib.parse.urlencode(params)

@@ -55,16 +55,7 @@ def bootstrap(stack):
     return token
 
 
-def call(stack, method, path, token=None, doc=None, headers=None, raw=None):
-    h = dict(headers or {})
-    if token is not None:
-        h["Authorization"] = f"Bearer {token}"
-    body = raw
-    if doc is not None:
-        body = json.dumps(doc).encode()
-    if body is not None:
-        h.update(JSON)
-    return stack.request(method, path, body=body, headers=h)
+call = harness.Stack.call
 
 
 def acquire(stack, name, holder="w1", ttl=None, token=None, **extra):
