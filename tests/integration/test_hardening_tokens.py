@@ -21,7 +21,6 @@ import time
 
 import harness
 
-JSON = {"Content-Type": "application/json"}
 SECRET = "hardening-tokens-hs256-secret-0123456789abcdef"
 AUDIENCE = "dynconf-hardening"
 MAX_DEPTH = 8
@@ -74,14 +73,7 @@ def bootstrap(stack):
     return token
 
 
-def call(stack, method, path, token=None, doc=None, raw=None):
-    headers = {}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    body = raw if raw is not None else (json.dumps(doc).encode() if doc is not None else None)
-    if body is not None:
-        headers.update(JSON)
-    return stack.request(method, path, body=body, headers=headers)
+call = harness.Stack.call
 
 
 def make(stack, scopes, maker=None, ttl=None, name="hard"):
