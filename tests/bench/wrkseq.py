@@ -214,7 +214,7 @@ class Rig:
         self.dynconf = run.DynconfBackend(
             "dynconf", "dynconf log.level=%s" % args.log_level, self.workdir,
             args.binary, args.processes, {"log.level": args.log_level},
-            self.etcd.url)
+            self.etcd.url, write_processes=args.processes)
         self.gateway = run.EtcdGatewayBackend("etcd-gateway", "etcd gateway",
                                               self.workdir, self.etcd,
                                               gateway_connections)

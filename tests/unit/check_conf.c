@@ -120,6 +120,26 @@ START_TEST(test_processes_zero_is_cpu_count)
 }
 END_TEST
 
+START_TEST(test_write_processes_zero_is_four_per_reader)
+{
+	struct conf c;
+	char err[1024];
+
+	ck_assert_msg(load_text(&c, "[server]\nprocesses = 3\n", err, sizeof(err),
+	    NULL) == 0, "%s", err);
+	ck_assert_int_eq(c.server.write_processes, 12);
+	ck_assert_msg(load_text(&c, "[server]\nprocesses = 64\nwrite_processes = 0\n",
+	    err, sizeof(err), NULL) == 0, "%s", err);
+	ck_assert_int_eq(c.server.write_processes, 256);
+	ck_assert_msg(load_text(&c, "[server]\nprocesses = 200\n", err, sizeof(err),
+	    NULL) == 0, "%s", err);
+	ck_assert_int_eq(c.server.write_processes, 256);	/* the range's top */
+	ck_assert_msg(load_text(&c, "[server]\nprocesses = 3\nwrite_processes = 5\n",
+	    err, sizeof(err), NULL) == 0, "%s", err);
+	ck_assert_int_eq(c.server.write_processes, 5);
+}
+END_TEST
+
 static const char full_file[] =
     "# dynconf test configuration\n"
     "; semicolon comments too\n"
@@ -741,6 +761,7 @@ conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_processes_zero_is_cpu_count);
+	tcase_add_test(tc, test_write_processes_zero_is_four_per_reader);
 	tcase_add_test(tc, test_full_file);
 	tcase_add_test(tc, test_crlf_and_repeated_sections);
 	tcase_add_loop_test(tc, test_bad_file, 0, (int)ARRAY_SIZE(bad_files));
