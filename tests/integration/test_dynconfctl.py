@@ -281,7 +281,7 @@ def test_status(stack):
     done = ok(stack, "status")
     out = done.stdout
     assert re.search(r"member [0-9a-f]+ default http://127\.0\.0\.1:\d+: healthy, leader", out), out
-    assert re.search(rf"master {stack.pool.master_pid} running since .*, 2 responders", out), out
+    assert re.search(rf"master {stack.pool.master_pid} running since .*, 5 responders", out), out  # 1 reader, 4 writers
     assert re.search(r"watcher \d+ running, etcd up, breaker closed", out), out
     assert re.search(r"revision \d+, snapshot loaded, 0 revisions behind etcd", out), out
 
