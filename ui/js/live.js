@@ -5,6 +5,7 @@
 // again every few seconds while the tab is visible.
 
 import { ApiError, get } from './api.js';
+import { fill, notice } from './dom.js';
 
 const sleep = (ms, signal) => new Promise((resolve) => {
   const t = setTimeout(resolve, ms);
@@ -73,4 +74,17 @@ export class Poller {
   stop() {
     clearInterval(this.timer);
   }
+}
+
+// A page's first read, then a Poller on it while the page is shown; a
+// first read that fails says why in box and polls nothing.
+export async function loadAndPoll(ctx, box, load, everyMs = 5000) {
+  try {
+    await load();
+  } catch (e) {
+    fill(box, notice('error', e.message));
+    return;
+  }
+  const poll = new Poller(load, everyMs);
+  ctx.onLeave(() => poll.stop());
 }

@@ -4,7 +4,7 @@
 
 import { listAll, request } from '../api.js';
 import { button, fill, field, h, link, notice, seg, table, when } from '../dom.js';
-import { Poller } from '../live.js';
+import { loadAndPoll } from '../live.js';
 
 export default async function environmentsPage(ctx) {
   const { main, can } = ctx;
@@ -103,12 +103,5 @@ export default async function environmentsPage(ctx) {
   fill(main, h('h1', { tabindex: '-1' }, 'Environments'),
     h('p', { class: 'hint' }, 'Each environment has its own flags and SDK key; segments are shared.'),
     status, secretBox, create, listBox);
-  try {
-    await load();
-  } catch (e) {
-    fill(listBox, notice('error', e.message));
-    return;
-  }
-  const poll = new Poller(load, 5000);
-  ctx.onLeave(() => poll.stop());
+  await loadAndPoll(ctx, listBox, load);
 }

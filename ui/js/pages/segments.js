@@ -5,7 +5,7 @@
 import { ApiError, get, ifMatch, ifNone, listAll, request } from '../api.js';
 import { button, fill, field, h, link, notice, parseJson, seg, table, when } from '../dom.js';
 import { criteriaEditor, criteriaRows } from '../forms.js';
-import { Poller } from '../live.js';
+import { loadAndPoll } from '../live.js';
 import { flash, navigate } from '../app.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -108,13 +108,6 @@ export default async function segmentsPage(ctx) {
       fill(editBox, notice('error', e.message));
     }
   }
-  try {
-    await load();
-  } catch (e) {
-    fill(listBox, notice('error', e.message));
-    return;
-  }
   // /v1/watch has no segments folder: read the list again now and then.
-  const poll = new Poller(load, 5000);
-  ctx.onLeave(() => poll.stop());
+  await loadAndPoll(ctx, listBox, load);
 }

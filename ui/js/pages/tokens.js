@@ -4,7 +4,7 @@
 
 import { listAll, request } from '../api.js';
 import { button, fill, field, h, notice, seg, table, when } from '../dom.js';
-import { Poller } from '../live.js';
+import { loadAndPoll } from '../live.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const TTLS = [['', 'As long as this token lives'], ['3600', '1 hour'], ['86400', '1 day'],
@@ -98,12 +98,5 @@ export default async function tokensPage(ctx) {
   };
 
   fill(main, h('h1', { tabindex: '-1' }, 'Tokens'), status, secretBox, form, h('h2', null, 'Tokens'), listBox);
-  try {
-    await load();
-  } catch (e) {
-    fill(listBox, notice('error', e.message));
-    return;
-  }
-  const poll = new Poller(load, 5000);
-  ctx.onLeave(() => poll.stop());
+  await loadAndPoll(ctx, listBox, load);
 }

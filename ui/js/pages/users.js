@@ -5,7 +5,7 @@
 import { navigate } from '../app.js';
 import { ApiError, get, ifMatch, request } from '../api.js';
 import { button, fill, field, h, link, notice, parseJson, seg, table, when } from '../dom.js';
-import { Poller } from '../live.js';
+import { loadAndPoll } from '../live.js';
 
 const PAGE = 20;
 const OWN = ['id', 'name', 'email', 'age', 'revision', 'created_at', 'updated_at'];
@@ -129,12 +129,5 @@ export default async function usersPage(ctx) {
       fill(editBox, notice('error', e.message));
     }
   }
-  try {
-    await load();
-  } catch (e) {
-    fill(listBox, notice('error', e.message));
-    return;
-  }
-  const poll = new Poller(load, 5000);
-  ctx.onLeave(() => poll.stop());
+  await loadAndPoll(ctx, listBox, load);
 }
