@@ -17,11 +17,12 @@
 #include <unistd.h>
 
 #include "base/conf.h"
-
-/* server.write_processes = 0: this many per read responder. */
-#define WRITE_PROCESSES_PER_READER 4
 #include "base/log.h"
 #include "base/util.h"
+
+/* server.write_processes = 0: this many per read responder (256 at most). */
+#define WRITE_PROCESSES_PER_READER 4
+#define WRITE_PROCESSES_MAX 256
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -488,9 +489,12 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	 * and etcd commits the writes in flight together: with 2 CPUs, 16
 	 * writers took 1.5 times the writes of 4 (README).
 	 */
-	if (c->server.write_processes == 0)
-		c->server.write_processes = c->server.processes > 64 ? 256 :
-		    WRITE_PROCESSES_PER_READER * c->server.processes;
+	if (c->server.write_processes == 0) {
+		int writers = WRITE_PROCESSES_PER_READER * c->server.processes;
+
+		c->server.write_processes = writers < WRITE_PROCESSES_MAX ?
+		    writers : WRITE_PROCESSES_MAX;
+	}
 	if (c->etcd.prefix[0] != '/' ||
 	    c->etcd.prefix[strlen(c->etcd.prefix) - 1] != '/') {
 		snprintf(err, errlen, "%s: etcd.prefix must start and end with '/'",
