@@ -67,14 +67,19 @@ static const char *const ai_sql[AI_STATEMENTS] = {
 	[AI_COUNT_GET] = "SELECT value FROM meta WHERE name = 'audit_rows'",
 	[AI_RECOUNT] = "UPDATE meta SET value = (SELECT count(*) FROM audit)"
 	    " WHERE name = 'audit_rows'",
+	/*
+	 * These two read the records where a snapshot brings them: the table
+	 * it is swapped in from (replica_snapshot.c), the key table never
+	 * holding a record.
+	 */
 	[AI_DROP_GONE] = "DELETE FROM audit WHERE record IS NOT NULL AND NOT EXISTS"
-	    " (SELECT 1 FROM kv WHERE kv.key = audit.record AND kv.deleted = 0"
-	    " AND kv.mod_revision = audit.revision)",
+	    " (SELECT 1 FROM temp.snapshot s WHERE s.key = audit.record"
+	    " AND s.deleted = 0 AND s.mod_revision = audit.revision)",
 	/* Records the table lacks, a page at a time in key order. */
-	[AI_RECORDS] = "SELECT key, value, mod_revision FROM kv WHERE key > ?1"
-	    " AND key < 'audit0' AND deleted = 0 AND NOT EXISTS (SELECT 1 FROM"
-	    " audit WHERE audit.record = kv.key AND audit.revision = kv.mod_revision)"
-	    " ORDER BY key LIMIT 1000",
+	[AI_RECORDS] = "SELECT key, value, mod_revision FROM temp.snapshot s"
+	    " WHERE key > ?1 AND key < 'audit0' AND deleted = 0 AND NOT EXISTS"
+	    " (SELECT 1 FROM audit WHERE audit.record = s.key"
+	    " AND audit.revision = s.mod_revision) ORDER BY key LIMIT 1000",
 	[AI_CREATED_AT] = "SELECT create_revision FROM kv WHERE key = ?1 AND deleted = 0",
 };
 

@@ -20,7 +20,9 @@
  * without a record live on this node only; audit_index_prune drops them
  * after the retention. audit_index_rebuild, after a snapshot replaced the
  * replica, drops the rows of records that are gone and adds those of
- * records it lacks, with the old revision unknown.
+ * records it lacks, with the old revision unknown: it reads the records
+ * from the snapshot's table (temp.snapshot), which the key table is
+ * filled from without them.
  */
 #ifndef DYNCONF_AUDIT_INDEX_H
 #define DYNCONF_AUDIT_INDEX_H

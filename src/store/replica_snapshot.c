@@ -59,8 +59,8 @@ fail:
 	return -1;
 }
 
-/* The audit table has the records' rows now: the records themselves go. */
-#define RECORDS_GO "DELETE FROM main.kv WHERE key >= 'audit/' AND key < 'audit0'"
+/* The audit table has the records' rows now: the snapshot goes. */
+#define SNAPSHOT_GO "DELETE FROM temp.snapshot"
 #define SNAPSHOT_CACHE "PRAGMA cache_size = -262144"	/* 256 MiB at most */
 #define DEFAULT_CACHE "PRAGMA cache_size = -2000"	/* SQLite's default */
 
@@ -80,9 +80,10 @@ replica_snapshot_replace(struct replica *r, int64_t revision, int force)
 	    " WHERE EXISTS (SELECT 1 FROM main.kv k WHERE k.key = snapshot.key"
 	    " AND k.mod_revision = snapshot.mod_revision AND k.deleted = 0);"
 	    " DELETE FROM main.kv;"
-	    " INSERT INTO main.kv SELECT * FROM temp.snapshot;"
-	    " DELETE FROM main.events;"
-	    " DELETE FROM temp.snapshot;";
+	    /* The audit records stay out: their rows are all the replica keeps. */
+	    " INSERT INTO main.kv SELECT * FROM temp.snapshot"
+	    " WHERE key < 'audit/' OR key >= 'audit0';"
+	    " DELETE FROM main.events;";
 	int64_t applied, t[4];
 
 	int rc = -1;
@@ -111,7 +112,7 @@ replica_snapshot_replace(struct replica *r, int64_t revision, int force)
 		goto fail;
 	t[2] = clock_monotonic_us();
 	if (audit_index_rebuild(r->audit) == -1 ||
-	    sqlite3_exec(r->db, RECORDS_GO, NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(r->db, SNAPSHOT_GO, NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	t[3] = clock_monotonic_us();
 	if (replica_meta_set(r, "applied_revision", revision) == -1 ||
