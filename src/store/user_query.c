@@ -449,11 +449,6 @@ page_hits(struct user_query_cache *c, const char *sql, const struct binding *b,
 }
 
 /* The plan: which filter drives, and the number of matches. */
-struct plan;
-static void put_page(struct buf *sql, const struct plan *p,
-    const struct user_query *q, int walk);
-
-
 struct plan {
 	struct binding	 b;
 	struct term	 terms[2];
