@@ -105,6 +105,23 @@ put_page(struct fetch *f, const struct etcd_range_result *page)
 	return 0;
 }
 
+/*
+ * Keys to ask for after a page of count keys and bytes bytes: as many as
+ * fit the budget at that page's size per key, one at least, max at most.
+ */
+static int64_t
+next_page_limit(const struct etcd_range_result *page, size_t budget, size_t max)
+{
+	size_t bytes = 0, i, fit;
+
+	for (i = 0; i < page->count; i++)
+		bytes += page->kvs[i].key_len + page->kvs[i].value_len;
+	if (page->count == 0 || bytes == 0)
+		return (int64_t)max;
+	fit = bytes / page->count > budget ? 1 : budget / (bytes / page->count);
+	return (int64_t)(fit < 1 ? 1 : fit > max ? max : fit);
+}
+
 /* The keys of one segment, page by page: 0, or -1 when etcd failed. */
 static int
 fetch_segment(struct fetch *f, struct etcd_client *client, size_t segment)
@@ -123,7 +140,7 @@ fetch_segment(struct fetch *f, struct etcd_client *client, size_t segment)
 	memset(&options, 0, sizeof(options));
 	options.range_end = end != NULL ? end : r->end;
 	options.range_end_len = end != NULL ? end_len : r->end_len;
-	options.limit = (int64_t)r->page_size;
+	options.limit = 1;	/* then as many as fit (snapshot_fetch.h) */
 	options.revision = f->revision;
 	while (more) {
 		memset(&page, 0, sizeof(page));
@@ -141,6 +158,7 @@ fetch_segment(struct fetch *f, struct etcd_client *client, size_t segment)
 			from_len = last->key_len + 1;
 			from = xcalloc(1, from_len + 1);
 			memcpy(from, last->key, last->key_len);
+			options.limit = next_page_limit(&page, r->page_bytes, r->page_size);
 		}
 		if (put_page(f, &page) == -1) {
 			etcd_range_result_free(&page);

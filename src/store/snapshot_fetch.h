@@ -29,10 +29,17 @@ struct snapshot_range {
 	size_t		 start_len;
 	const char	*end;		/* etcd_prefix_end() of it */
 	size_t		 end_len;
-	size_t		 page_size;	/* keys per request */
+	size_t		 page_size;	/* keys per request, at most */
+	size_t		 page_bytes;	/* keys and values per request, about */
 };
 
 /*
+ * The pages a reader holds are bounded in keys and in bytes: each
+ * segment's first page is one key, and each next one as many keys as the
+ * last page's sizes say fit page_bytes (page_size at most), so that a
+ * keyspace of large values never asks etcd for, nor holds, a page of
+ * gigabytes.
+ *
  * Every key of range as of one revision (etcd's latest when called, set
  * in *revision), each page handed to take. first reads the revision;
  * fetchers[SNAPSHOT_FETCHERS] read the segments, one thread each. 0, or -1

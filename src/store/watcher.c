@@ -28,6 +28,11 @@
  * is about 3 MB of JSON.
  */
 #define SNAPSHOT_PAGE 10000
+/*
+ * And bytes of keys and values per range, about: pages of 10,000 users
+ * (about 2 MB) stay whole, while large values come a few at a time.
+ */
+#define SNAPSHOT_PAGE_BYTES (8 * 1024 * 1024)
 #define HEARTBEAT_US 200000
 #define WATCH_IDLE_MS 1000
 #define RETRY_MIN_US 100000
@@ -121,6 +126,8 @@ struct snapshot_load {
 	struct replica_row	*rows;
 	size_t			 total;
 	int64_t			 stored_us;	/* time spent storing pages */
+	size_t			 pages;
+	size_t			 largest;	/* bytes of keys and values in a page */
 };
 
 static int
@@ -128,10 +135,15 @@ store_page(void *ctx, const struct etcd_range_result *page)
 {
 	struct snapshot_load *load = ctx;
 	int64_t started = clock_monotonic_us();
-	size_t i, n = 0;
+	size_t i, n = 0, bytes = 0;
 
-	for (i = 0; i < page->count; i++)
+	for (i = 0; i < page->count; i++) {
 		n += (size_t)row_from_kv(load->watcher, &page->kvs[i], &load->rows[n]);
+		bytes += page->kvs[i].key_len + page->kvs[i].value_len;
+	}
+	load->pages++;
+	if (bytes > load->largest)
+		load->largest = bytes;
 	if (replica_snapshot_add(load->watcher->replica, load->rows, n) == -1)
 		return -1;
 	load->total += n;
@@ -144,8 +156,8 @@ static int
 load_snapshot(struct watcher *w)
 {
 	struct snapshot_range range = { w->prefix, w->prefix_len, w->prefix_end,
-	    w->prefix_end_len, SNAPSHOT_PAGE };
-	struct snapshot_load load = { w, NULL, 0, 0 };
+	    w->prefix_end_len, SNAPSHOT_PAGE, SNAPSHOT_PAGE_BYTES };
+	struct snapshot_load load = { w, NULL, 0, 0, 0, 0 };
 	int64_t revision = 0, started = clock_monotonic_us(), fetched;
 	int rc = -1;
 
@@ -161,9 +173,11 @@ load_snapshot(struct watcher *w)
 	__atomic_store_n(&shared()->replica.snapshot_loaded, 1, __ATOMIC_RELAXED);
 	publish_applied(w);
 	log_info("snapshot loaded: %zu keys at revision %lld in %lld ms (read in"
-	    " %lld ms, %lld ms of it storing pages)", load.total, (long long)revision,
+	    " %lld ms, %lld ms of it storing pages; %zu pages, the largest %zu KB)",
+	    load.total, (long long)revision,
 	    (long long)(clock_monotonic_us() - started) / 1000,
-	    (long long)(fetched - started) / 1000, (long long)load.stored_us / 1000);
+	    (long long)(fetched - started) / 1000, (long long)load.stored_us / 1000,
+	    load.pages, load.largest / 1024);
 	rc = 0;
 done:
 	free(load.rows);
