@@ -139,3 +139,42 @@ def test_a_lock_taken_after_waiting_names_who_asked(r):
     assert row["token_id"] == r.locker_id, row
     assert row["new_revision"] == got.json()["fencing_token"], (row, got.json())
     r.written("DELETE", "/v1/locks/r3-waited", r.locker, {"token": got.json()["token"]})
+
+
+# -- GET /v1/whoami names a credential as the audit trail does
+
+def whoami_and_row(r, token, key):
+    """whoami's answer for token, and the audit row of a write it makes."""
+    who = r.call("GET", "/v1/whoami", token)
+    assert who.status == 200, who
+    made = r.written("PUT", f"/v1/config/r3-who/{key}", token, {"value": key})
+    return who.json(), r.row_of("config", f"r3-who/{key}", made.headers["x-request-id"])
+
+
+def test_whoami_names_a_jwt_without_a_usable_sub_as_the_audit_trail_does(r):
+    """A JWT without a sub, or with one too long to pass on, writes as
+    actor "jwt" (API.md section 14); whoami answered "" for it."""
+    for key, claims in (("nosub", {}), ("longsub", {"sub": "s" * 300}),
+                        ("numsub", {"sub": 42}), ("sub", {"sub": "carol@example.com"})):
+        who, row = whoami_and_row(r, jwt({"scope": "config:write", **claims}), key)
+        assert who["kind"] == "jwt" and row["actor_kind"] == "jwt", (who, row)
+        assert who["actor"] == row["actor"], (key, who, row)
+        assert who["actor"] == (claims["sub"] if key == "sub" else "jwt"), who
+
+
+def test_whoami_names_a_token_as_the_audit_trail_does(r):
+    """A token whose stored name is no name (written by hand) writes under
+    its id (API.md section 14); whoami answered the stored text."""
+    token, tid = r.token("r3-renamed", ["config:write"])
+    key = f"/dynconf/tokens/{tid}"
+    doc = json.loads(r.stack.etcdctl("get", "--print-value-only", key))
+    for key_name, name in (("badname", "not a name!"), ("emptyname", "")):
+        doc["name"] = name
+        r.stack.etcdctl("put", key, json.dumps(doc))
+        wait_until(lambda: [t for t in r.call("GET", "/v1/tokens?limit=1000", r.admin)
+                            .json()["items"] if t["id"] == tid][0]["name"] == name,
+                   timeout=5, what="the hand-written name")
+        who, row = whoami_and_row(r, token, key_name)
+        assert who["kind"] == "token" and row["actor_kind"] == "token", (who, row)
+        assert who["actor"] == row["actor"] == tid, (who, row)
+        assert who["token_id"] == row["token_id"] == tid, (who, row)
