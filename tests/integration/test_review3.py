@@ -178,3 +178,44 @@ def test_whoami_names_a_token_as_the_audit_trail_does(r):
         assert who["kind"] == "token" and row["actor_kind"] == "token", (who, row)
         assert who["actor"] == row["actor"] == tid, (who, row)
         assert who["token_id"] == row["token_id"] == tid, (who, row)
+
+
+# -- every answer is valid UTF-8 JSON (API.md section 1), whatever etcd holds
+
+def utf8_json(resp):
+    """The answer's JSON, which must be valid UTF-8 (no bytes let through)."""
+    assert resp.status == 200, resp
+    return json.loads(resp.body.decode("utf-8"))
+
+
+def test_a_key_written_by_hand_that_is_not_utf8_lists_mended(r):
+    """A key written with etcdctl that is not UTF-8 listed its raw bytes:
+    the audit list and the config list answered invalid UTF-8 (json-c
+    writes a string's bytes as they are). Each bad byte is U+FFFD."""
+    r.etcd_txn(puts=[(b"/dynconf/config/r3-bad/\xff\xc0key", b"1")])
+    rows = wait_until(lambda: utf8_json(r.audit("resource=config&key=r3-bad/"))["items"],
+                      timeout=5, what="the row of the hand-written key")
+    assert [x["key"] for x in rows] == ["r3-bad/\ufffd\ufffdkey"], rows
+    assert rows[0]["actor"] == "etcd" and rows[0]["action"] == "create", rows
+    listed = utf8_json(r.call("GET", "/v1/config?prefix=r3-bad/", r.admin))["items"]
+    assert [x["key"] for x in listed] == ["r3-bad/\ufffd\ufffdkey"], listed
+    # DELETE still takes the key as it is in etcd.
+    assert r.call("DELETE", "/v1/config/r3-bad/%ff%c0key", r.admin).status == 204
+
+
+def test_a_record_written_by_hand_that_is_not_utf8_lists_mended(r):
+    """A record written by hand (with a change, in one transaction) whose
+    strings are not UTF-8: its row lists them with U+FFFD, valid JSON."""
+    record = (b'{"actor":"ev\xffil","actor_kind":"to\xffken","token_id":"t\xff",'
+              b'"request_id":"r\xff","time":"2026-01-01T00:00:00.000000Z",'
+              b'"ops":[{"key":"config/r3-handrec","action":"tou\xffch"}]}')
+    rev = r.etcd_txn(puts=[(b"/dynconf/config/r3-handrec", b"1"),
+                           (b"/dynconf/audit/2026-01-01T00:00:00.000000Z-r3hand", record)])
+    rows = wait_until(lambda: utf8_json(r.audit("resource=config&key=r3-handrec"))["items"],
+                      timeout=5, what="the hand-written record's row")
+    assert rows[0]["new_revision"] == rev, rows
+    assert rows[0]["actor"] == "ev\ufffdil" and rows[0]["actor_kind"] == "to\ufffdken", rows
+    assert rows[0]["action"] == "tou\ufffdch" and rows[0]["token_id"] == "t\ufffd", rows
+    assert rows[0]["request_id"] == "r\ufffd", rows
+    # The actor filter matches what is stored, not what is shown.
+    assert utf8_json(r.audit("actor=ev%ffil"))["total"] == 1
