@@ -219,3 +219,20 @@ def test_a_record_written_by_hand_that_is_not_utf8_lists_mended(r):
     assert rows[0]["request_id"] == "r\ufffd", rows
     # The actor filter matches what is stored, not what is shown.
     assert utf8_json(r.audit("actor=ev%ffil"))["total"] == 1
+
+
+def test_a_user_written_by_hand_that_is_not_utf8_lists_mended(r):
+    """Same class elsewhere: a user key written by hand that is not UTF-8
+    made GET /v1/users and the seed's GET /usuarios answer invalid UTF-8
+    (their pages are written through json-c, not respond_json)."""
+    r.etcd_txn(puts=[(b"/dynconf/users/r3bad\xff",
+                      b'{"id":"r3bad\xff","name":"R3 \xff","email":"r3bad@example.com"}')])
+
+    def listed():
+        users = utf8_json(r.call("GET", "/v1/users?limit=1000", r.admin))["items"]
+        return [u for u in users if u["id"].startswith("r3bad")]
+    users = wait_until(listed, timeout=5, what="the hand-written user")
+    assert users[0]["id"] == "r3bad\ufffd" and users[0]["name"] == "R3 \ufffd", users
+    seed = r.call("GET", "/usuarios", r.admin)
+    assert seed.status == 200, seed
+    assert any(u["_id"] == "r3bad\ufffd" for u in json.loads(seed.body.decode("utf-8")))
