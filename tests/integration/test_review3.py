@@ -236,3 +236,46 @@ def test_a_user_written_by_hand_that_is_not_utf8_lists_mended(r):
     seed = r.call("GET", "/usuarios", r.admin)
     assert seed.status == 200, seed
     assert any(u["_id"] == "r3bad\ufffd" for u in json.loads(seed.body.decode("utf-8")))
+
+
+# -- records written by hand under audit/, and what a cold node lists
+
+def test_a_record_by_hand_under_a_key_without_its_time_is_none(r):
+    """A record put with etcdctl under a key that does not name its time
+    (no time, another time) was believed, but its rows stayed after it
+    went (they are found by the time its key names), on the node that saw
+    it only: a node started later listed none of them. Such a record is
+    no record now: its change lists as etcd's, on that node only."""
+    def record(when, key):
+        return json.dumps({"actor": "r3-forger", "actor_kind": "token", "time": when,
+                           "ops": [{"key": f"config/{key}", "action": "update"}]})
+    hand = {"r3-forged/a": "/dynconf/audit/by-hand",
+            "r3-forged/b": "/dynconf/audit/2026-02-02T00:00:00.000000Z-r3other",
+            "r3-forged/c": "/dynconf/audit/2026-01-01T00:00:00.000000Z"}
+    for key, record_key in hand.items():
+        r.etcd_txn(puts=[(f"/dynconf/config/{key}", "1"),
+                         (record_key, record("2026-01-01T00:00:00.000000Z", key))])
+    # A record as dynconf writes it, by hand too: believed, and it goes.
+    good = "/dynconf/audit/2026-01-01T00:00:00.000000Z-r3good"
+    r.etcd_txn(puts=[("/dynconf/config/r3-forged/d", "1"),
+                     (good, record("2026-01-01T00:00:00.000000Z", "r3-forged/d"))])
+    rows = wait_until(lambda: (lambda x: x if len(x) == 4 else None)(
+        r.rows(resource="config", key="r3-forged/")), timeout=5, what="the four rows")
+    assert {x["key"]: x["actor"] for x in rows} == {
+        "r3-forged/a": "etcd", "r3-forged/b": "etcd", "r3-forged/c": "etcd",
+        "r3-forged/d": "r3-forger"}, rows
+    r.stack.etcdctl("del", "--prefix", "/dynconf/audit/by-hand")
+    for record_key in list(hand.values())[1:] + [good]:
+        r.stack.etcdctl("del", record_key)
+    # The good record's row went with it; the rest were never a record's.
+    wait_until(lambda: len(r.rows(resource="config", key="r3-forged/")) == 3, timeout=5,
+               what="the good record's row to go")
+    assert all(x["actor"] == "etcd" for x in r.rows(resource="config", key="r3-forged/"))
+    # A node that starts now lists none of them (changes by hand before it).
+    cold = harness.Stack(processes=1, etcd=False,
+                         overrides={**r.stack.overrides, "etcd.endpoints": r.stack.etcd.url})
+    with cold:
+        wait_until(lambda: cold.request("GET", "/v1/ready").status == 200,
+                   what="the cold node's replica")
+        assert r.rows(stack=cold, resource="config", key="r3-forged/") == []
+        assert r.rows(stack=cold, actor="r3-forger") == []
