@@ -279,3 +279,116 @@ def test_a_record_by_hand_under_a_key_without_its_time_is_none(r):
                    what="the cold node's replica")
         assert r.rows(stack=cold, resource="config", key="r3-forged/") == []
         assert r.rows(stack=cold, actor="r3-forger") == []
+
+
+# -- GET /v1/audit's query: at and past every bound, 400 and never 5xx
+
+BAD_QUERIES = [
+    # (query, code)
+    ("limit=9223372036854775808", "invalid_query"), ("limit=1e308", "invalid_query"),
+    ("limit=%2B5", "invalid_query"), ("limit=%205", "invalid_query"),
+    ("limit=5%20", "invalid_query"), ("limit=0x10", "invalid_query"),
+    ("limit", "invalid_query"), ("offset=4611686018427387904", "invalid_query"),
+    ("offset=9223372036854775807", "invalid_query"), ("offset=1e308", "invalid_query"),
+    ("offset=-9223372036854775808", "invalid_query"),
+    ("since=9223372036854775808", "invalid_query"), ("since=1e308", "invalid_query"),
+    ("since=-1", "invalid_query"), ("since=%ff", "invalid_query"),
+    ("since=2026-11-22T10:00:00.Z", "invalid_query"), ("since=2026-11-22T10:00:00", "invalid_query"),
+    ("since=2026-11-22T10:00:00%2B24:00", "invalid_query"), ("since=" + "1" * 65, "invalid_query"),
+    ("since", "invalid_query"), ("since=0x10", "invalid_query"),
+    ("resource=%ff", "invalid_key"), ("resource=" + "r" * 129, "invalid_key"),
+    ("resource", "invalid_key"), ("resource=..", "invalid_key"),
+    ("resource=config%00", "invalid_encoding"), ("key=" + "k" * 4097, "invalid_query"),
+    ("actor=" + "a" * 301, "invalid_query"), ("key", "invalid_query"), ("actor", "invalid_query"),
+    ("since=1&since=1", "repeated_parameter"), ("key=a&key=a", "repeated_parameter"),
+    ("%ff=1&%ff=2", "repeated_parameter"), ("offset=1&limit=2&offset=1", "repeated_parameter"),
+    ("actor=%", "invalid_encoding"), ("actor=%0", "invalid_encoding"),
+    ("limit=5&resource=a/b&since=x", "invalid_query"),
+]
+
+
+def problem_of(resp, status, code):
+    assert resp.status == status, resp
+    assert resp.headers["content-type"] == "application/problem+json", resp
+    doc = json.loads(resp.body.decode("utf-8"))
+    assert doc["code"] == code and doc["status"] == status, doc
+    assert doc["request_id"] == resp.headers["x-request-id"], (doc, resp.headers)
+    return doc
+
+
+def test_bad_audit_queries_are_400_with_a_stable_code(r):
+    before = r.rows()
+    for query, code in BAD_QUERIES:
+        problem_of(r.audit(query), 400, code)
+    # Every bad parameter named at once.
+    doc = problem_of(r.audit("limit=0&offset=-1&since=x&resource=a/b"), 400, "invalid_query")
+    assert {e["field"] for e in doc["errors"]} == {"limit", "offset", "since", "resource"}, doc
+    # 100 KB in one value, past the web server (which answers 414 itself).
+    resp = r.audit("actor=" + "a" * 100_000)
+    assert resp.status in (400, 414) and resp.headers["content-type"] == \
+        "application/problem+json", resp
+    direct = r.stack.fcgi("GET", "/v1/audit", query="actor=" + "a" * 100_000,
+                          headers={"Authorization": f"Bearer {r.auditor}"})
+    assert direct.status == 400 and json.loads(direct.body)["code"] == "invalid_query", \
+        direct.raw[:300]
+    assert r.rows() == before
+
+
+def test_audit_queries_at_their_bounds(r):
+    first = r.written("PUT", "/v1/config/r3-bounds/a", doc={"value": 1}).json()["revision"]
+    second = r.written("PUT", "/v1/config/r3-bounds/b", doc={"value": 2}).json()["revision"]
+    wait_until(lambda: len(r.rows(resource="config", key="r3-bounds/")) == 2, timeout=5,
+               what="the two rows")
+
+    def listed(query):
+        resp = r.audit(query)
+        assert resp.status == 200, (query, resp)
+        return json.loads(resp.body.decode("utf-8"))
+    everything = listed("limit=1000")
+    assert listed("since=9223372036854775807")["total"] == 0
+    page = listed("offset=4611686018427387903&limit=1000")
+    assert page["items"] == [] and page["total"] == everything["total"], page
+    assert page["offset"] == 4611686018427387903
+    assert listed("since=0&limit=1000") == everything
+    assert listed("since=" + "0" * 63 + "0&limit=1000") == everything
+    assert [x["new_revision"] for x in listed(
+        f"resource=config&key=r3-bounds/&since={first}")["items"]] == [second]
+    assert [x["new_revision"] for x in listed(
+        f"resource=config&key=r3-bounds/&since={'0' * 20}{first - 1}")["items"]] \
+        == [second, first]
+    # Times: lower case, an offset, digits past the microsecond, far ahead.
+    rows = listed("resource=config&key=r3-bounds/")["items"]
+    at = rows[-1]["time"]
+    assert listed(f"resource=config&key=r3-bounds/&since={at.lower()}")["total"] == 2
+    assert listed("resource=config&key=r3-bounds/&since="
+                  + at.replace("Z", ".000000000000Z"))["total"] == 2
+    assert listed("resource=config&key=r3-bounds/&since=9999-12-31T23:59:59-23:59")["total"] == 0
+    assert listed("resource=config&key=r3-bounds/&since=1970-01-01T00:00:00Z")["total"] == 2
+    # limit 1 and 1000, offset past the end; parameters not declared are ignored.
+    assert len(listed("limit=1")["items"]) == 1
+    assert listed(f"offset={everything['total']}")["items"] == []
+    assert listed("limit=1000&foo=bar&=x&&&ordering=-time") == everything
+
+
+def test_audit_filters_read_rows_only(r):
+    """The filters are bound parameters of prepared statements: SQL, LIKE
+    wildcards or dynconf's own folders in them match nothing more."""
+    r.written("PUT", "/v1/config/r3-filter/x", doc={"value": 1})
+    wait_until(lambda: r.rows(resource="config", key="r3-filter/"), timeout=5,
+               what="the row")
+
+    def total(query):
+        resp = r.audit(query)
+        assert resp.status == 200, (query, resp)
+        return resp.json()["total"]
+    for query in ("actor=%27%20OR%201%3D1%20--", "actor=r3-root%27--", "key=%25",
+                  "key=%25/", "resource=config&key=r3-filter%25", "key=r3-filter/_",
+                  "resource=index", "resource=audit", "key=..%2F..%2F", "actor=*",
+                  "resource=config&key=r3-filter/x%00"[:-3], "key=r3-filter%2F%2A"):
+        expected = 1 if query == "resource=config&key=r3-filter/x" else 0
+        assert total(query) == expected, query
+    # The unfiltered total (a kept count) is what every filter's counts add up to.
+    everything = r.rows()
+    assert r.audit("limit=1").json()["total"] == len(everything)
+    resources = {x["resource"] for x in everything}
+    assert sum(total(f"resource={res}") for res in resources) == len(everything)
