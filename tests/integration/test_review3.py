@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import subprocess
 import threading
 import time
@@ -21,7 +22,7 @@ import urllib.parse
 import urllib.request
 
 import harness
-from harness import assert_problem, wait_until
+from harness import wait_until
 
 SECRET = "review3-test-hs256-secret-0123456789abcdef0123"
 
@@ -392,3 +393,48 @@ def test_audit_filters_read_rows_only(r):
     assert r.audit("limit=1").json()["total"] == len(everything)
     resources = {x["resource"] for x in everything}
     assert sum(total(f"resource={res}") for res in resources) == len(everything)
+
+
+# -- GET /v1/whoami with what is no credential
+
+def refused(resp):
+    """401 unauthenticated as a problem document, with WWW-Authenticate."""
+    problem_of(resp, 401, "unauthenticated")
+    assert resp.headers["www-authenticate"].startswith("Bearer"), resp.headers
+
+
+def test_whoami_refuses_malformed_authorization(r):
+    good = r.locker
+    for header in ("", "Bearer", "Bearer ", "Basic Zm9vOmJhcg==", f"Bearer {good} x",
+                   f"Bearer {good},x", f"Bearer {good[:-1]}", f"Bearer {good}0",
+                   "Bearer dct_", "Bearer dcsdk_", "Bearer a.b.c", "Bearer ...",
+                   "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", f"Token {good}",
+                   "Bearer \u00e9t\u00e9"):
+        headers = {"Authorization": header.encode("utf-8").decode("latin-1")}
+        refused(r.stack.request("GET", "/v1/whoami", headers=headers))
+    # Past what the web server lets through: straight to the pool.
+    for header in ("Bearer " + "A" * 10240, "Bearer dct_" + "0" * 10240,
+                   "Bearer dcsdk_" + "0" * 10240, "Bearer " + ".".join(["a" * 4000] * 3),
+                   "Bearer " + good + "=" * 9000):
+        resp = r.stack.fcgi("GET", "/v1/whoami", headers={"Authorization": header})
+        assert resp.status == 401 and json.loads(resp.body)["code"] == "unauthenticated", \
+            resp.raw[:300]
+    # Two Authorization headers, or a NUL in one: the web server's 400,
+    # never the answer for either token.
+    for head in (f"Authorization: Bearer {good}\r\nAuthorization: Bearer nope\r\n",
+                 f"Authorization: Bearer nope\r\nAuthorization: Bearer {good}\r\n",
+                 f"Authorization: Bearer {good}\x00x\r\n"):
+        status, body = raw_request(r.stack, "GET /v1/whoami HTTP/1.1\r\nHost: x\r\n" + head
+                                   + "Connection: close\r\n\r\n")
+        assert status in (400, 401) and b"r3-locker" not in body, (status, body[:300])
+
+
+def raw_request(stack, text):
+    """One request written as it is: its status and body."""
+    with socket.create_connection(("127.0.0.1", stack.port("nginx")), timeout=10) as sock:
+        sock.sendall(text.encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
