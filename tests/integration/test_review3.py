@@ -438,3 +438,70 @@ def raw_request(stack, text):
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+# -- refused writes record nothing, on every route
+
+def etcd_records(stack):
+    out = json.loads(stack.etcdctl("get", "--prefix", "--keys-only", "/dynconf/audit/",
+                                   "-w", "json"))
+    return {base64.b64decode(kv["key"]) for kv in out.get("kvs", [])}
+
+
+def test_refused_writes_on_every_route_record_nothing(r):
+    """test_audit checks the rows of one key and the records of the last
+    few refusals only: here every refusal, in etcd and in the list.
+    DELETE /v1/environments/default answered 409 after making "default"
+    (absent: it is made when first read), a write with its record."""
+    env = r.written("POST", "/v1/environments", doc={"name": "r3-refused"}).json()
+    r.written("PUT", "/v1/flags/f?env=r3-refused", doc={"value": 1})
+    seg = r.written("PUT", "/v1/segments/r3-refused", doc={"criteria": {"a": 1}}).json()
+    user = r.written("POST", "/v1/users", doc={"name": "R", "email": "r3-ref@example.com"}).json()
+    r.written("POST", "/v1/users", doc={"name": "S", "email": "r3-ref2@example.com"})
+    lock = r.written("POST", "/v1/locks/r3-refused", doc={"holder": "h"}).json()
+    r.written("PUT", "/v1/config/r3-refused", doc={"value": 1})
+    small, _ = r.token("r3-small", ["config:write", "tokens:write"])
+    merge = {"Content-Type": "application/merge-patch+json"}
+    refusals = [
+        ("DELETE", "/v1/config/r3-never", None, None, None, 404),
+        ("PUT", "/v1/config/r3-refused", None, {"value": 2}, {"If-None-Match": "*"}, 412),
+        ("PUT", "/v1/config/r3-refused", None, {"value": 2}, {"If-Match": '"1"'}, 412),
+        ("PUT", "/v1/flags/f?env=r3-nosuch", None, {"value": 1}, None, 404),
+        ("POST", "/v1/flags/f?env=r3-refused", None, {"value": 2, "revision": 1}, None, 409),
+        ("POST", "/v1/environments", None, {"name": "r3-refused"}, None, 409),
+        ("DELETE", "/v1/environments/r3-refused", None, None, None, 409),
+        ("DELETE", "/v1/environments/default", None, None, None, 409),
+        ("POST", "/v1/environments/r3-nosuch/rotate-key", None, None, None, 404),
+        ("PUT", "/v1/segments/r3-refused", None, {"criteria": {}},
+         {"If-Match": f'"{seg["revision"] + 100}"'}, 412),
+        ("DELETE", "/v1/segments/r3-nosuch", None, None, None, 404),
+        ("POST", "/v1/tokens", small, {"name": "more", "scopes": ["admin"]}, None, 403),
+        ("DELETE", "/v1/tokens/0000000000000000", None, None, None, 404),
+        ("POST", "/v1/users", None, {"name": "T", "email": "r3-ref@example.com"}, None, 409),
+        ("PATCH", f"/v1/users/{user['id']}", None, {"email": "r3-ref2@example.com"}, merge, 409),
+        ("DELETE", f"/v1/users/{user['id']}", None, None, {"If-Match": '"1"'}, 412),
+        ("DELETE", "/usuarios/r3-nosuch", None, None, None, 404),
+        ("POST", "/v1/services/r3-svc/instances/ffff/heartbeat", None, None, None, 404),
+        ("DELETE", "/v1/services/r3-svc/instances/ffff", None, None, None, 404),
+        ("POST", "/v1/locks/r3-refused", None, {"holder": "other"}, None, 409),
+        ("DELETE", "/v1/locks/r3-refused", None, {"token": "dcl_" + "0" * 32}, None, 409),
+        ("DELETE", "/lock/r3-nosuch", None, None, None, 404),
+        ("POST", "/api/v1/identities/", None, {"identifier": "x", "traits": []},
+         {"X-Environment-Key": "dcsdk_nope"}, 403),
+    ]
+    # "default" is made when first read: absent, a refusal must not make it.
+    r.stack.etcdctl("del", "/dynconf/environments/default")
+    mark = r.written("PUT", "/v1/config/r3-refused-mark", doc={"value": 1})
+    r.row_of("config", "r3-refused-mark", mark.headers["x-request-id"])  # applied after
+    time.sleep(0.3)
+    records, rows = etcd_records(r.stack), r.rows()
+    for method, path, token, doc, headers, status in refusals:
+        resp = r.call(method, path, token or r.admin, doc, headers)
+        assert resp.status == status, (method, path, resp)
+        # In etcd as the answer comes, if at all: the same transaction.
+        assert etcd_records(r.stack) == records, (method, path, resp,
+                                                  etcd_records(r.stack) - records)
+    time.sleep(0.5)
+    assert etcd_records(r.stack) == records
+    assert r.rows() == rows
+    assert env["name"] == "r3-refused" and lock["token"]
