@@ -111,6 +111,28 @@ buf_put_int(struct buf *b, long long n)
 	buf_append(b, digits + at, sizeof(digits) - at);
 }
 
+size_t
+buf_put_utf8(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *run;
+	size_t n, bad = 0;
+
+	while (p < end) {
+		/* The run of well-formed text: ASCII without a call. */
+		for (run = p; p < end; p += n)
+			if ((n = *p < 0x80 ? 1 : utf8_sequence(p, end)) == 0)
+				break;
+		if (p > run)
+			buf_append(b, run, (size_t)(p - run));
+		if (p < end) {
+			buf_append(b, "\xef\xbf\xbd", 3);
+			bad++;
+			p++;
+		}
+	}
+	return bad;
+}
+
 void
 buf_json_string(struct buf *b, const char *s)
 {

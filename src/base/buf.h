@@ -32,5 +32,10 @@ void	buf_json_string(struct buf *b, const char *s);
  * Bytes that are not well-formed UTF-8 are written as U+FFFD, one each.
  */
 void	buf_json_string_len(struct buf *b, const char *s, size_t len);
+/*
+ * Append s[0..len) as it is but for the bytes that do not start
+ * well-formed UTF-8: U+FFFD for each. How many were replaced.
+ */
+size_t	buf_put_utf8(struct buf *b, const char *s, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "base/log.h"
 #include "base/util.h"
 #include "http/http.h"
 
@@ -134,7 +135,15 @@ respond_json(struct exchange *ex, int status, struct json_object *json)
 	ex->res.status = status;
 	ex->res.content_type = "application/json";
 	buf_reset(&ex->res.body);
-	buf_puts(&ex->res.body, text);
+	/*
+	 * json-c writes a string's bytes as they are: a key or a record written
+	 * into etcd by hand that is not UTF-8 would make the answer no JSON a
+	 * client can read (API.md section 1). Its bytes are all inside strings.
+	 */
+	if (buf_put_utf8(&ex->res.body, text, strlen(text)) > 0)
+		log_warn("request id=%s: text that is not UTF-8 in the answer "
+		    "(written into etcd by hand?): U+FFFD for each bad byte",
+		    ex->request_id);
 }
 
 void

@@ -50,6 +50,7 @@ spec_schema(const struct param_spec *spec, int in_query)
 		[SPEC_STRING] = "string", [SPEC_NAME] = "string",
 		[SPEC_BOOL] = "boolean", [SPEC_INT] = "integer",
 		[SPEC_OBJECT] = "object", [SPEC_ARRAY] = "array",
+		[SPEC_SINCE] = "string",
 	};
 	struct json_object *schema = json_object_new_object(), *words;
 
@@ -75,6 +76,11 @@ spec_schema(const struct param_spec *spec, int in_query)
 		json_object_object_add(schema, "minimum", json_object_new_int64(spec->min));
 		json_object_object_add(schema, "maximum", json_object_new_int64(spec->max));
 		break;
+	case SPEC_SINCE:
+		json_object_object_add(schema, "pattern", json_object_new_string(
+		    "^([0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}"
+		    "(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))$"));
+		/* FALLTHROUGH */
 	case SPEC_STRING:
 		if (spec->min > 0)
 			json_object_object_add(schema, "minLength",

@@ -44,6 +44,19 @@ spec_count(const struct param_spec *spec)
 	return n;
 }
 
+int
+since_parse(const char *text, int64_t *revision, int64_t *time_us)
+{
+	const char *errstr;
+
+	*revision = *time_us = 0;
+	if (text[0] != '\0' && strspn(text, "0123456789") == strlen(text)) {
+		*revision = strtonum(text, 0, INT64_MAX, &errstr);
+		return errstr == NULL ? 0 : -1;
+	}
+	return parse_rfc3339(text, time_us);
+}
+
 /* A query value of spec's type into *arg; NULL, or why it is refused. */
 static const char *
 query_value(const struct param_spec *spec, const char *value, struct arg *arg)
@@ -73,6 +86,15 @@ query_value(const struct param_spec *spec, const char *value, struct arg *arg)
 		if (spec->max > 0 && (long long)len > spec->max)
 			return "too long";
 		return NULL;
+	case SPEC_SINCE: {
+		int64_t revision, time_us;
+
+		if (spec->max > 0 && (long long)len > spec->max)
+			return "too long";
+		return since_parse(value, &revision, &time_us) == 0 ? NULL :
+		    "must be a revision (a whole number) or an RFC 3339 time "
+		    "such as 2026-11-22T10:00:00Z";
+	}
 	case SPEC_OBJECT:
 	case SPEC_ARRAY:
 	case SPEC_ANY:
@@ -146,6 +168,8 @@ body_value(const struct param_spec *spec, struct json_object *v, struct arg *arg
 		arg->number = json_object_get_int64(v);
 		return arg->number < spec->min || arg->number > spec->max ?
 		    "must be a whole number in range" : NULL;
+	case SPEC_SINCE:
+		break;
 	case SPEC_STRING:
 	case SPEC_NAME:
 		if (!json_object_is_type(v, json_type_string))

@@ -28,6 +28,8 @@ enum spec_type {
 	SPEC_OBJECT,	/* body only: a JSON object */
 	SPEC_ARRAY,	/* body only: a JSON array; min, max bound its length */
 	SPEC_ANY,	/* body only: any JSON value */
+	SPEC_SINCE,	/* query only: a revision (digits) or an RFC 3339 time;
+			 * max bounds its bytes */
 };
 
 #define SPEC_REQUIRED	0x1	/* absent is a 400 */
@@ -74,6 +76,13 @@ long long	 arg_int(const struct exchange *ex, const char *name,
 	    long long absent);
 int		 arg_bool(const struct exchange *ex, const char *name, int absent);
 struct json_object *arg_json(const struct exchange *ex, const char *name);
+
+/*
+ * A SPEC_SINCE value: digits are a revision (into *revision, *time_us 0),
+ * anything else an RFC 3339 time (into *time_us, *revision 0). -1 when it
+ * is neither.
+ */
+int	since_parse(const char *text, int64_t *revision, int64_t *time_us);
 
 /* Declarations many routes share. */
 #define LIST_DEFAULT_LIMIT 50

@@ -40,9 +40,10 @@ struct wait_group {
 };
 
 struct wait_entry {
-	uint32_t		 kind, route, method;
+	uint32_t		 kind, route, method, principal;
 	int64_t			 started_us, deadline_us, since, seen;
-	char			*text;		/* request id, path, arg: NUL after each */
+	/* request id, path, arg, principal's name, token id: NUL after each */
+	char			*text;
 	void			*owner;
 	struct wait_group	*group;
 	struct wait_entry	*prev, *next;	/* in its group */
@@ -309,7 +310,11 @@ entry_request(const struct wait_entry *e, struct wait_request *req)
 {
 	const char *path = e->text + strlen(e->text) + 1;
 	const char *arg = path + strlen(path) + 1;
+	const char *name = arg + strlen(arg) + 1;
+	const char *token_id = name + strlen(name) + 1;
 
+	/* Whole: who asked goes with it (a lock it takes names them). */
+	memset(req, 0, sizeof(*req));
 	req->kind = e->kind;
 	req->route = e->route;
 	req->method = e->method;
@@ -323,23 +328,32 @@ entry_request(const struct wait_entry *e, struct wait_request *req)
 	memcpy(req->path, path, strlen(path) + 1);
 	memcpy(req->key, e->group->key, e->group->len + 1);
 	memcpy(req->arg, arg, strlen(arg) + 1);
+	req->principal = e->principal;
+	memcpy(req->principal_name, name, strlen(name) + 1);
+	memcpy(req->token_id, token_id, strlen(token_id) + 1);
 }
 
 static struct wait_entry *
 entry_new(const struct wait_request *req, void *owner)
 {
 	size_t id = strlen(req->request_id) + 1, path = strlen(req->path) + 1;
-	size_t arg = strlen(req->arg) + 1;
+	size_t arg = strlen(req->arg) + 1, name = strlen(req->principal_name) + 1;
+	size_t token_id = strlen(req->token_id) + 1;
 	struct wait_entry *e = calloc(1, sizeof(*e));
+	char *t;
 
-	if (e == NULL || (e->text = malloc(id + path + arg)) == NULL) {
+	if (e == NULL || (e->text = malloc(id + path + arg + name + token_id)) == NULL) {
 		free(e);
 		return NULL;
 	}
-	memcpy(e->text, req->request_id, id);
-	memcpy(e->text + id, req->path, path);
-	memcpy(e->text + id + path, req->arg, arg);
+	t = e->text;
+	memcpy(t, req->request_id, id);
+	memcpy(t += id, req->path, path);
+	memcpy(t += path, req->arg, arg);
+	memcpy(t += arg, req->principal_name, name);
+	memcpy(t += name, req->token_id, token_id);
 	e->kind = req->kind;
+	e->principal = req->principal;
 	e->route = req->route;
 	e->method = req->method;
 	e->started_us = req->started_us;

@@ -238,13 +238,17 @@ handle_environment_delete(struct exchange *ex)
 	size_t failed = 0, nops = 0;
 	int64_t revision;
 
-	if (path_environment(ex, &ctx, &env, 1) == -1)
-		return;
-	if (strcmp(env.name, DEFAULT_ENVIRONMENT) == 0) {
+	/*
+	 * Refused before it is read: reading "default" makes it when it is
+	 * missing, a write (with its audit record) that a refusal must not do.
+	 */
+	if (strcmp(ex->params[0], DEFAULT_ENVIRONMENT) == 0) {
 		respond_problem(ex, 409, "default_environment",
 		    "the default environment always exists");
 		return;
 	}
+	if (path_environment(ex, &ctx, &env, 1) == -1)
+		return;
 	memset(checks, 0, sizeof(checks));
 	memset(ops, 0, sizeof(ops));
 	checks[0].kind = STORE_CHECK_REVISION;

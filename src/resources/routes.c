@@ -133,7 +133,7 @@ static const struct param_spec audit_query[] = {
 	  "Only this key of the resource (prod/x for a flag); ending in '/', every key under it" },
 	{ "actor", SPEC_STRING, 0, 1, 300, "Only changes by this actor (a token's name, "
 	  "a JWT's sub, sdk:ENV, etcd, lease)" },
-	{ "since", SPEC_STRING, 0, 1, 64, "Only changes after this revision, or at or "
+	{ "since", SPEC_SINCE, 0, 1, 64, "Only changes after this revision, or at or "
 	  "after this RFC 3339 time" },
 	SPEC_LIMIT, SPEC_OFFSET, SPEC_END
 };

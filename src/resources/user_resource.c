@@ -275,6 +275,7 @@ users_page(struct exchange *ex, enum user_form form, const struct user_query *q,
 	struct json_object *doc, *json;
 	struct user_fields f;
 	unsigned char *plain;
+	const char *text;
 	enum store_result rc;
 	size_t count, i;
 
@@ -295,8 +296,10 @@ users_page(struct exchange *ex, enum user_form form, const struct user_query *q,
 			continue;
 		}
 		json = user_to_json(&found[i], doc, &f, form);
-		buf_puts(out, json_object_to_json_string_ext(json,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		/* An id written by hand may not be UTF-8 (as respond_json). */
+		text = json_object_to_json_string_ext(json,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		buf_put_utf8(out, text, strlen(text));
 		json_object_put(json);
 		json_object_put(doc);
 	}

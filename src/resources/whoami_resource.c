@@ -11,68 +11,33 @@
 
 #include <json-c/json.h>
 
-#include "base/arena.h"
 #include "base/util.h"
 #include "http/resource.h"
 #include "model/scope.h"
-#include "model/token.h"
 #include "resources/whoami_resource.h"
-#include "store/stored_doc.h"
 
-/* The name an API token was made with (its id when it cannot be read). */
-static const char *
-token_name(struct exchange *ex)
-{
-	struct json_object *doc, *name;
-	struct store_item item;
-	struct store_ctx ctx;
-	const char *found = ex->principal.token_id;
-	char key[64];
-
-	token_key(key, sizeof(key), ex->principal.token_id);
-	resource_store_ctx(ex, &ctx);
-	if (store_get(&ctx, key, 0, &item) != STORE_OK ||
-	    (doc = stored_doc_parse(item.key, item.value, item.value_len)) == NULL)
-		return found;
-	if (json_object_object_get_ex(doc, "name", &name) &&
-	    json_object_is_type(name, json_type_string))
-		found = arena_strdup(&ex->arena, json_object_get_string(name));
-	json_object_put(doc);
-	return found;
-}
-
-/* Adds "actor", "kind" and the kind's own member (token_id, environment). */
+/*
+ * Adds "actor", "kind" and the kind's own member (token_id, environment):
+ * the actor as the audit trail records this credential's writes (API.md
+ * section 14), named in one place (resource_store_ctx), so that the two
+ * never differ: a token's name (its id when it has none that is a name),
+ * a JWT's sub ("jwt" when it has no usable one), sdk:ENV.
+ */
 static void
 add_identity(struct exchange *ex, struct json_object *body)
 {
 	const struct principal *p = &ex->principal;
-	const char *kind, *actor;
+	struct store_ctx ctx;
 
-	switch (p->kind) {
-	case PRINCIPAL_TOKEN:
-		kind = "token";
-		actor = token_name(ex);
+	resource_store_ctx(ex, &ctx);
+	if (p->kind == PRINCIPAL_TOKEN && p->token_id != NULL)
 		json_object_object_add(body, "token_id",
 		    json_object_new_string(p->token_id));
-		break;
-	case PRINCIPAL_JWT:
-		kind = "jwt";
-		actor = p->subject != NULL ? p->subject : "";
-		break;
-	case PRINCIPAL_SDK_KEY:
-		kind = "sdk_key";
-		actor = arena_concat(&ex->arena, "sdk:", p->environment,
-		    (char *)NULL);
+	if (p->kind == PRINCIPAL_SDK_KEY && p->environment != NULL)
 		json_object_object_add(body, "environment",
 		    json_object_new_string(p->environment));
-		break;
-	default:	/* auth.mode = off: everybody may do everything */
-		kind = "anonymous";
-		actor = "anonymous";
-		break;
-	}
-	json_object_object_add(body, "actor", json_object_new_string(actor));
-	json_object_object_add(body, "kind", json_object_new_string(kind));
+	json_object_object_add(body, "actor", json_object_new_string(ctx.actor.name));
+	json_object_object_add(body, "kind", json_object_new_string(ctx.actor.kind));
 }
 
 void

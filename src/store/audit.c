@@ -306,9 +306,26 @@ parse_ops(struct json_object *list, struct arena *arena,
 }
 
 int
+audit_record_key_time(const char *key, int64_t *time_us)
+{
+	size_t tlen = sizeof("2026-11-22T10:00:00.000000Z") - 1;
+	const char *at = key + strlen(AUDIT_FOLDER);
+	char text[sizeof("2026-11-22T10:00:00.000000Z")];
+
+	if (strncmp(key, AUDIT_FOLDER, strlen(AUDIT_FOLDER)) != 0 ||
+	    strnlen(at, tlen + 1) <= tlen || at[tlen] != '-')
+		return -1;
+	memcpy(text, at, tlen);
+	text[tlen] = '\0';
+	return parse_rfc3339(text, time_us);
+}
+
+int
 audit_record_parse(const char *key, const char *text, size_t len,
     struct arena *arena, struct audit_record *record)
 {
+	int64_t named;
+
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *doc, *ops;
 	const char *time;
@@ -337,6 +354,11 @@ audit_record_parse(const char *key, const char *text, size_t len,
 	    !json_object_object_get_ex(doc, "ops", &ops) ||
 	    parse_ops(ops, arena, record) == -1) {
 		log_warn("audit record %.200s is not one: its change is shown as etcd's", key);
+		goto done;
+	}
+	if (audit_record_key_time(key, &named) == -1 || named != record->time_us) {
+		log_warn("audit record %.200s: its key does not name its time (written "
+		    "by hand?): its change is shown as etcd's", key);
 		goto done;
 	}
 	record->actor_kind = member(doc, "actor_kind", arena);

@@ -74,9 +74,16 @@ struct audit_record {
 };
 
 /*
+ * The time a record's key names, "audit/<time to the microsecond>-...":
+ * 0 and *time_us, or -1 when it names none.
+ */
+int	audit_record_key_time(const char *key, int64_t *time_us);
+
+/*
  * Parse the record at key (strings in arena); -1, logged, when text is
  * not one (written by hand?): its transaction then counts as one without
- * a record.
+ * a record. A record is one only at the key dynconf writes it at, naming
+ * its time: its rows are found by that time when it goes.
  */
 int	audit_record_parse(const char *key, const char *text, size_t len,
 	    struct arena *arena, struct audit_record *record);

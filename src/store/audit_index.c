@@ -294,23 +294,16 @@ find_record(const struct replica_event *events, size_t count,
 
 /*
  * A record went (its lease ended): its rows go, found by the time its key
- * names, "audit/<time>-<request id>". One whose key names no time was not
- * written by dynconf; its rows stay until a snapshot drops them.
+ * names, "audit/<time>-<request id>" (audit_record_parse believes no
+ * record whose key does not name its own time: such a one has no rows).
  */
 static int
 drop_record(struct audit_index *ai, const char *key)
 {
-	size_t tlen = sizeof("2026-11-22T10:00:00.000000Z") - 1;
-	const char *at = key + strlen(AUDIT_FOLDER);
 	sqlite3_stmt *s;
 	int64_t when;
-	char text[40];
 
-	if (strlen(at) < tlen)
-		return 0;
-	memcpy(text, at, tlen);
-	text[tlen] = '\0';
-	if (parse_rfc3339(text, &when) == -1)
+	if (audit_record_key_time(key, &when) == -1)
 		return 0;
 	if ((s = ai_stmt(ai, AI_DROP_RECORD)) == NULL)
 		return -1;

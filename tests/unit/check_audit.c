@@ -67,13 +67,18 @@ del(const char *key, int64_t revision, int64_t prev)
 	return e;
 }
 
-/* A record's text, by actor, request id and ops as JSON. */
+/*
+ * The text of the record at key, by actor, request id and ops as JSON: at
+ * the time its key names, as dynconf writes them.
+ */
 static const char *
-record(const char *actor, const char *rid, const char *ops)
+record(const char *key, const char *actor, const char *rid, const char *ops)
 {
+	const char *time = key + strlen(AUDIT_FOLDER);
+
 	return arena_printf(&arena, "{\"actor\":\"%s\",\"actor_kind\":\"token\","
 	    "\"token_id\":\"0123456789abcdef\",\"request_id\":\"%s\",\"time\":"
-	    "\"2026-11-22T10:00:00.250000Z\",\"ops\":%s}", actor, rid, ops);
+	    "\"%.27s\",\"ops\":%s}", actor, rid, time, ops);
 }
 
 static void
@@ -115,7 +120,7 @@ START_TEST(test_record_names_the_actor)
 
 	ev[0] = put("config/app/x", "1", 5, 0);
 	ev[1] = put("index/users/email/a", "u", 5, 0);
-	ev[2] = put("audit/2026-11-22T10:00:00.250000Z-r1", record("ci", "r1",
+	ev[2] = put("audit/2026-11-22T10:00:00.250000Z-r1", record("audit/2026-11-22T10:00:00.250000Z-r1", "ci", "r1",
 	    "[{\"key\":\"config/app/x\",\"action\":\"put\"}]"), 5, 0);
 	apply(ev, 3, 5);
 	ck_assert_int_eq(all(&rows), 1);
@@ -131,11 +136,11 @@ START_TEST(test_record_names_the_actor)
 	ck_assert(rows[0].time_us == 1795341600LL * 1000000 + 250000);
 	/* An update, then a delete: old revisions from what etcd said before. */
 	ev[0] = put("config/app/x", "2", 7, 5);
-	ev[1] = put("audit/2026-11-22T10:00:01.000000Z-r2", record("ci", "r2",
+	ev[1] = put("audit/2026-11-22T10:00:01.000000Z-r2", record("audit/2026-11-22T10:00:01.000000Z-r2", "ci", "r2",
 	    "[{\"key\":\"config/app/x\",\"action\":\"put\"}]"), 7, 0);
 	apply(ev, 2, 7);
 	ev[0] = del("config/app/x", 9, 7);
-	ev[1] = put("audit/2026-11-22T10:00:02.000000Z-r3", record("ops", "r3",
+	ev[1] = put("audit/2026-11-22T10:00:02.000000Z-r3", record("audit/2026-11-22T10:00:02.000000Z-r3", "ops", "r3",
 	    "[{\"key\":\"config/app/x\",\"action\":\"delete\"}]"), 9, 0);
 	apply(ev, 2, 9);
 	ck_assert_int_eq(all(&rows), 3);
@@ -199,7 +204,7 @@ START_TEST(test_renewals_and_noops_are_left_out)
 	ev[0] = put("services/web/1", "{\"a\":3}", 7, 4);
 	ev[0].row.lease = 5;
 	ev[0].prev_lease = 5;
-	ev[1] = put("audit/2026-11-22T10:00:00.000000Z-r", record("svc", "r",
+	ev[1] = put("audit/2026-11-22T10:00:00.000000Z-r", record("audit/2026-11-22T10:00:00.000000Z-r", "svc", "r",
 	    "[{\"key\":\"services/web/1\",\"action\":\"update\"}]"), 7, 0);
 	apply(ev, 2, 7);
 	ck_assert_int_eq(all(&rows), 2);
@@ -213,14 +218,14 @@ START_TEST(test_verbs_and_prefixes)
 	struct audit_row *rows;
 
 	ev[0] = put("locks/l", "{}", 3, 0);
-	ev[1] = put("audit/2026-11-22T10:00:00.000000Z-a", record("w", "a",
+	ev[1] = put("audit/2026-11-22T10:00:00.000000Z-a", record("audit/2026-11-22T10:00:00.000000Z-a", "w", "a",
 	    "[{\"key\":\"locks/l\",\"action\":\"acquire\"}]"), 3, 0);
 	apply(ev, 2, 3);
 	/* A cascade: the prefix's action for every key under it. */
 	ev[0] = del("flags/e/a", 5, 2);
 	ev[1] = del("flags/e/b", 5, 4);
 	ev[2] = del("environments/e", 5, 1);
-	ev[3] = put("audit/2026-11-22T10:00:01.000000Z-b", record("w", "b",
+	ev[3] = put("audit/2026-11-22T10:00:01.000000Z-b", record("audit/2026-11-22T10:00:01.000000Z-b", "w", "b",
 	    "[{\"key\":\"flags/e/\",\"action\":\"delete\",\"prefix\":true},"
 	    "{\"key\":\"environments/e\",\"action\":\"delete\"}]"), 5, 0);
 	apply(ev, 4, 5);
@@ -269,7 +274,7 @@ START_TEST(test_write_through_then_watcher)
 	/* The watcher brings it with its record, finds the row there already. */
 	ev[0].prev_known = 0;
 	ev[0].prev_revision = 0;
-	ev[1] = put("audit/2026-11-22T10:00:00.000000Z-w", record("me", "w",
+	ev[1] = put("audit/2026-11-22T10:00:00.000000Z-w", record("audit/2026-11-22T10:00:00.000000Z-w", "me", "w",
 	    "[{\"key\":\"config/k\",\"action\":\"put\"}]"), 4, 0);
 	ev[1].prev_known = 0;
 	apply(ev, 2, 4);
@@ -322,7 +327,7 @@ START_TEST(test_a_record_that_goes_takes_its_rows)
 
 	ev[0] = put("config/a", "1", 3, 0);
 	ev[1] = put("config/b", "1", 3, 0);
-	ev[2] = put(rkey, record("me", "g", "[{\"key\":\"config/a\",\"action\":"
+	ev[2] = put(rkey, record(rkey, "me", "g", "[{\"key\":\"config/a\",\"action\":"
 	    "\"put\"},{\"key\":\"config/b\",\"action\":\"put\"}]"), 3, 0);
 	apply(ev, 3, 3);
 	/* The replica keeps the record's rows, not the record. */
@@ -372,7 +377,7 @@ START_TEST(test_rebuild_from_a_snapshot)
 
 	/* Seen live: a record, and a change by hand. */
 	ev[0] = put("config/old", "1", 2, 0);
-	ev[1] = put(gone, record("me", "gone", "[{\"key\":\"config/old\","
+	ev[1] = put(gone, record(gone, "me", "gone", "[{\"key\":\"config/old\","
 	    "\"action\":\"put\"}]"), 2, 0);
 	apply(ev, 2, 2);
 	ev[0] = put("config/hand", "1", 3, 0);
@@ -383,12 +388,12 @@ START_TEST(test_rebuild_from_a_snapshot)
 	 * at its revision (live still), one that lived before (update), one
 	 * deleted since (unknown: put), and a prefix delete naming its keys.
 	 */
-	snap[0] = row("audit/2026-11-22T10:00:00.000000Z-a", record("a", "ra",
+	snap[0] = row("audit/2026-11-22T10:00:00.000000Z-a", record("audit/2026-11-22T10:00:00.000000Z-a", "a", "ra",
 	    "[{\"key\":\"config/new\",\"action\":\"put\"}]"), 10, 10);
-	snap[1] = row("audit/2026-11-22T10:00:01.000000Z-b", record("b", "rb",
+	snap[1] = row("audit/2026-11-22T10:00:01.000000Z-b", record("audit/2026-11-22T10:00:01.000000Z-b", "b", "rb",
 	    "[{\"key\":\"config/lived\",\"action\":\"put\"},{\"key\":\"config/"
 	    "gone\",\"action\":\"put\"}]"), 11, 11);
-	snap[2] = row("audit/2026-11-22T10:00:02.000000Z-c", record("c", "rc",
+	snap[2] = row("audit/2026-11-22T10:00:02.000000Z-c", record("audit/2026-11-22T10:00:02.000000Z-c", "c", "rc",
 	    "[{\"key\":\"flags/e/\",\"action\":\"delete\",\"prefix\":true},"
 	    "{\"key\":\"flags/e/x\",\"action\":\"delete\"},{\"key\":"
 	    "\"index/sdk_keys/h\",\"action\":\"delete\"}]"), 12, 12);
@@ -418,6 +423,46 @@ START_TEST(test_rebuild_from_a_snapshot)
 }
 END_TEST
 
+/*
+ * A record is believed only under the key dynconf writes it at, which
+ * names its time: its rows are found by that time when it goes. One put
+ * by hand under another key (no time, another time) would keep its rows
+ * on a node that saw it after it went, and no other node would list them.
+ */
+START_TEST(test_a_record_under_a_key_without_its_time_counts_as_none)
+{
+	static const char *const keys[] = { "audit/by-hand",
+	    "audit/2026-11-22T11:00:00.000000Z-other", "audit/2026-11-22T10:00:00.250000Z",
+	    "audit/2026-11-22T10:00:00.250000Zr", "audit/2026-11-22T10:00:00.25Z-short" };
+	const char *text = record("audit/2026-11-22T10:00:00.250000Z-r", "forger", "r",
+	    "[{\"key\":\"config/k\",\"action\":\"update\"}]");
+	struct replica_event ev[2];
+	struct replica_row snap[2];
+	struct audit_row *rows;
+	int64_t rev;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		rev = 2 + 2 * (int64_t)i;
+		ev[0] = put("config/k", "1", rev, i > 0 ? rev - 1 : 0);
+		ev[1] = put(keys[i], text, rev, 0);
+		apply(ev, 2, rev);
+		ev[0] = del(keys[i], rev + 1, rev);
+		apply(ev, 1, rev + 1);
+	}
+	ck_assert_int_eq(all(&rows), (long)ARRAY_SIZE(keys));
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		ck_assert_str_eq(rows[i].actor, "etcd");
+	/* A node that starts from a snapshot holding one lists nothing of it. */
+	snap[0] = row(keys[1], text, 20, 20);
+	snap[1] = row("config/k", "1", 2, 20);
+	snapshot(snap, 2, 20);
+	ck_assert_int_eq(all(&rows), (long)ARRAY_SIZE(keys));
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		ck_assert_str_ne(rows[i].actor, "forger");
+}
+END_TEST
+
 START_TEST(test_prune_drops_old_rows_without_a_record)
 {
 	struct replica_event ev[2];
@@ -430,7 +475,7 @@ START_TEST(test_prune_drops_old_rows_without_a_record)
 	ev[0].row.updated_at = 5000;
 	apply(ev, 1, 3);
 	ev[0] = put("config/api", "1", 4, 0);
-	ev[1] = put("audit/2000-01-01T00:00:00.000000Z-r", record("me", "r",
+	ev[1] = put("audit/2000-01-01T00:00:00.000000Z-r", record("audit/2000-01-01T00:00:00.000000Z-r", "me", "r",
 	    "[{\"key\":\"config/api\",\"action\":\"put\"}]"), 4, 0);
 	apply(ev, 2, 4);
 	ck_assert_int_eq(replica_audit_prune(replica, 1000), 0);
@@ -453,7 +498,8 @@ START_TEST(test_list_filters_and_pages)
 	for (rev = 2; rev <= 21; rev++) {
 		const char *key = rev % 4 == 0 ? "flags/p/f" :
 		    arena_printf(&arena, "config/a/k%lld", (long long)(rev % 5));
-		const char *rkey = arena_printf(&arena, "audit/r%lld", (long long)rev);
+		const char *rkey = arena_printf(&arena, "audit/2026-11-22T10:00:"
+		    "%02lld.000000Z-r%lld", (long long)rev, (long long)rev);
 
 		ev[0] = put(key, "1", rev, 0);
 		ev[1] = put(rkey, arena_printf(&arena, "{\"actor\":\"%s\",\"time\":"
@@ -517,6 +563,7 @@ audit_suite(void)
 	tcase_add_test(tc, test_renewals_and_noops_are_left_out);
 	tcase_add_test(tc, test_verbs_and_prefixes);
 	tcase_add_test(tc, test_a_bad_record_counts_as_none);
+	tcase_add_test(tc, test_a_record_under_a_key_without_its_time_counts_as_none);
 	tcase_add_test(tc, test_write_through_then_watcher);
 	tcase_add_test(tc, test_a_replica_ahead_knows_no_old_revision);
 	tcase_add_test(tc, test_a_record_that_goes_takes_its_rows);

@@ -649,6 +649,37 @@ START_TEST(test_buf_json_string_roundtrip)
 }
 END_TEST
 
+/* Text as it is, but U+FFFD for each byte that does not start UTF-8. */
+START_TEST(test_buf_put_utf8)
+{
+	static const struct {
+		const char *in;
+		size_t bad;
+		const char *out;
+	} cases[] = {
+		{ "{\"k\":\"caf\xc3\xa9\"}", 0, "{\"k\":\"caf\xc3\xa9\"}" },
+		{ "a\xff" "b", 1, "a\xef\xbf\xbd" "b" },
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
+		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "x\xe2\x82", 2, "x\xef\xbf\xbd\xef\xbf\xbd" },	/* cut short */
+		{ "\xf0\x9f\x98\x80!", 0, "\xf0\x9f\x98\x80!" },
+		{ "", 0, "" },
+	};
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_init(&b);
+		buf_puts(&b, ">");
+		ck_assert_uint_eq(buf_put_utf8(&b, cases[i].in,
+		    strlen(cases[i].in)),
+		    cases[i].bad);
+		ck_assert_str_eq(b.data + 1, cases[i].out);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 Suite *
 buf_suite(void)
 {
@@ -662,6 +693,7 @@ buf_suite(void)
 	tcase_add_loop_test(tc, test_buf_json_string, 0,
 	    (int)ARRAY_SIZE(json_string_cases));
 	tcase_add_test(tc, test_buf_json_string_roundtrip);
+	tcase_add_test(tc, test_buf_put_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -42,6 +42,7 @@ static const struct param_spec things_query[] = {
 	{ "env", SPEC_NAME, 0, 0, 0, "a name" },
 	{ "q", SPEC_STRING, 0, 1, 8, "1 to 8 bytes" },
 	{ "must", SPEC_STRING, SPEC_REQUIRED, 0, 0, "required" },
+	{ "since", SPEC_SINCE, 0, 0, 32, "a revision or a time" },
 	SPEC_END
 };
 
@@ -175,6 +176,16 @@ static const struct {
 	{ "limit=0&flag=maybe&q=", 400, "invalid_query", "limit,flag,q,must" },
 	/* Parameters nobody declared are ignored. */
 	{ "must=x&other=1", 204, NULL, NULL },
+	/* A revision or an RFC 3339 time, checked with the rest. */
+	{ "must=x&since=0", 204, NULL, NULL },
+	{ "must=x&since=9223372036854775807", 204, NULL, NULL },
+	{ "must=x&since=2026-11-22T10:00:00.5%2B01:00", 204, NULL, NULL },
+	{ "must=x&since=", 400, "invalid_query", "since" },
+	{ "must=x&since=-1", 400, "invalid_query", "since" },
+	{ "must=x&since=9223372036854775808", 400, "invalid_query", "since" },
+	{ "must=x&since=2026-11-22", 400, "invalid_query", "since" },
+	{ "must=x&since=2026-11-22T10:00:00.000000000000000Z", 400, "invalid_query", "since" },
+	{ "limit=0&since=x&env=a/b", 400, "invalid_query", "limit,env,must,since" },
 };
 
 START_TEST(test_query_specs)

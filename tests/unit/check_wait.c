@@ -39,6 +39,9 @@ static struct {
 	char	 body[4096];
 	char	 retry_after[8];
 	char	 request_id[REQUEST_ID_MAX + 1];
+	enum principal_kind principal;
+	char	 token_name[WAIT_PRINCIPAL_MAX + 1];
+	char	 token_id[WAIT_PRINCIPAL_MAX + 1];
 } done[MAX_DONE];
 static size_t ndone;
 
@@ -57,6 +60,11 @@ on_done(void *owner, struct exchange *ex, void *arg)
 	    retry != NULL ? retry : "");
 	snprintf(done[ndone].request_id, sizeof(done[ndone].request_id), "%s",
 	    ex->request_id);
+	done[ndone].principal = ex->principal.kind;
+	snprintf(done[ndone].token_name, sizeof(done[ndone].token_name), "%s",
+	    ex->principal.token_name != NULL ? ex->principal.token_name : "(none)");
+	snprintf(done[ndone].token_id, sizeof(done[ndone].token_id), "%s",
+	    ex->principal.token_id != NULL ? ex->principal.token_id : "(none)");
 	ndone++;
 }
 
@@ -424,6 +432,31 @@ START_TEST(test_requests_from_another_process_are_checked)
 }
 END_TEST
 
+/*
+ * Who asked stays with the request while it waits: what the waiting
+ * process does for it (a lock it takes when the holder lets go) is
+ * recorded in the audit trail under their name, not another's.
+ */
+START_TEST(test_a_waiting_request_keeps_who_asked)
+{
+	struct wait_request req = watch("config/who/", 10, 10, 60000);
+	int owner;
+
+	req.principal = PRINCIPAL_TOKEN;
+	snprintf(req.principal_name, sizeof(req.principal_name), "ci-deployer");
+	snprintf(req.token_id, sizeof(req.token_id), "0123456789abcdef");
+	ck_assert_int_eq(wait_request_check(&req), 0);
+	ck_assert_ptr_nonnull(wait_room_add(room, &req, &owner));
+	apply("config/who/x", 11);
+	wait_room_run(room);
+	ck_assert_uint_eq(ndone, 1);
+	ck_assert_int_eq(done[0].status, 200);
+	ck_assert_int_eq(done[0].principal, PRINCIPAL_TOKEN);
+	ck_assert_str_eq(done[0].token_name, "ci-deployer");
+	ck_assert_str_eq(done[0].token_id, "0123456789abcdef");
+}
+END_TEST
+
 /* The pipeline: a watch with nothing to answer yet waits, and says for what. */
 START_TEST(test_a_watch_with_nothing_yet_waits)
 {
@@ -495,6 +528,7 @@ wait_suite(void)
 	tcase_add_test(tc, test_many_prefixes);
 	tcase_add_test(tc, test_requests_from_another_process_are_checked);
 	tcase_add_test(tc, test_a_watch_with_nothing_yet_waits);
+	tcase_add_test(tc, test_a_waiting_request_keeps_who_asked);
 	suite_add_tcase(s, tc);
 	return s;
 }
