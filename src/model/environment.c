@@ -122,12 +122,18 @@ environment_insert(struct store_ctx *ctx, const char *name,
 	return store_commit(ctx, &check, 1, ops, 2, revision, &failed);
 }
 
-/* Make "default" when it is missing; a concurrent maker winning is fine. */
+/*
+ * Make "default" when it is missing; a concurrent maker winning is fine.
+ * dynconf makes it, not the request that found it missing (a read, or a
+ * write that is then refused, records nothing: API.md §14), so its record
+ * names dynconf itself.
+ */
 enum store_result
 environment_ensure_default(struct store_ctx *ctx)
 {
 	struct environment env;
 	enum store_result rc = environment_read(ctx, DEFAULT_ENVIRONMENT, 0, &env);
+	struct store_ctx by_dynconf;
 	const char *sdk_key;
 	char created[32];
 	int64_t revision;
@@ -136,8 +142,13 @@ environment_ensure_default(struct store_ctx *ctx)
 		return STORE_OK;
 	if (rc != STORE_NOT_FOUND)
 		return rc;
-	rc = environment_insert(ctx, DEFAULT_ENVIRONMENT, &sdk_key, created,
+	by_dynconf = *ctx;
+	memset(&by_dynconf.actor, 0, sizeof(by_dynconf.actor));
+	by_dynconf.actor.name = "dynconf";
+	by_dynconf.actor.kind = "dynconf";
+	rc = environment_insert(&by_dynconf, DEFAULT_ENVIRONMENT, &sdk_key, created,
 	    sizeof(created), &revision);
+	ctx->cache = by_dynconf.cache;
 	return rc == STORE_STALE ? STORE_OK : rc;
 }
 

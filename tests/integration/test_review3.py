@@ -505,3 +505,31 @@ def test_refused_writes_on_every_route_record_nothing(r):
     assert etcd_records(r.stack) == records
     assert r.rows() == rows
     assert env["name"] == "r3-refused" and lock["token"]
+
+
+def test_default_made_on_first_use_is_dynconfs_not_the_callers(r):
+    """"default" is made when first needed (API.md §3), by any request that
+    needs it, a read or a write then refused too: the record names dynconf
+    itself, never that caller (a reader's GET /v1/flags was recorded as its
+    creation of environments/default)."""
+    reader, _ = r.token("r3-reader", ["flags:read"])
+    assert r.call("GET", "/v1/environments/default", r.admin).status == 200
+    r.stack.etcdctl("del", "/dynconf/environments/default")
+    # Seen gone (reading it would make it again): etcd's delete listed.
+    deleted = wait_until(lambda: [x for x in r.rows(resource="environments", key="default")
+                                  if x["action"] == "delete" and x["actor"] == "etcd"],
+                         timeout=5, what="default's delete to reach the replica")[0]
+    got = r.call("GET", "/v1/flags", reader)
+    assert got.status == 200, got
+    request_id = got.headers["x-request-id"]
+
+    def made():
+        rows = [row for row in r.rows(resource="environments", key="default")
+                if row["action"] == "create" and row["new_revision"] > deleted["new_revision"]]
+        return rows[0] if rows else None
+    row = wait_until(made, timeout=5, what="the record of default's making")
+    assert (row["actor"], row["actor_kind"], row["token_id"]) == ("dynconf", "dynconf", None), row
+    assert row["request_id"] is None, row
+    assert not [x for x in r.rows(actor="r3-reader")], "the reader wrote nothing"
+    assert not [x for x in r.rows() if x["request_id"] == request_id], row
+    assert r.call("GET", "/v1/environments/default", r.admin).status == 200
