@@ -144,7 +144,7 @@ days_from_civil(int64_t y, int64_t m, int64_t d)
 	int64_t era, yoe, doy, doe;
 
 	y -= m <= 2;
-	era = y / 400;
+	era = (y >= 0 ? y : y - 399) / 400;	/* floor: year 0's January */
 	yoe = y - era * 400;
 	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
@@ -175,14 +175,14 @@ month_days(int64_t y, int64_t m)
 	return days[m - 1];
 }
 
-int
-parse_rfc3339(const char *s, int64_t *unix_us)
+static int
+rfc3339_parse(const char *s, int64_t *unix_us, int before_epoch)
 {
 	int64_t y, mo, d, h, mi, sec, frac = 0, offset = 0, scale = 100000;
 	const char *p = s;
 
 	y = digits(&p, 4);
-	if (y < 1970 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
+	if (y < (before_epoch ? 0 : 1970) || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 ||
 	    *p++ != '-' || (d = digits(&p, 2)) < 1 || d > month_days(y, mo) ||
 	    (*p != 'T' && *p != 't') || (p++, (h = digits(&p, 2)) < 0) || h > 23 ||
 	    *p++ != ':' || (mi = digits(&p, 2)) < 0 || mi > 59 || *p++ != ':' ||
@@ -213,7 +213,19 @@ parse_rfc3339(const char *s, int64_t *unix_us)
 	/* A leap second counts as the next second's first instant. */
 	*unix_us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
 	    sec - offset) * 1000000) + frac;
-	return *unix_us < 0 ? -1 : 0;
+	return *unix_us < 0 && !before_epoch ? -1 : 0;
+}
+
+int
+parse_rfc3339(const char *s, int64_t *unix_us)
+{
+	return rfc3339_parse(s, unix_us, 0);
+}
+
+int
+parse_rfc3339_any(const char *s, int64_t *unix_us)
+{
+	return rfc3339_parse(s, unix_us, 1);
 }
 
 uint64_t

@@ -40,6 +40,8 @@ void format_rfc3339_us(int64_t unix_us, char *out, size_t outlen);
  * microseconds, years 1970 to 9999; 0, or -1 when s is not one.
  */
 int parse_rfc3339(const char *s, int64_t *unix_us);
+/* The same for any year from 0000 on: before 1970, a negative time. */
+int parse_rfc3339_any(const char *s, int64_t *unix_us);
 
 /* FNV-1a of s: for spreading keys over hash slots, never for security. */
 uint64_t string_hash(const char *s);

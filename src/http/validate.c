@@ -54,7 +54,12 @@ since_parse(const char *text, int64_t *revision, int64_t *time_us)
 		*revision = strtonum(text, 0, INT64_MAX, &errstr);
 		return errstr == NULL ? 0 : -1;
 	}
-	return parse_rfc3339(text, time_us);
+	/* Any time is one (API.md §14); every row is after one before 1970. */
+	if (parse_rfc3339_any(text, time_us) == -1)
+		return -1;
+	if (*time_us < 0)
+		*time_us = 0;
+	return 0;
 }
 
 /* A query value of spec's type into *arg; NULL, or why it is refused. */

@@ -79,8 +79,8 @@ struct json_object *arg_json(const struct exchange *ex, const char *name);
 
 /*
  * A SPEC_SINCE value: digits are a revision (into *revision, *time_us 0),
- * anything else an RFC 3339 time (into *time_us, *revision 0). -1 when it
- * is neither.
+ * anything else an RFC 3339 time (into *time_us, *revision 0; one before
+ * 1970 as 0, which every row is after). -1 when it is neither.
  */
 int	since_parse(const char *text, int64_t *revision, int64_t *time_us);
 

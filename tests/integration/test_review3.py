@@ -533,3 +533,15 @@ def test_default_made_on_first_use_is_dynconfs_not_the_callers(r):
     assert not [x for x in r.rows(actor="r3-reader")], "the reader wrote nothing"
     assert not [x for x in r.rows() if x["request_id"] == request_id], row
     assert r.call("GET", "/v1/environments/default", r.admin).status == 200
+
+
+def test_a_since_before_1970_lists_every_row(r):
+    """Any RFC 3339 time is a since (API.md §14): one before 1970 (or at it,
+    with an offset) keeps every row, where it was a 400."""
+    every = r.audit("limit=1").json()["total"]
+    assert every > 0
+    for since in ("1969-12-31T23:59:59Z", "1970-01-01T00:00:00+01:00", "0000-01-01T00:00:00Z"):
+        resp = r.audit(urllib.parse.urlencode({"since": since, "limit": 1}))
+        assert resp.status == 200, (since, resp)
+        assert resp.json()["total"] >= every, (since, resp.json())
+    problem_of(r.audit("since=1969-02-29T00:00:00Z"), 400, "invalid_query")

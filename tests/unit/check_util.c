@@ -238,6 +238,18 @@ START_TEST(test_parse_rfc3339)
 	}
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		ck_assert_msg(parse_rfc3339(bad[i], &us) == -1, "\"%s\" was taken", bad[i]);
+	/* Any year: before 1970, negative (January of year 0 needs floor division). */
+	ck_assert_int_eq(parse_rfc3339_any("1969-12-31T23:59:59Z", &us), 0);
+	ck_assert_int_eq(us, -1000000);
+	ck_assert_int_eq(parse_rfc3339_any("1970-01-01T00:00:00+00:01", &us), 0);
+	ck_assert_int_eq(us, -60000000);
+	ck_assert_int_eq(parse_rfc3339_any("0000-01-01T00:00:00Z", &us), 0);
+	ck_assert_int_eq(us, -62167219200LL * 1000000);
+	ck_assert_int_eq(parse_rfc3339_any("0000-03-01T00:00:00Z", &us), 0);
+	ck_assert_int_eq(us, -62162035200LL * 1000000);
+	ck_assert_int_eq(parse_rfc3339_any("2026-11-22T10:00:00Z", &us), 0);
+	ck_assert_int_eq(us, 1795341600LL * 1000000);
+	ck_assert_int_eq(parse_rfc3339_any("1969-02-29T00:00:00Z", &us), -1);
 	format_rfc3339_us(1795341600LL * 1000000 + 42, out, sizeof(out));
 	ck_assert_str_eq(out, "2026-11-22T10:00:00.000042Z");
 	ck_assert_int_eq(parse_rfc3339(out, &us), 0);
