@@ -351,7 +351,11 @@ audit_index_apply(struct audit_index *ai, const struct replica_event *events,
 		rc = apply_revision(ai, events + start, end - start, &arena);
 	}
 	arena_free(&arena);
-	return rc == 0 ? count_settle(ai) : -1;
+	if (rc == -1) {
+		ai->added = 0;	/* its rows roll back with the caller's transaction */
+		return -1;
+	}
+	return count_settle(ai);
 }
 
 /* -- after a snapshot */

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "base/arena.h"
 #include "base/util.h"
 #include "store/audit.h"
@@ -486,6 +488,38 @@ START_TEST(test_prune_drops_old_rows_without_a_record)
 }
 END_TEST
 
+/* Run sql on the replica's file through a connection of its own. */
+static void
+exec_on_file(const char *sql)
+{
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* An apply that fails half way leaves the kept row count as it was. */
+START_TEST(test_a_failed_apply_keeps_the_count)
+{
+	struct replica_event ev[2];
+	struct audit_row *rows;
+
+	ev[0] = put("config/a", "1", 2, 0);
+	apply(ev, 1, 2);
+	exec_on_file("CREATE TRIGGER boom BEFORE INSERT ON audit WHEN NEW.name = 'boom'"
+	    " BEGIN SELECT RAISE(ABORT, 'injected'); END;");
+	ev[0] = put("config/b", "1", 3, 0);
+	ev[1] = put("config/boom", "1", 3, 0);
+	ck_assert_int_eq(replica_apply_events(replica, 3, ev, 2, 10000), -1);
+	exec_on_file("DROP TRIGGER boom;");
+	ev[0] = put("config/b", "1", 3, 0);
+	ev[1] = put("config/boom", "1", 3, 0);
+	apply(ev, 2, 3);
+	ck_assert_int_eq(all(&rows), 3);	/* and the count says 3 */
+}
+END_TEST
+
 START_TEST(test_list_filters_and_pages)
 {
 	struct replica_event ev[2];
@@ -570,6 +604,7 @@ audit_suite(void)
 	tcase_add_test(tc, test_rebuild_from_a_snapshot);
 	tcase_add_test(tc, test_prune_drops_old_rows_without_a_record);
 	tcase_add_test(tc, test_list_filters_and_pages);
+	tcase_add_test(tc, test_a_failed_apply_keeps_the_count);
 	suite_add_tcase(s, tc);
 	return s;
 }
