@@ -173,23 +173,32 @@ name_prefix_keys(struct store_ctx *ctx, const char *prefix, const char *action,
 	ctx->cache = cache;
 }
 
-/* The record's key: its time, never the same twice in this process. */
+/*
+ * The record's key: its time, never the same twice in this process, the
+ * request id, and this process's own random tag, since a client may send
+ * one X-Request-Id to two processes (or nodes) in the same microsecond.
+ */
 static const char *
 record_key(struct store_ctx *ctx, char *when, size_t whenlen)
 {
 	static int64_t last_us;
+	static char tag[9];
+	static pid_t tagged;
 	int64_t now = clock_realtime_us();
-	char pid[32];
 
+	if (tagged != getpid()) {	/* a forked responder draws its own */
+		if (random_hex(tag, 4) == -1)
+			snprintf(tag, sizeof(tag), "%08lx", (unsigned long)getpid());
+		tagged = getpid();
+	}
 	if (now <= last_us)
 		now = last_us + 1;
 	last_us = now;
 	format_rfc3339_us(now, when, whenlen);
 	if (ctx->actor.request_id != NULL && ctx->actor.request_id[0] != '\0')
 		return arena_concat(ctx->arena, AUDIT_FOLDER, when, "-",
-		    ctx->actor.request_id, (char *)NULL);
-	snprintf(pid, sizeof(pid), "pid%ld", (long)getpid());
-	return arena_concat(ctx->arena, AUDIT_FOLDER, when, "-", pid, (char *)NULL);
+		    ctx->actor.request_id, "-", tag, (char *)NULL);
+	return arena_concat(ctx->arena, AUDIT_FOLDER, when, "-", tag, (char *)NULL);
 }
 
 /* A member "name":"value", after a comma; none when value is NULL. */

@@ -4,11 +4,14 @@
  * transaction, so that the record is as durable as the change and costs
  * no extra round trip:
  *
- *	audit/<time>-<request id>	{"actor", "actor_kind", "token_id",
+ *	audit/<time>-<request id>-<tag>	{"actor", "actor_kind", "token_id",
  *					 "request_id", "time", "ops": [{"key",
  *					 "action"[, "prefix": true]}]}
  *
- * <time> is RFC 3339 UTC to the microsecond, so the keys sort by time. The
+ * <time> is RFC 3339 UTC to the microsecond, so the keys sort by time;
+ * <tag> is the writing process's random one (no request id: the tag
+ * alone), so that one X-Request-Id sent to two processes at once still
+ * makes two keys. The
  * ops name each resource key the transaction writes (never index/ or
  * audit/ keys) and what it does to it: create, update, put (create or
  * replace: the transaction did not say which), delete, or the caller's

@@ -294,7 +294,7 @@ find_record(const struct replica_event *events, size_t count,
 
 /*
  * A record went (its lease ended): its rows go, found by the time its key
- * names, "audit/<time>-<request id>" (audit_record_parse believes no
+ * names, "audit/<time>-<request id>-<tag>" (audit_record_parse believes no
  * record whose key does not name its own time: such a one has no rows).
  */
 static int

@@ -138,7 +138,7 @@ def check_row(a, row, resp, action, actor="writer", kind="token", old=None):
     record = a.etcd_records()[row["request_id"]]
     assert record[1] == row["new_revision"], (record, row)
     assert re.fullmatch(r"/dynconf/audit/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z-"
-                        + re.escape(row["request_id"]), record[0]), record
+                        + re.escape(row["request_id"]) + r"-[0-9a-f]{8}", record[0]), record
     assert abs(time.time() - rfc3339(row["time"])) < 60, row
 
 

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import socket
 import subprocess
 import threading
@@ -545,3 +546,22 @@ def test_a_since_before_1970_lists_every_row(r):
         assert resp.status == 200, (since, resp)
         assert resp.json()["total"] >= every, (since, resp.json())
     problem_of(r.audit("since=1969-02-29T00:00:00Z"), 400, "invalid_query")
+
+
+def test_record_keys_carry_the_writing_process_tag(r):
+    """A record's key is audit/<time>-<request id>-<tag> (store/audit.h): a
+    client sending one X-Request-Id to two processes in the same microsecond
+    still makes two keys, each process drawing its own tag."""
+    before = etcd_records(r.stack)
+    for i in range(40):
+        r.written("PUT", f"/v1/config/r3-tag/{i}", doc={"value": i},
+                  headers={"X-Request-Id": "r3-same-id"})
+    made = sorted(k.decode() for k in etcd_records(r.stack) - before)
+    assert len(made) == 40, made
+    pattern = re.compile(r"^/dynconf/audit/\d{4}-\d\d-\d\dT[\d:.]{15}Z-r3-same-id-([0-9a-f]{8})$")
+    tags = set()
+    for key in made:
+        m = pattern.match(key)
+        assert m, key
+        tags.add(m.group(1))
+    assert len(tags) >= 2, tags     # several write responders, each its own tag
