@@ -210,8 +210,9 @@ samples, start, n = [], time.monotonic(), 0
 while time.monotonic() < start + seconds:
     scheduled = start + n * interval
     n += 1
-    if scheduled > time.monotonic():
-        time.sleep(scheduled - time.monotonic())
+    delay = scheduled - time.monotonic()     # read once: it may pass meanwhile
+    if delay > 0:
+        time.sleep(delay)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
         conn.request("GET", path)
