@@ -553,9 +553,20 @@ def test_record_keys_carry_the_writing_process_tag(r):
     client sending one X-Request-Id to two processes in the same microsecond
     still makes two keys, each process drawing its own tag."""
     before = etcd_records(r.stack)
-    for i in range(40):
-        r.written("PUT", f"/v1/config/r3-tag/{i}", doc={"value": i},
-                  headers={"X-Request-Id": "r3-same-id"})
+    # Eight writers at once: a responder answers one request at a time, so
+    # overlapping writes are answered by several processes.
+    start = threading.Barrier(8)
+
+    def writer(w):
+        start.wait()
+        for i in range(5):
+            r.written("PUT", f"/v1/config/r3-tag/{w}-{i}", doc={"value": i},
+                      headers={"X-Request-Id": "r3-same-id"})
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     made = sorted(k.decode() for k in etcd_records(r.stack) - before)
     assert len(made) == 40, made
     pattern = re.compile(r"^/dynconf/audit/\d{4}-\d\d-\d\dT[\d:.]{15}Z-r3-same-id-([0-9a-f]{8})$")
