@@ -333,11 +333,10 @@ int
 audit_record_parse(const char *key, const char *text, size_t len,
     struct arena *arena, struct audit_record *record)
 {
-	int64_t named;
-
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *doc, *ops;
 	const char *time;
+	int64_t named;
 	int rc = -1;
 
 	/*
