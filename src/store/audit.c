@@ -185,11 +185,12 @@ record_key(struct store_ctx *ctx, char *when, size_t whenlen)
 	static char tag[9];
 	static pid_t tagged;
 	int64_t now = clock_realtime_us();
+	pid_t me = getpid();
 
-	if (tagged != getpid()) {	/* a forked responder draws its own */
+	if (tagged != me) {	/* a forked responder draws its own */
 		if (random_hex(tag, 4) == -1)
-			snprintf(tag, sizeof(tag), "%08lx", (unsigned long)getpid());
-		tagged = getpid();
+			snprintf(tag, sizeof(tag), "%08lx", (unsigned long)me);
+		tagged = me;
 	}
 	if (now <= last_us)
 		now = last_us + 1;

@@ -105,17 +105,25 @@ put_page(struct fetch *f, const struct etcd_range_result *page)
 	return 0;
 }
 
+size_t
+snapshot_page_bytes(const struct etcd_range_result *page)
+{
+	size_t bytes = 0, i;
+
+	for (i = 0; i < page->count; i++)
+		bytes += page->kvs[i].key_len + page->kvs[i].value_len;
+	return bytes;
+}
+
 /*
- * Keys to ask for after a page of count keys and bytes bytes: as many as
- * fit the budget at that page's size per key, one at least, max at most.
+ * Keys to ask for after page: as many as fit the budget at that page's
+ * size per key, one at least, max at most.
  */
 static int64_t
 next_page_limit(const struct etcd_range_result *page, size_t budget, size_t max)
 {
-	size_t bytes = 0, i, fit;
+	size_t bytes = snapshot_page_bytes(page), fit;
 
-	for (i = 0; i < page->count; i++)
-		bytes += page->kvs[i].key_len + page->kvs[i].value_len;
 	if (page->count == 0 || bytes == 0)
 		return (int64_t)max;
 	fit = bytes / page->count > budget ? 1 : budget / (bytes / page->count);

@@ -49,4 +49,7 @@ int	snapshot_fetch(struct etcd_client *first, struct etcd_client **fetchers,
 	    const struct snapshot_range *range, snapshot_page_fn take, void *ctx,
 	    int64_t *revision);
 
+/* The bytes of a page's keys and values (what page_bytes bounds). */
+size_t	snapshot_page_bytes(const struct etcd_range_result *page);
+
 #endif

@@ -135,12 +135,10 @@ store_page(void *ctx, const struct etcd_range_result *page)
 {
 	struct snapshot_load *load = ctx;
 	int64_t started = clock_monotonic_us();
-	size_t i, n = 0, bytes = 0;
+	size_t i, n = 0, bytes = snapshot_page_bytes(page);
 
-	for (i = 0; i < page->count; i++) {
+	for (i = 0; i < page->count; i++)
 		n += (size_t)row_from_kv(load->watcher, &page->kvs[i], &load->rows[n]);
-		bytes += page->kvs[i].key_len + page->kvs[i].value_len;
-	}
 	load->pages++;
 	if (bytes > load->largest)
 		load->largest = bytes;
